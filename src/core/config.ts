@@ -1,0 +1,173 @@
+/**
+ * Runtime configuration kept in `pool_config`. Values are stored as strings (the seed's schema)
+ * and validated here, so every adapter and route shares one definition of what is allowed.
+ */
+import { z } from 'zod';
+
+export const STRATEGY_NAMES = ['round_robin', 'least_used', 'random'] as const;
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
+
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .refine(Number.isFinite, 'must be a finite number')
+    .refine(Number.isInteger, 'must be a whole number')
+    .refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`);
+
+const flag = z.union([z.literal('0'), z.literal('1'), z.literal(0), z.literal(1), z.boolean()], {
+  error: 'must be 0 or 1',
+});
+
+interface ConfigField {
+  schema: z.ZodType;
+  default: string;
+  description: string;
+}
+
+/** Every config key, its validation, default and description. Order is the order shown in the panel. */
+export const CONFIG_FIELDS = {
+  rotation_strategy: {
+    schema: z.enum(STRATEGY_NAMES, { error: `must be one of ${STRATEGY_NAMES.join(', ')}` }),
+    default: 'round_robin',
+    description: 'Key rotation strategy: round_robin, least_used or random',
+  },
+  max_errors_threshold: {
+    schema: int(1, 1000),
+    default: '5',
+    description:
+      'Consecutive key errors (401/403 without a known reason) before a key is disabled for error_reset_interval',
+  },
+  error_reset_interval: {
+    schema: int(1, 30 * 86400),
+    default: '3600',
+    description: 'Seconds a key stays disabled after too many errors; also when error counts reset',
+  },
+  enable_usage_tracking: {
+    schema: flag,
+    default: '1',
+    description: 'Record one api_key_usage row per upstream attempt (1) or only key counters (0)',
+  },
+  max_retries: {
+    schema: int(0, 20),
+    default: '3',
+    description: 'How many other keys a request may try after the first one fails',
+  },
+  request_timeout_ms: {
+    schema: int(100, 600_000),
+    default: '60000',
+    description: 'Time limit of one upstream attempt until its response headers, in milliseconds',
+  },
+  stream_idle_timeout_ms: {
+    schema: int(100, 600_000),
+    default: '60000',
+    description: 'A stream that sends nothing for this long is ended, in milliseconds',
+  },
+  default_cooldown_seconds: {
+    schema: int(1, 86400),
+    default: '60',
+    description: 'Cooldown for a model after a 429 that carries no retry delay, in seconds',
+  },
+  usage_retention_days: {
+    schema: int(1, 3650),
+    default: '30',
+    description: 'Usage rows older than this many days are deleted by the scheduled job',
+  },
+  snapshot_refresh_seconds: {
+    schema: int(1, 3600),
+    default: '5',
+    description: 'How often a running gateway reloads key changes made elsewhere, in seconds',
+  },
+} satisfies Record<string, ConfigField>;
+
+export type ConfigKey = keyof typeof CONFIG_FIELDS;
+export const CONFIG_KEYS = Object.keys(CONFIG_FIELDS) as ConfigKey[];
+
+/** Parsed, typed configuration. */
+export interface PoolConfig {
+  rotationStrategy: StrategyName;
+  maxErrorsThreshold: number;
+  errorResetIntervalMs: number;
+  enableUsageTracking: boolean;
+  maxRetries: number;
+  requestTimeoutMs: number;
+  streamIdleTimeoutMs: number;
+  defaultCooldownMs: number;
+  usageRetentionMs: number;
+  snapshotRefreshMs: number;
+}
+
+function normalize(key: ConfigKey, raw: unknown): { ok: true; value: string } | { ok: false; error: string } {
+  const field: ConfigField = CONFIG_FIELDS[key];
+  if (raw === null || raw === undefined || (typeof raw === 'string' && raw.trim() === '')) {
+    return { ok: false, error: 'must not be empty' };
+  }
+  if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
+    return { ok: false, error: 'must be a string, number or boolean' };
+  }
+  const input = typeof raw === 'string' ? raw.trim() : raw;
+  const result = field.schema.safeParse(input);
+  if (!result.success) return { ok: false, error: result.error.issues[0]?.message ?? 'is invalid' };
+  const parsed: unknown = result.data;
+  if (typeof parsed === 'boolean') return { ok: true, value: parsed ? '1' : '0' };
+  return { ok: true, value: String(parsed) };
+}
+
+export type ConfigPatchResult =
+  { ok: true; values: Partial<Record<ConfigKey, string>> } | { ok: false; errors: Record<string, string> };
+
+/** Validates a partial update from the admin API. Unknown keys and bad values are all reported; nothing is applied unless everything is valid. */
+export function validateConfigPatch(patch: unknown): ConfigPatchResult {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+    return { ok: false, errors: { _: 'expected a JSON object of config keys to values' } };
+  }
+  const entries = Object.entries(patch);
+  if (entries.length === 0) return { ok: false, errors: { _: 'no config keys given' } };
+  const values: Partial<Record<ConfigKey, string>> = {};
+  const errors: Record<string, string> = {};
+  for (const [key, raw] of entries) {
+    if (!Object.hasOwn(CONFIG_FIELDS, key)) {
+      errors[key] = `unknown config key; known keys: ${CONFIG_KEYS.join(', ')}`;
+      continue;
+    }
+    const result = normalize(key as ConfigKey, raw);
+    if (result.ok) values[key as ConfigKey] = result.value;
+    else errors[key] = result.error;
+  }
+  return Object.keys(errors).length > 0 ? { ok: false, errors } : { ok: true, values };
+}
+
+/** Fills defaults for missing or invalid stored values (a hand-edited row never stops the gateway). */
+export function resolveConfigValues(stored: Record<string, string>): Record<ConfigKey, string> {
+  const out = {} as Record<ConfigKey, string>;
+  for (const key of CONFIG_KEYS) {
+    const raw = stored[key];
+    const result = raw === undefined ? undefined : normalize(key, raw);
+    out[key] = result?.ok ? result.value : CONFIG_FIELDS[key].default;
+  }
+  return out;
+}
+
+export function parseConfig(stored: Record<string, string>): PoolConfig {
+  const v = resolveConfigValues(stored);
+  return {
+    rotationStrategy: v.rotation_strategy as StrategyName,
+    maxErrorsThreshold: Number(v.max_errors_threshold),
+    errorResetIntervalMs: Number(v.error_reset_interval) * 1000,
+    enableUsageTracking: v.enable_usage_tracking === '1',
+    maxRetries: Number(v.max_retries),
+    requestTimeoutMs: Number(v.request_timeout_ms),
+    streamIdleTimeoutMs: Number(v.stream_idle_timeout_ms),
+    defaultCooldownMs: Number(v.default_cooldown_seconds) * 1000,
+    usageRetentionMs: Number(v.usage_retention_days) * 86_400_000,
+    snapshotRefreshMs: Number(v.snapshot_refresh_seconds) * 1000,
+  };
+}
+
+/** The rows to seed `pool_config` with: defaults for keys not stored yet. */
+export function defaultConfigRows(): Array<{ key: ConfigKey; value: string; description: string }> {
+  return CONFIG_KEYS.map((key) => ({
+    key,
+    value: CONFIG_FIELDS[key].default,
+    description: CONFIG_FIELDS[key].description,
+  }));
+}

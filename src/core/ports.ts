@@ -1,0 +1,190 @@
+/**
+ * Ports between the portable core and its runtimes. Interfaces only: adapters live in
+ * `src/storage/*` and `src/upstream/*`, and a runtime entry wires them together.
+ */
+import type { AccessToken, KeyPatch, NewKey, PoolKey, UsageRecord, WriteBatch } from './types.js';
+
+/** Wall-clock time, injected so cooldowns and scheduled jobs are testable. */
+export interface Clock {
+  now(): number;
+}
+
+/** Uniform random numbers in [0, 1), injected so the random strategy is testable. */
+export interface Random {
+  next(): number;
+}
+
+/** Keeps work alive after the response: `ctx.waitUntil` on Workers, a tracked set on Node. */
+export type Defer = (work: Promise<unknown>) => void;
+
+/** One structured log line. Adapters print it as JSON; the caller never puts a key in it. */
+export type Logger = (entry: Record<string, unknown>) => void;
+
+/** Encrypts API keys at rest. The identity cipher is used when no `ENCRYPTION_KEY` is set. */
+export interface KeyCipher {
+  encrypt(plain: string): Promise<string>;
+  /** Accepts both encrypted and plaintext stored values, so a half-migrated table still loads. */
+  decrypt(stored: string): Promise<string>;
+}
+
+export interface AddKeysResult {
+  added: number;
+  duplicates: number;
+}
+
+export interface KeyChanges {
+  keys: PoolKey[];
+  deletedIds: number[];
+}
+
+/** What the periodic maintenance job changed. */
+export interface MaintenanceResult {
+  cooldownsCleared: number;
+  keysReenabled: number;
+  errorCountsReset: number;
+}
+
+/** Keys and their health. Every method is safe to call while the gateway serves traffic. */
+export interface KeyStore {
+  /** Every key, with its cooldowns. */
+  loadKeys(): Promise<PoolKey[]>;
+  /**
+   * Keys whose `updated_at` is at or after `since`, and ids deleted at or after `since`.
+   * Lets a snapshot refresh read only what changed.
+   */
+  loadChangesSince(since: number): Promise<KeyChanges>;
+  /** Inserts new keys; a key already present counts as a duplicate and is left unchanged. Chunked for D1's bind limit. */
+  addKeys(keys: NewKey[], now: number): Promise<AddKeysResult>;
+  /** Applies an admin edit. Enabling clears any disable and the consecutive error count. Returns the key, or null if absent. */
+  updateKey(id: number, patch: KeyPatch, now: number): Promise<PoolKey | null>;
+  /** Deletes keys by id; returns how many existed. */
+  deleteKeys(ids: number[]): Promise<number>;
+  /** Sets `consecutive_errors` and `error_count` to 0; returns how many keys exist among `ids`. */
+  resetErrors(ids: number[], now: number): Promise<number>;
+  /**
+   * Applies one flush atomically: appends usage rows, adds counter deltas with `x = x + ?`,
+   * and writes state changes. Bumps `updated_at` only for state changes, not for counters.
+   */
+  applyBatch(batch: WriteBatch, now: number): Promise<void>;
+  /**
+   * Clears cooldowns that ended, re-enables keys whose temporary auto-disable ended, and resets
+   * consecutive error counts whose last error is older than `errorResetMs`.
+   */
+  runMaintenance(now: number, errorResetMs: number): Promise<MaintenanceResult>;
+  /** Re-encrypts every stored key with the store's cipher; returns how many rows changed. */
+  reencryptKeys(): Promise<number>;
+}
+
+export interface UsageQuery {
+  limit: number;
+  /** Only rows with an id below this (keyset pagination, newest first). */
+  beforeId?: number;
+  keyId?: number;
+  model?: string;
+  endpoint?: string;
+  status?: number;
+  since?: number;
+}
+
+export interface UsageRow extends UsageRecord {
+  id: number;
+}
+
+export interface StatsQuery {
+  since: number;
+  until: number;
+  /** Width of one bucket of the time series. */
+  bucketMs: number;
+}
+
+export interface StatsGroup {
+  requests: number;
+  errors: number;
+  totalTokens: number;
+}
+
+export interface Stats {
+  totals: StatsGroup & { promptTokens: number; completionTokens: number };
+  byKey: Array<StatsGroup & { keyId: number | null }>;
+  byEndpoint: Array<StatsGroup & { endpoint: string }>;
+  byModel: Array<StatsGroup & { model: string | null }>;
+  byStatus: Array<{ status: number; count: number }>;
+  /** One entry per bucket that has rows, ascending by `t` (bucket start). */
+  series: Array<StatsGroup & { t: number }>;
+}
+
+/** Reads over `api_key_usage`. Writes go through `KeyStore.applyBatch`. */
+export interface UsageStore {
+  listUsage(query: UsageQuery): Promise<UsageRow[]>;
+  stats(query: StatsQuery): Promise<Stats>;
+  /** Deletes usage rows older than `before`; returns how many. */
+  pruneUsage(before: number): Promise<number>;
+}
+
+/** Rows of `pool_config`, as strings; validation lives in `core/config.ts`. */
+export interface ConfigStore {
+  getConfigValues(): Promise<Record<string, string>>;
+  /** Upserts all entries in one transaction. */
+  setConfigValues(entries: Array<{ key: string; value: string; description: string }>): Promise<void>;
+}
+
+export interface NewAccessToken {
+  name: string;
+  hash: string;
+  hint: string;
+  source: 'env' | 'api';
+}
+
+/** Client access tokens, stored as SHA-256 hashes. */
+export interface TokenStore {
+  /** Inserts a token; if the hash exists already, returns the existing one unchanged. */
+  createToken(token: NewAccessToken, now: number): Promise<AccessToken>;
+  listTokens(): Promise<AccessToken[]>;
+  /** Returns false if no live token has this id. */
+  revokeToken(id: number, now: number): Promise<boolean>;
+  /** The live (not revoked) token with this hash. */
+  findTokenByHash(hash: string): Promise<AccessToken | null>;
+}
+
+/** Small instance settings, such as the generated admin token's hash. */
+export interface MetaStore {
+  getMeta(key: string): Promise<string | null>;
+  setMeta(key: string, value: string): Promise<void>;
+}
+
+/** Everything a runtime hands to the core. Each adapter (sqlite, d1, memory) provides all five. */
+export interface Storage {
+  keys: KeyStore;
+  usage: UsageStore;
+  config: ConfigStore;
+  tokens: TokenStore;
+  meta: MetaStore;
+  /** A cheap liveness probe for `/healthz`. */
+  ping(): Promise<boolean>;
+}
+
+export interface UpstreamRequest {
+  method: 'GET' | 'POST';
+  /** Absolute URL. Never carries a key: keys go in headers. */
+  url: string;
+  headers: Record<string, string>;
+  body?: Uint8Array | string;
+  signal: AbortSignal;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  /** Lower-case header names. */
+  headers: Record<string, string>;
+  /** Reads the whole body. Rejects if the connection fails mid-body or the signal aborts. */
+  bytes(): Promise<Uint8Array>;
+  /** The body as a stream; cancelling it aborts the upstream request. Call at most once, instead of `bytes()`. */
+  stream(): ReadableStream<Uint8Array>;
+  /** Releases the connection without reading the body. */
+  discard(): void;
+}
+
+/** Sends one request to Gemini. Rejects on connection errors and aborts; HTTP errors resolve. */
+export interface Upstream {
+  request(req: UpstreamRequest): Promise<UpstreamResponse>;
+}
