@@ -1,0 +1,116 @@
+/**
+ * The `Upstream` port over the WHATWG `fetch`: the Workers runtime's client (on Node the undici
+ * adapter is faster, see ARCHITECTURE.md). Nothing here is runtime-specific.
+ */
+import type { Upstream, UpstreamRequest, UpstreamResponse } from '../core/ports.js';
+
+/**
+ * `fetch` always decodes a compressed body, so the length and encoding the server announced no
+ * longer describe the bytes we hand on. Dropping them lets the response we build describe itself.
+ */
+const DECODED_BODY_HEADERS = new Set(['content-encoding', 'content-length']);
+
+function headerRecord(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  // Headers iterates with lower-case names and joins repeated values with ", ".
+  headers.forEach((value, name) => {
+    if (!DECODED_BODY_HEADERS.has(name)) out[name] = value;
+  });
+  return out;
+}
+
+/** Links the caller's signal to a controller of ours, so cancelling a stream can abort too. */
+function linkedController(signal: AbortSignal): { controller: AbortController; unlink: () => void } {
+  const controller = new AbortController();
+  if (signal.aborted) {
+    controller.abort(signal.reason);
+    return { controller, unlink: () => {} };
+  }
+  const onAbort = () => controller.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  return { controller, unlink: () => signal.removeEventListener('abort', onAbort) };
+}
+
+function wrapResponse(res: Response, controller: AbortController, unlink: () => void): UpstreamResponse {
+  let used = false;
+  const claim = (what: string) => {
+    if (used) throw new Error(`upstream body already consumed; ${what}() called twice`);
+    used = true;
+  };
+  return {
+    status: res.status,
+    headers: headerRecord(res.headers),
+    async bytes() {
+      claim('bytes');
+      try {
+        return new Uint8Array(await res.arrayBuffer());
+      } finally {
+        unlink();
+      }
+    },
+    stream() {
+      claim('stream');
+      const body = res.body;
+      if (!body) {
+        unlink();
+        return new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+      }
+      const reader = body.getReader();
+      // Pull-based, so the upstream is read only as fast as the client reads.
+      return new ReadableStream<Uint8Array>({
+        async pull(c) {
+          try {
+            const { done, value } = await reader.read();
+            if (done) {
+              unlink();
+              c.close();
+            } else {
+              c.enqueue(value);
+            }
+          } catch (err) {
+            unlink();
+            c.error(err);
+          }
+        },
+        async cancel(reason) {
+          unlink();
+          controller.abort(reason);
+          await reader.cancel(reason).catch(() => {});
+        },
+      });
+    },
+    discard() {
+      if (used) return;
+      used = true;
+      unlink();
+      controller.abort();
+      res.body?.cancel().catch(() => {});
+    },
+  };
+}
+
+/**
+ * Creates an `Upstream` that sends requests with `fetchImpl`. HTTP errors resolve; connection
+ * errors and aborts reject, as the port requires.
+ */
+export function createFetchUpstream(fetchImpl: typeof fetch = fetch): Upstream {
+  return {
+    async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+      const { controller, unlink } = linkedController(req.signal);
+      try {
+        const res = await fetchImpl(req.url, {
+          method: req.method,
+          headers: req.headers,
+          // A Uint8Array typed over ArrayBufferLike; ours are never backed by a SharedArrayBuffer.
+          body: req.method === 'GET' ? undefined : (req.body as BodyInit | undefined),
+          signal: controller.signal,
+          redirect: 'manual',
+        });
+        return wrapResponse(res, controller, unlink);
+      } catch (err) {
+        unlink();
+        throw err;
+      }
+    },
+  };
+}
