@@ -1,0 +1,22 @@
+import type { PoolKey } from '../types.js';
+
+/** A healthy key with zeroed counters, for tests and fixtures; `over` replaces any field. */
+export function makeKey(id: number, over: Partial<PoolKey> = {}): PoolKey {
+  return {
+    id,
+    apiKey: `AIzaSyTest${String(id).padStart(29, '0')}`,
+    email: null,
+    project: null,
+    disabled: null,
+    cooldowns: [],
+    consecutiveErrors: 0,
+    totalRequests: 0,
+    errorCount: 0,
+    tokens: { prompt: 0, completion: 0, total: 0 },
+    lastUsedAt: null,
+    lastError: null,
+    createdAt: 0,
+    updatedAt: 0,
+    ...over,
+  };
+}

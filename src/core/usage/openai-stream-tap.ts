@@ -1,0 +1,145 @@
+/**
+ * Incremental tap over the OpenAI-compatible chat stream (gemini-wire.md, "Streaming"): forwards
+ * complete events, records usage, `[DONE]` and a mid-stream error, and numbers tool calls.
+ * Spec: https://platform.openai.com/docs/api-reference/chat-streaming/streaming
+ */
+import type { Tokens } from '../types.js';
+import { EVENT_SEPARATOR, endsAtBoundary, eventData, lastBoundaryEnd } from './sse.js';
+import { openaiUsage } from './tokens.js';
+
+const EMPTY = new Uint8Array(0);
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Passes complete SSE events through and holds a trailing partial event until it completes.
+ *
+ * Gemini sends each tool call whole, in its own chunk, without the `index` that strict OpenAI
+ * clients key on; the tap adds `index` to every `choices[].delta.tool_calls[]` element lacking one,
+ * numbering calls in arrival order per choice across the whole stream. Only events that need it are
+ * parsed: those with `"tool_calls"` (rewritten), an error event, and the last event with `"usage"`
+ * (parsed lazily when `usage` is read).
+ */
+export class OpenAIStreamTap {
+  readonly #decoder = new TextDecoder();
+  readonly #encoder = new TextEncoder();
+  #pending = '';
+  /** The previous chunk ended exactly at an event boundary: nothing is held back. */
+  #clean = true;
+  #usageText: string | null = null;
+  #usageParsedFrom: string | null = null;
+  #usage: Tokens | null = null;
+  #done = false;
+  #error: unknown = null;
+  /** Choice index → tool calls numbered so far. */
+  readonly #calls = new Map<number, number>();
+
+  /**
+   * Bytes to forward now (complete events only). Returns `chunk` itself when it holds only complete
+   * events needing no rewrite and nothing was held back (the fast path).
+   */
+  push(chunk: Uint8Array): Uint8Array {
+    if (chunk.length === 0) return chunk;
+    const wasClean = this.#clean && this.#pending === '';
+    this.#clean = endsAtBoundary(chunk);
+    const text = this.#decoder.decode(chunk, { stream: true });
+    if (wasClean && this.#clean && !text.includes('"tool_calls"')) {
+      const events = text.split(EVENT_SEPARATOR);
+      for (let i = 0; i < events.length; i += 2) this.#observe(events[i] ?? '');
+      return chunk;
+    }
+    const all = this.#pending + text;
+    const cut = lastBoundaryEnd(all);
+    this.#pending = all.slice(cut);
+    if (cut === 0) return EMPTY;
+    return this.#encoder.encode(this.#process(all.slice(0, cut)));
+  }
+
+  /** Whatever is left (a final event without its blank line), processed like the rest. */
+  end(): Uint8Array {
+    const rest = this.#pending + this.#decoder.decode();
+    this.#pending = '';
+    this.#clean = true;
+    return rest === '' ? EMPTY : this.#encoder.encode(this.#process(rest));
+  }
+
+  /** The LAST event's usage: Gemini's is cumulative, so it is never summed. */
+  get usage(): Tokens | null {
+    if (this.#usageText !== this.#usageParsedFrom) {
+      this.#usageParsedFrom = this.#usageText;
+      this.#usage = this.#usageText === null ? null : (openaiUsage(tryParse(this.#usageText)) ?? this.#usage);
+    }
+    return this.#usage;
+  }
+
+  /** Saw `data: [DONE]`. */
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** The `error` of an `{"error":…}` (or `[{"error":…}]`) event seen mid-stream, if any. */
+  get error(): unknown {
+    return this.#error;
+  }
+
+  #process(text: string): string {
+    const parts = text.split(EVENT_SEPARATOR);
+    for (let i = 0; i < parts.length; i += 2) parts[i] = this.#observe(parts[i] ?? '');
+    return parts.join('');
+  }
+
+  /** Records what the event tells and returns it, rewritten if its tool calls lacked `index`. */
+  #observe(event: string): string {
+    if (!event.includes('data:')) return event;
+    const data = eventData(event);
+    const head = data.trimStart();
+    if (head.startsWith('[DONE]')) {
+      this.#done = true;
+      return event;
+    }
+    if (head.startsWith('{"error"') || head.startsWith('[{"error"')) {
+      const parsed = tryParse(data);
+      const envelope = Array.isArray(parsed) ? parsed[0] : parsed;
+      if (isObject(envelope) && envelope.error !== undefined) this.#error = envelope.error;
+      return event;
+    }
+    if (data.includes('"usage"')) this.#usageText = data;
+    if (!data.includes('"tool_calls"')) return event;
+    const rewritten = this.#indexToolCalls(data);
+    if (rewritten === null) return event;
+    const other = event.split(/\r?\n|\r/).filter((line) => !line.startsWith('data:'));
+    return [...other, `data: ${rewritten}`].join('\n');
+  }
+
+  /** Adds missing tool-call indexes; null when nothing changed (or the data is not JSON). */
+  #indexToolCalls(data: string): string | null {
+    const chunk = tryParse(data);
+    if (!isObject(chunk) || !Array.isArray(chunk.choices)) return null;
+    let changed = false;
+    chunk.choices.forEach((choice: unknown, position) => {
+      if (!isObject(choice) || !isObject(choice.delta) || !Array.isArray(choice.delta.tool_calls)) return;
+      const choiceIndex = typeof choice.index === 'number' ? choice.index : position;
+      let next = this.#calls.get(choiceIndex) ?? 0;
+      for (const call of choice.delta.tool_calls) {
+        if (!isObject(call)) continue;
+        if (typeof call.index === 'number') {
+          next = Math.max(next, call.index + 1);
+        } else {
+          call.index = next++;
+          changed = true;
+        }
+      }
+      this.#calls.set(choiceIndex, next);
+    });
+    return changed ? JSON.stringify(chunk) : null;
+  }
+}
+
+function tryParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
