@@ -1,0 +1,161 @@
+/** `KeyStore` over `api_keys`, `key_cooldowns` and `key_tombstones`. */
+import { sha256Hex } from '../../core/crypto.js';
+import { maskKey } from '../../core/keys/mask.js';
+import type { AddKeysResult, KeyChanges, KeyCipher, KeyStore, MaintenanceResult } from '../../core/ports.js';
+import type { KeyPatch, NewKey, PoolKey, WriteBatch } from '../../core/types.js';
+import type { SqlDriver } from './driver.js';
+import { type CooldownRow, type KeyRow, disableColumns, toPoolKeys } from './key-rows.js';
+import { batchStatements, maintenanceStatements } from './sql-key-writes.js';
+import { inListStatements, multiRowStatements, runInBatches, setClause } from './sql-util.js';
+
+const INSERT_KEY_COLUMNS = 'api_key, key_hash, key_hint, gmail_email, project, created_at, updated_at';
+
+export class SqlKeyStore implements KeyStore {
+  constructor(
+    private readonly driver: SqlDriver,
+    private readonly cipher: KeyCipher,
+  ) {}
+
+  async loadKeys(): Promise<PoolKey[]> {
+    const rows = await this.driver.all<KeyRow>('SELECT * FROM api_keys ORDER BY id');
+    const cooldowns = await this.driver.all<CooldownRow>('SELECT * FROM key_cooldowns');
+    return toPoolKeys(rows, cooldowns, this.cipher);
+  }
+
+  async loadChangesSince(since: number): Promise<KeyChanges> {
+    const rows = await this.driver.all<KeyRow>('SELECT * FROM api_keys WHERE updated_at >= ? ORDER BY id', [
+      since,
+    ]);
+    const cooldowns = await this.driver.all<CooldownRow>(
+      'SELECT * FROM key_cooldowns WHERE api_key_id IN (SELECT id FROM api_keys WHERE updated_at >= ?)',
+      [since],
+    );
+    const tombstones = await this.driver.all<{ id: number }>(
+      'SELECT id FROM key_tombstones WHERE deleted_at >= ? ORDER BY id',
+      [since],
+    );
+    return {
+      keys: await toPoolKeys(rows, cooldowns, this.cipher),
+      deletedIds: tombstones.map((t) => Number(t.id)),
+    };
+  }
+
+  async addKeys(keys: NewKey[], now: number): Promise<AddKeysResult> {
+    const hashes = await Promise.all(keys.map((key) => sha256Hex(key.apiKey)));
+    const seen = new Set<string>();
+    const fresh = keys.flatMap((key, i) => {
+      const hash = hashes[i] as string;
+      if (seen.has(hash)) return [];
+      seen.add(hash);
+      return [{ key, hash }];
+    });
+    const rows = await Promise.all(
+      fresh.map(async ({ key, hash }) => [
+        await this.cipher.encrypt(key.apiKey),
+        hash,
+        maskKey(key.apiKey),
+        key.email ?? null,
+        key.project ?? null,
+        now,
+        now,
+      ]),
+    );
+    // A key already stored (or stored in between) hits the key_hash constraint and is skipped.
+    const statements = multiRowStatements(
+      this.driver,
+      rows,
+      7,
+      (values) =>
+        `INSERT INTO api_keys (${INSERT_KEY_COLUMNS}) VALUES ${values} ON CONFLICT(key_hash) DO NOTHING`,
+    );
+    const added = await runInBatches(this.driver, statements);
+    return { added, duplicates: keys.length - added };
+  }
+
+  async updateKey(id: number, patch: KeyPatch, now: number): Promise<PoolKey | null> {
+    const values: Record<string, unknown> = {};
+    if (patch.email !== undefined) values.gmail_email = patch.email;
+    if (patch.project !== undefined) values.project = patch.project;
+    if (patch.isActive === true) Object.assign(values, disableColumns(null), { consecutive_errors: 0 });
+    if (patch.isActive === false) {
+      Object.assign(values, disableColumns({ by: 'manual', reason: 'manual', until: null }));
+    }
+    values.updated_at = now;
+    const set = setClause(values);
+    const { changes } = await this.driver.run(`UPDATE api_keys SET ${set.sql} WHERE id = ?`, [
+      ...set.params,
+      id,
+    ]);
+    return changes > 0 ? this.getKey(id) : null;
+  }
+
+  async deleteKeys(ids: number[]): Promise<number> {
+    // RETURNING counts only the keys: D1 reports `changes` including the delete trigger's rows.
+    let deleted = 0;
+    for (const statement of inListStatements(
+      this.driver,
+      ids,
+      (list) => `DELETE FROM api_keys WHERE id IN (${list}) RETURNING id`,
+    )) {
+      deleted += (await this.driver.all(statement.sql, statement.params)).length;
+    }
+    return deleted;
+  }
+
+  async resetErrors(ids: number[], now: number): Promise<number> {
+    const statements = inListStatements(
+      this.driver,
+      ids,
+      (list) =>
+        `UPDATE api_keys SET consecutive_errors = 0, error_count = 0, updated_at = ? WHERE id IN (${list})`,
+      [now],
+    );
+    return runInBatches(this.driver, statements);
+  }
+
+  async applyBatch(batch: WriteBatch, now: number): Promise<void> {
+    const statements = batchStatements(this.driver, batch, now);
+    if (statements.length > 0) await this.driver.batch(statements);
+  }
+
+  async runMaintenance(now: number, errorResetMs: number): Promise<MaintenanceResult> {
+    const [, cleared, reenabled, reset] = await this.driver.batch(maintenanceStatements(now, errorResetMs));
+    return {
+      cooldownsCleared: cleared?.changes ?? 0,
+      keysReenabled: reenabled?.changes ?? 0,
+      errorCountsReset: reset?.changes ?? 0,
+    };
+  }
+
+  /**
+   * Encrypts every key still stored in plaintext. Rows already encrypted with this cipher are left
+   * as they are, and a row that does not decrypt to its own `key_hash` is never rewritten.
+   */
+  async reencryptKeys(): Promise<number> {
+    const rows = await this.driver.all<{ id: number; api_key: string; key_hash: string }>(
+      'SELECT id, api_key, key_hash FROM api_keys ORDER BY id',
+    );
+    const updates = [];
+    for (const row of rows) {
+      const plain = await this.cipher.decrypt(row.api_key);
+      if (plain !== row.api_key || (await sha256Hex(plain)) !== row.key_hash) continue;
+      const stored = await this.cipher.encrypt(plain);
+      if (stored === row.api_key) continue;
+      updates.push({
+        sql: 'UPDATE api_keys SET api_key = ? WHERE id = ? AND api_key = ?',
+        params: [stored, row.id, row.api_key],
+      });
+    }
+    return runInBatches(this.driver, updates);
+  }
+
+  private async getKey(id: number): Promise<PoolKey | null> {
+    const row = await this.driver.first<KeyRow>('SELECT * FROM api_keys WHERE id = ?', [id]);
+    if (!row) return null;
+    const cooldowns = await this.driver.all<CooldownRow>('SELECT * FROM key_cooldowns WHERE api_key_id = ?', [
+      id,
+    ]);
+    const [key] = await toPoolKeys([row], cooldowns, this.cipher);
+    return key ?? null;
+  }
+}

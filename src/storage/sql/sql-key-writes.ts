@@ -1,0 +1,154 @@
+/**
+ * Statements of the two write paths that run often: a flush (`applyBatch`) and the maintenance job.
+ * Counters use atomic increments (`x = x + ?`), never read-modify-write, so concurrent writers
+ * (several isolates, the CLI) never lose an update.
+ */
+import type { KeyCounterDelta, KeyStateChange, UsageRecord, WriteBatch } from '../../core/types.js';
+import type { SqlDriver, SqlStatement } from './driver.js';
+import { disableColumns } from './key-rows.js';
+import { multiRowStatements, setClause } from './sql-util.js';
+
+const USAGE_COLUMNS = [
+  'api_key_id',
+  'endpoint',
+  'response_status',
+  'tokens_used',
+  'request_timestamp',
+  'model',
+  'prompt_tokens',
+  'completion_tokens',
+  'latency_ms',
+  'outcome',
+  'access_token_id',
+  'attempt',
+  'error',
+];
+
+function usageRow(r: UsageRecord): unknown[] {
+  return [
+    r.keyId,
+    r.endpoint,
+    r.status,
+    r.tokens.total,
+    r.timestamp,
+    r.model,
+    r.tokens.prompt,
+    r.tokens.completion,
+    r.latencyMs,
+    r.outcome,
+    r.accessTokenId,
+    r.attempt,
+    r.error,
+  ];
+}
+
+function counterStatement(d: KeyCounterDelta): SqlStatement {
+  const sets = [
+    'total_requests = total_requests + ?',
+    'error_count = error_count + ?',
+    'prompt_tokens = prompt_tokens + ?',
+    'completion_tokens = completion_tokens + ?',
+    'total_tokens = total_tokens + ?',
+    'last_used_at = max(coalesce(last_used_at, 0), ?)',
+  ];
+  const params: unknown[] = [
+    d.requests,
+    d.errors,
+    d.tokens.prompt,
+    d.tokens.completion,
+    d.tokens.total,
+    d.lastUsedAt,
+  ];
+  if (d.lastError) {
+    // SET expressions read the old row, so a late-arriving older error never replaces a newer one.
+    sets.push(
+      'last_error = CASE WHEN ? >= coalesce(last_error_at, 0) THEN ? ELSE last_error END',
+      'last_error_at = max(coalesce(last_error_at, 0), ?)',
+    );
+    params.push(d.lastError.at, d.lastError.text, d.lastError.at);
+  }
+  return { sql: `UPDATE api_keys SET ${sets.join(', ')} WHERE id = ?`, params: [...params, d.keyId] };
+}
+
+function stateStatements(driver: SqlDriver, c: KeyStateChange, now: number): SqlStatement[] {
+  const values: Record<string, unknown> = {};
+  if (c.disabled !== undefined) Object.assign(values, disableColumns(c.disabled));
+  if (c.consecutiveErrors !== undefined) values.consecutive_errors = c.consecutiveErrors;
+  if (c.project !== undefined) values.project = c.project;
+  // Any state change, a new cooldown included, bumps updated_at so incremental refreshes see it.
+  values.updated_at = now;
+  const set = setClause(values);
+  const statements = [
+    { sql: `UPDATE api_keys SET ${set.sql} WHERE id = ?`, params: [...set.params, c.keyId] },
+  ];
+  const rows = (c.cooldowns ?? []).map((cd) => [c.keyId, cd.model, cd.until, cd.reason]);
+  statements.push(
+    ...multiRowStatements(
+      driver,
+      rows,
+      4,
+      // Skips keys deleted meanwhile; an existing cooldown keeps the later end.
+      (values) =>
+        'INSERT INTO key_cooldowns (api_key_id, model, until_ms, reason) ' +
+        `SELECT column1, column2, column3, column4 FROM (VALUES ${values}) WHERE column1 IN (SELECT id FROM api_keys) ` +
+        'ON CONFLICT(api_key_id, model) DO UPDATE SET until_ms = excluded.until_ms, reason = excluded.reason ' +
+        'WHERE excluded.until_ms > key_cooldowns.until_ms',
+    ),
+  );
+  return statements;
+}
+
+function tokenStatements(usage: UsageRecord[]): SqlStatement[] {
+  const lastUse = new Map<number, number>();
+  for (const r of usage) {
+    if (r.accessTokenId !== null)
+      lastUse.set(r.accessTokenId, Math.max(lastUse.get(r.accessTokenId) ?? 0, r.timestamp));
+  }
+  return [...lastUse].map(([id, at]) => ({
+    sql: 'UPDATE access_tokens SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?',
+    params: [at, id],
+  }));
+}
+
+/** Every statement of one flush, in the order they must run (in one transaction or `db.batch`). */
+export function batchStatements(driver: SqlDriver, batch: WriteBatch, now: number): SqlStatement[] {
+  const usage = multiRowStatements(
+    driver,
+    batch.usage.map(usageRow),
+    USAGE_COLUMNS.length,
+    (values) => `INSERT INTO api_key_usage (${USAGE_COLUMNS.join(', ')}) VALUES ${values}`,
+  );
+  return [
+    ...usage,
+    ...tokenStatements(batch.usage),
+    ...batch.counters.map(counterStatement),
+    ...batch.changes.flatMap((c) => stateStatements(driver, c, now)),
+  ];
+}
+
+/**
+ * The maintenance job as four statements, whose `changes` are: keys touched by ended cooldowns,
+ * cooldowns cleared, keys re-enabled, consecutive error counts reset.
+ */
+export function maintenanceStatements(now: number, errorResetMs: number): SqlStatement[] {
+  return [
+    {
+      sql: 'UPDATE api_keys SET updated_at = ? WHERE id IN (SELECT api_key_id FROM key_cooldowns WHERE until_ms <= ?)',
+      params: [now, now],
+    },
+    { sql: 'DELETE FROM key_cooldowns WHERE until_ms <= ?', params: [now] },
+    {
+      sql:
+        'UPDATE api_keys SET disabled_by = NULL, disabled_reason = NULL, disabled_until = NULL, is_active = 1, ' +
+        "consecutive_errors = 0, updated_at = ? WHERE disabled_by = 'auto' AND disabled_until IS NOT NULL AND disabled_until <= ?",
+      params: [now, now],
+    },
+    {
+      // A count without a recorded error time could never age out, so it counts as old.
+      sql:
+        'UPDATE api_keys SET consecutive_errors = 0, updated_at = ? ' +
+        'WHERE consecutive_errors > 0 AND coalesce(last_error_at, 0) <= ?',
+      params: [now, now - errorResetMs],
+    },
+  ];
+}

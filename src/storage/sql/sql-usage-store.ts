@@ -1,0 +1,180 @@
+/** `UsageStore`: reads over `api_key_usage` (rows are written by `KeyStore.applyBatch`). */
+import type { Stats, StatsGroup, StatsQuery, UsageQuery, UsageRow, UsageStore } from '../../core/ports.js';
+import type { OutcomeKind } from '../../core/types.js';
+import type { SqlDriver } from './driver.js';
+
+interface UsageDbRow {
+  id: number;
+  api_key_id: number | null;
+  endpoint: string;
+  response_status: number;
+  tokens_used: number;
+  request_timestamp: number;
+  model: string | null;
+  prompt_tokens: number;
+  completion_tokens: number;
+  latency_ms: number;
+  outcome: string;
+  access_token_id: number | null;
+  attempt: number;
+  error: string | null;
+}
+
+interface GroupRow {
+  requests: number;
+  errors: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+const nullableNumber = (v: number | null): number | null => (v === null ? null : Number(v));
+
+function toUsageRow(r: UsageDbRow): UsageRow {
+  return {
+    id: Number(r.id),
+    keyId: nullableNumber(r.api_key_id),
+    endpoint: r.endpoint,
+    model: r.model,
+    status: Number(r.response_status),
+    outcome: r.outcome as OutcomeKind,
+    tokens: {
+      prompt: Number(r.prompt_tokens),
+      completion: Number(r.completion_tokens),
+      total: Number(r.tokens_used),
+    },
+    latencyMs: Number(r.latency_ms),
+    accessTokenId: nullableNumber(r.access_token_id),
+    attempt: Number(r.attempt),
+    timestamp: Number(r.request_timestamp),
+    error: r.error,
+  };
+}
+
+const AGGREGATES =
+  'COUNT(*) AS requests, ' +
+  "SUM(CASE WHEN response_status >= 400 OR outcome <> 'ok' THEN 1 ELSE 0 END) AS errors, " +
+  'SUM(prompt_tokens) AS prompt_tokens, SUM(completion_tokens) AS completion_tokens, SUM(tokens_used) AS total_tokens';
+
+const group = (r: GroupRow): StatsGroup => ({
+  requests: Number(r.requests),
+  errors: Number(r.errors),
+  totalTokens: Number(r.total_tokens),
+});
+
+/** Most requests first; ties by label, ascending, with null last. */
+function byRequests<K extends string | number | null>(
+  a: StatsGroup & { label: K },
+  b: StatsGroup & { label: K },
+) {
+  if (b.requests !== a.requests) return b.requests - a.requests;
+  if (a.label === b.label) return 0;
+  if (a.label === null) return 1;
+  if (b.label === null) return -1;
+  return a.label < b.label ? -1 : 1;
+}
+
+/** Sums groups sharing a label. */
+function rollUp<K extends string | number | null>(
+  rows: Array<GroupRow & { label: K }>,
+): Array<StatsGroup & { label: K }> {
+  const byLabel = new Map<K, StatsGroup>();
+  for (const r of rows) {
+    const g = byLabel.get(r.label) ?? { requests: 0, errors: 0, totalTokens: 0 };
+    g.requests += Number(r.requests);
+    g.errors += Number(r.errors);
+    g.totalTokens += Number(r.total_tokens);
+    byLabel.set(r.label, g);
+  }
+  return [...byLabel].map(([label, g]) => ({ label, ...g }));
+}
+
+export class SqlUsageStore implements UsageStore {
+  constructor(private readonly driver: SqlDriver) {}
+
+  async listUsage(query: UsageQuery): Promise<UsageRow[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const filter = (clause: string, value: unknown) => {
+      if (value === undefined) return;
+      where.push(clause);
+      params.push(value);
+    };
+    filter('id < ?', query.beforeId);
+    filter('api_key_id = ?', query.keyId);
+    filter('model = ?', query.model);
+    filter('endpoint = ?', query.endpoint);
+    filter('response_status = ?', query.status);
+    filter('request_timestamp >= ?', query.since);
+    const sql =
+      `SELECT * FROM api_key_usage${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ` +
+      'ORDER BY id DESC LIMIT ?';
+    const rows = await this.driver.all<UsageDbRow>(sql, [...params, Math.max(0, Math.floor(query.limit))]);
+    return rows.map(toUsageRow);
+  }
+
+  /**
+   * Two scans of the range: one grouped by bucket, endpoint, model and status (few groups, which
+   * give the totals and every breakdown but keys), one grouped by key. D1 bills rows read per scan.
+   * Buckets are aligned to multiples of `bucketMs` since the epoch.
+   */
+  async stats(query: StatsQuery): Promise<Stats> {
+    const bucketMs = Math.max(1, Math.floor(query.bucketMs));
+    const range = [query.since, query.until];
+    const fine = await this.driver.all<
+      GroupRow & { t: number; endpoint: string; model: string | null; status: number }
+    >(
+      `SELECT CAST(request_timestamp / ? AS INTEGER) * ? AS t, endpoint, model, response_status AS status, ${AGGREGATES} ` +
+        'FROM api_key_usage WHERE request_timestamp >= ? AND request_timestamp < ? GROUP BY 1, 2, 3, 4',
+      [bucketMs, bucketMs, ...range],
+    );
+    const byKey = await this.driver.all<GroupRow & { key_id: number | null }>(
+      `SELECT api_key_id AS key_id, ${AGGREGATES} FROM api_key_usage ` +
+        'WHERE request_timestamp >= ? AND request_timestamp < ? GROUP BY api_key_id',
+      range,
+    );
+
+    const totals = { requests: 0, errors: 0, totalTokens: 0, promptTokens: 0, completionTokens: 0 };
+    const statusCounts = new Map<number, number>();
+    for (const r of fine) {
+      totals.requests += Number(r.requests);
+      totals.errors += Number(r.errors);
+      totals.totalTokens += Number(r.total_tokens);
+      totals.promptTokens += Number(r.prompt_tokens);
+      totals.completionTokens += Number(r.completion_tokens);
+      const status = Number(r.status);
+      statusCounts.set(status, (statusCounts.get(status) ?? 0) + Number(r.requests));
+    }
+    const keys = byKey.map((r) => ({ label: nullableNumber(r.key_id), ...group(r) })).sort(byRequests);
+    return {
+      totals,
+      byKey: keys.map(({ label, ...g }) => ({ keyId: label, ...g })),
+      byEndpoint: rollUp(fine.map((r) => ({ ...r, label: r.endpoint })))
+        .sort(byRequests)
+        .map(({ label, ...g }) => ({ endpoint: label, ...g })),
+      byModel: rollUp(fine.map((r) => ({ ...r, label: r.model })))
+        .sort(byRequests)
+        .map(({ label, ...g }) => ({ model: label, ...g })),
+      byStatus: [...statusCounts]
+        .map(([status, count]) => ({ status, count }))
+        .sort((a, b) => a.status - b.status),
+      series: rollUp(fine.map((r) => ({ ...r, label: Number(r.t) })))
+        .map(({ label, ...g }) => ({ t: label, ...g }))
+        .sort((a, b) => a.t - b.t),
+    };
+  }
+
+  /** Deletes in slices, so neither SQLite's write lock nor a D1 query runs long. */
+  async pruneUsage(before: number): Promise<number> {
+    const slice = 5000;
+    let total = 0;
+    for (;;) {
+      const { changes } = await this.driver.run(
+        'DELETE FROM api_key_usage WHERE id IN (SELECT id FROM api_key_usage WHERE request_timestamp < ? LIMIT ?)',
+        [before, slice],
+      );
+      total += changes;
+      if (changes < slice) return total;
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import type { SqlDriver } from './driver.js';
+import { chunk, inListStatements, multiRowStatements, placeholders, setClause } from './sql-util.js';
+
+const driver = { maxParams: 100 } as SqlDriver;
+
+describe('sql-util', () => {
+  it('chunks and builds placeholders', () => {
+    expect(chunk([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
+    expect(chunk([1, 2], 0.5)).toEqual([[1], [2]]);
+    expect(chunk([], 3)).toEqual([]);
+    expect(placeholders(3)).toBe('?, ?, ?');
+  });
+
+  it('fits multi-row statements to the bind limit', () => {
+    const rows = Array.from({ length: 30 }, (_, i) => [i, `k${i}`, null, i * 2, 0, 1, 2]);
+    const statements = multiRowStatements(driver, rows, 7, (v) => `INSERT INTO t VALUES ${v}`);
+    expect(statements.map((s) => s.params.length)).toEqual([98, 98, 14]);
+    expect(statements[2]!.sql).toBe('INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)');
+    expect(statements.flatMap((s) => s.params)).toEqual(rows.flat());
+  });
+
+  it('dedupes IN lists and leaves room for fixed params', () => {
+    const ids = [...Array.from({ length: 150 }, (_, i) => i), 1, 2];
+    const statements = inListStatements(
+      driver,
+      ids,
+      (list) => `UPDATE t SET x = ? WHERE id IN (${list})`,
+      [9],
+    );
+    expect(statements.map((s) => s.params.length)).toEqual([100, 52]);
+    expect(statements[1]!.params[0]).toBe(9);
+    expect(statements.flatMap((s) => s.params.slice(1))).toEqual(Array.from({ length: 150 }, (_, i) => i));
+  });
+
+  it('builds SET clauses', () => {
+    expect(setClause({ a: 1, b: null })).toEqual({ sql: 'a = ?, b = ?', params: [1, null] });
+  });
+});

@@ -1,0 +1,63 @@
+/** Small helpers for building chunked, parameterised SQL. */
+import type { SqlDriver, SqlStatement } from './driver.js';
+
+/** Splits `items` into slices of at most `size` (at least 1). */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const step = Math.max(1, Math.floor(size));
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += step) out.push(items.slice(i, i + step));
+  return out;
+}
+
+/** `?, ?, ?` with `n` placeholders. */
+export function placeholders(n: number): string {
+  return Array.from({ length: n }, () => '?').join(', ');
+}
+
+/**
+ * Builds one statement per chunk of `rows`, each with as many rows as the driver's bind limit
+ * allows. `build` receives the `(?, …), (?, …)` list for the chunk and returns the statement.
+ */
+export function multiRowStatements(
+  driver: SqlDriver,
+  rows: unknown[][],
+  columns: number,
+  build: (values: string) => string,
+): SqlStatement[] {
+  const group = `(${placeholders(columns)})`;
+  return chunk(rows, driver.maxParams / columns).map((slice) => ({
+    sql: build(slice.map(() => group).join(', ')),
+    params: slice.flat(),
+  }));
+}
+
+/** `IN (…)` statements over `ids`, chunked to the bind limit (`fixed` params are bound first). */
+export function inListStatements(
+  driver: SqlDriver,
+  ids: readonly number[],
+  build: (list: string) => string,
+  fixed: unknown[] = [],
+): SqlStatement[] {
+  return chunk([...new Set(ids)], driver.maxParams - fixed.length).map((slice) => ({
+    sql: build(placeholders(slice.length)),
+    params: [...fixed, ...slice],
+  }));
+}
+
+/** Statements that need not be atomic together are sent in batches of this many, to keep each round trip small. */
+const NON_ATOMIC_BATCH = 100;
+
+/** Runs statements in several batches; returns the summed `changes`. For idempotent work only. */
+export async function runInBatches(driver: SqlDriver, statements: SqlStatement[]): Promise<number> {
+  let changes = 0;
+  for (const slice of chunk(statements, NON_ATOMIC_BATCH)) {
+    for (const result of await driver.batch(slice)) changes += result.changes;
+  }
+  return changes;
+}
+
+/** `a = ?, b = ?` and its params, from a column → value record. */
+export function setClause(values: Record<string, unknown>): { sql: string; params: unknown[] } {
+  const columns = Object.keys(values);
+  return { sql: columns.map((c) => `${c} = ?`).join(', '), params: columns.map((c) => values[c]) };
+}
