@@ -1,0 +1,23 @@
+import type { Translate } from '../i18n/index.js';
+import { formatClock } from './format.js';
+import type { KeyEntry } from './types.js';
+
+/** The badge text for a key's state, e.g. "cooling for gemini-2.5-flash until 14:03". */
+export function describeKeyState(key: KeyEntry, t: Translate): string {
+  if (key.state === 'disabled' || key.disabled) {
+    const d = key.disabled;
+    const by = t(d?.by === 'auto' ? 'state.by_auto' : 'state.by_manual');
+    let text = d?.reason ? t('state.disabled_reason', { reason: d.reason, by }) : t('state.disabled', { by });
+    if (d?.until) text += ` ${t('state.until', { time: formatClock(d.until) })}`;
+    return text;
+  }
+  if (key.state === 'cooling' && key.cooldowns.length > 0) {
+    const [first, ...rest] = [...key.cooldowns].sort((a, b) => a.until.localeCompare(b.until));
+    if (first) {
+      const model = first.model === '*' ? t('state.all_models') : first.model;
+      const text = t('state.cooling', { model, time: formatClock(first.until) });
+      return rest.length > 0 ? `${text} ${t('state.more', { n: rest.length })}` : text;
+    }
+  }
+  return t(key.state === 'cooling' ? 'state.cooling_plain' : 'state.active');
+}

@@ -1,0 +1,139 @@
+import { useId, useState } from 'preact/hooks';
+import { useConfirm } from '../../components/confirm.js';
+import { Dialog } from '../../components/dialog.js';
+import { StateBadge } from '../../components/state-badge.js';
+import { useNotify } from '../../components/toasts.js';
+import { useI18n } from '../../i18n/index.js';
+import { useApi } from '../../lib/api-context.js';
+import { errorText } from '../../lib/errors.js';
+import { formatDateTime, formatNumber } from '../../lib/format.js';
+import type { KeyEntry } from '../../lib/types.js';
+
+interface EditKeyDialogProps {
+  entry: KeyEntry;
+  onClose: () => void;
+  onChanged: () => void;
+}
+
+/** Edit a key's email and project; also reset its errors or delete it. */
+export function EditKeyDialog({ entry, onClose, onChanged }: EditKeyDialogProps) {
+  const api = useApi();
+  const { t, lang } = useI18n();
+  const notify = useNotify();
+  const [confirmElement, confirm] = useConfirm();
+  const emailId = useId();
+  const projectId = useId();
+  const [email, setEmail] = useState(entry.gmail_email ?? '');
+  const [project, setProject] = useState(entry.project ?? '');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const run = async (action: () => Promise<unknown>, done: string) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+      notify('ok', done);
+      onChanged();
+      onClose();
+    } catch (err) {
+      setError(errorText(err, t));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const save = (e: Event) => {
+    e.preventDefault();
+    void run(
+      () => api.patchKey(entry.id, { gmail_email: email.trim() || null, project: project.trim() || null }),
+      t('edit.saved'),
+    );
+  };
+
+  const remove = async () => {
+    const ok = await confirm({
+      title: t('edit.delete'),
+      message: t('edit.delete_confirm', { key: entry.key }),
+      confirmLabel: t('common.delete'),
+      danger: true,
+    });
+    if (ok) void run(() => api.deleteKey(entry.id), t('edit.deleted'));
+  };
+
+  return (
+    <Dialog title={t('edit.title', { key: entry.key })} onClose={onClose} testId="edit-key-dialog">
+      <form class="dialog-body stack" onSubmit={save}>
+        <dl class="facts">
+          <dt>{t('col.state')}</dt>
+          <dd>
+            <StateBadge entry={entry} />
+          </dd>
+          <dt>{t('col.requests')}</dt>
+          <dd>{formatNumber(lang, entry.total_requests)}</dd>
+          <dt>{t('col.errors')}</dt>
+          <dd>{t('edit.errors', { n: entry.error_count, c: entry.consecutive_errors })}</dd>
+          <dt>{t('edit.created')}</dt>
+          <dd>{formatDateTime(entry.created_at)}</dd>
+          {entry.last_error && (
+            <>
+              <dt>{t('col.last_error')}</dt>
+              <dd class="error-text wrap">{entry.last_error}</dd>
+            </>
+          )}
+        </dl>
+        <label for={emailId}>{t('col.email')}</label>
+        <input
+          id={emailId}
+          inputMode="email"
+          autoComplete="off"
+          value={email}
+          onInput={(e) => setEmail(e.currentTarget.value)}
+          data-testid="edit-email"
+        />
+        <label for={projectId}>{t('col.project')}</label>
+        <input
+          id={projectId}
+          value={project}
+          onInput={(e) => setProject(e.currentTarget.value)}
+          data-testid="edit-project"
+        />
+        {error && (
+          <p class="field-error" role="alert">
+            {error}
+          </p>
+        )}
+        <div class="dialog-actions spread">
+          <div class="button-row">
+            <button
+              type="button"
+              disabled={busy}
+              onClick={() => void run(() => api.resetErrors(entry.id), t('edit.reset_done'))}
+              data-testid="edit-reset-errors"
+            >
+              {t('keys.reset_errors')}
+            </button>
+            <button
+              type="button"
+              class="danger"
+              disabled={busy}
+              onClick={() => void remove()}
+              data-testid="edit-delete"
+            >
+              {t('common.delete')}
+            </button>
+          </div>
+          <div class="button-row">
+            <button type="button" onClick={onClose}>
+              {t('common.cancel')}
+            </button>
+            <button type="submit" class="primary" disabled={busy} data-testid="edit-save">
+              {t('common.save')}
+            </button>
+          </div>
+        </div>
+      </form>
+      {confirmElement}
+    </Dialog>
+  );
+}

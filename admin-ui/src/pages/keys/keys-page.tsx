@@ -1,0 +1,240 @@
+import { useEffect, useId, useState } from 'preact/hooks';
+import { useConfirm } from '../../components/confirm.js';
+import { Pager } from '../../components/pager.js';
+import { useNotify } from '../../components/toasts.js';
+import { useI18n, type MessageKey } from '../../i18n/index.js';
+import { useApi } from '../../lib/api-context.js';
+import { errorText } from '../../lib/errors.js';
+import { formatClock, formatNumber } from '../../lib/format.js';
+import { useDebounced, useLoader } from '../../lib/hooks.js';
+import type { BulkAction, KeyEntry, KeySort, KeyState, SortOrder } from '../../lib/types.js';
+import { AddKeysDialog } from './add-keys-dialog.js';
+import { EditKeyDialog } from './edit-key-dialog.js';
+import { KeysTable } from './keys-table.js';
+
+const PAGE_SIZES = [25, 50, 100, 200];
+const STATES: KeyState[] = ['active', 'cooling', 'disabled'];
+const BULK: Array<{ action: BulkAction; label: MessageKey; danger?: boolean }> = [
+  { action: 'enable', label: 'keys.enable' },
+  { action: 'disable', label: 'keys.disable' },
+  { action: 'reset-errors', label: 'keys.reset_errors' },
+  { action: 'delete', label: 'common.delete', danger: true },
+];
+
+export function KeysPage() {
+  const api = useApi();
+  const { t, lang } = useI18n();
+  const notify = useNotify();
+  const [confirmElement, confirm] = useConfirm();
+  const searchId = useId();
+  const stateId = useId();
+  const sizeId = useId();
+
+  const [q, setQ] = useState('');
+  const [state, setState] = useState<KeyState | ''>('');
+  const [sort, setSort] = useState<KeySort>('id');
+  const [order, setOrder] = useState<SortOrder>('asc');
+  const [page, setPage] = useState(1);
+  const [pageSize, setPageSize] = useState(50);
+  const [selected, setSelected] = useState<Set<number>>(new Set());
+  const [adding, setAdding] = useState(false);
+  const [editing, setEditing] = useState<KeyEntry | null>(null);
+  const [busy, setBusy] = useState(false);
+  const search = useDebounced(q.trim(), 300);
+
+  const list = useLoader(
+    () => api.listKeys({ q: search, state, sort, order, page, page_size: pageSize }),
+    [search, state, sort, order, page, pageSize],
+    10_000,
+  );
+  const data = list.data;
+
+  // A new search or filter starts on page 1 with nothing selected.
+  useEffect(() => {
+    setPage(1);
+    setSelected(new Set());
+  }, [search, state, pageSize]);
+
+  // After deletions the current page can fall past the end.
+  useEffect(() => {
+    if (data && data.keys.length === 0 && data.total > 0 && page > 1) {
+      setPage(Math.ceil(data.total / pageSize));
+    }
+  }, [data]);
+
+  const onSort = (column: KeySort) => {
+    if (column === sort) setOrder(order === 'asc' ? 'desc' : 'asc');
+    else {
+      setSort(column);
+      setOrder(column === 'id' ? 'asc' : 'desc');
+    }
+    setPage(1);
+  };
+
+  const onSelect = (ids: number[], on: boolean) => {
+    setSelected((prev) => {
+      const next = new Set(prev);
+      for (const id of ids) {
+        if (on) next.add(id);
+        else next.delete(id);
+      }
+      return next;
+    });
+  };
+
+  const runBulk = async (action: BulkAction) => {
+    const ids = [...selected];
+    if (ids.length === 0) return;
+    if (action === 'delete') {
+      const ok = await confirm({
+        title: t('bulk.delete_title'),
+        message: t('bulk.delete_confirm', { n: formatNumber(lang, ids.length) }),
+        confirmLabel: t('common.delete'),
+        danger: true,
+      });
+      if (!ok) return;
+    }
+    setBusy(true);
+    try {
+      const r = await api.bulk(action, ids);
+      notify('ok', t('bulk.done', { n: formatNumber(lang, r.affected) }));
+      setSelected(new Set());
+      await list.reload();
+    } catch (err) {
+      notify('error', errorText(err, t));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const onToggle = async (entry: KeyEntry) => {
+    try {
+      await api.patchKey(entry.id, { is_active: !entry.is_active });
+      notify('ok', t(entry.is_active ? 'keys.disabled_one' : 'keys.enabled_one', { key: entry.key }));
+      await list.reload();
+    } catch (err) {
+      notify('error', errorText(err, t));
+    }
+  };
+
+  const counts = data?.counts;
+  return (
+    <>
+      <div class="toolbar">
+        <div class="field-inline grow">
+          <label for={searchId}>{t('keys.search')}</label>
+          <input
+            id={searchId}
+            type="search"
+            value={q}
+            placeholder={t('keys.search_placeholder')}
+            onInput={(e) => setQ(e.currentTarget.value)}
+            data-testid="keys-search"
+          />
+        </div>
+        <div class="field-inline">
+          <label for={stateId}>{t('col.state')}</label>
+          <select
+            id={stateId}
+            value={state}
+            onChange={(e) => setState(e.currentTarget.value as KeyState | '')}
+            data-testid="keys-state-filter"
+          >
+            <option value="">{t('filter.all')}</option>
+            {STATES.map((s) => (
+              <option key={s} value={s}>
+                {t(`filter.${s}`)}
+                {counts ? ` (${formatNumber(lang, counts[s])})` : ''}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="button" class="primary" onClick={() => setAdding(true)} data-testid="keys-add-open">
+          {t('keys.add')}
+        </button>
+      </div>
+
+      <div class="bulk-bar" role="group" aria-label={t('bulk.label')} data-testid="bulk-bar">
+        <span data-testid="bulk-count">{t('bulk.selected', { n: formatNumber(lang, selected.size) })}</span>
+        {BULK.map((b) => (
+          <button
+            key={b.action}
+            type="button"
+            class={`small ${b.danger ? 'danger' : ''}`}
+            disabled={busy || selected.size === 0}
+            onClick={() => void runBulk(b.action)}
+            data-testid={`bulk-${b.action}`}
+          >
+            {t(b.label)}
+          </button>
+        ))}
+        {selected.size > 0 && (
+          <button type="button" class="small link" onClick={() => setSelected(new Set())}>
+            {t('bulk.clear')}
+          </button>
+        )}
+        {list.updatedAt && (
+          <span class="muted small push-end">
+            {t('common.updated', { time: formatClock(list.updatedAt.toISOString()) })}
+          </span>
+        )}
+      </div>
+
+      {list.error !== null && (
+        <p class="error-box" role="alert">
+          {errorText(list.error, t)}
+        </p>
+      )}
+      {data ? (
+        data.total === 0 && !search && !state ? (
+          <p class="empty card" data-testid="keys-empty">
+            {t('keys.empty')}
+          </p>
+        ) : (
+          <>
+            <KeysTable
+              keys={data.keys}
+              sort={sort}
+              order={order}
+              onSort={onSort}
+              selected={selected}
+              onSelect={onSelect}
+              onEdit={setEditing}
+              onToggle={(k) => void onToggle(k)}
+            />
+            {data.keys.length === 0 && <p class="muted">{t('keys.no_match')}</p>}
+            <div class="table-foot">
+              <div class="field-inline">
+                <label for={sizeId}>{t('pager.size')}</label>
+                <select
+                  id={sizeId}
+                  value={pageSize}
+                  onChange={(e) => setPageSize(Number(e.currentTarget.value))}
+                >
+                  {PAGE_SIZES.map((n) => (
+                    <option key={n} value={n}>
+                      {n}
+                    </option>
+                  ))}
+                </select>
+              </div>
+              <Pager page={page} pageSize={pageSize} total={data.total} onPage={setPage} />
+            </div>
+          </>
+        )
+      ) : (
+        list.error === null && <p class="muted">{t('common.loading')}</p>
+      )}
+
+      {adding && <AddKeysDialog onClose={() => setAdding(false)} onAdded={() => void list.reload()} />}
+      {editing && (
+        <EditKeyDialog
+          entry={editing}
+          onClose={() => setEditing(null)}
+          onChanged={() => void list.reload()}
+        />
+      )}
+      {confirmElement}
+    </>
+  );
+}

@@ -1,0 +1,155 @@
+import { useEffect, useState } from 'preact/hooks';
+import { useNotify } from '../../components/toasts.js';
+import { lookup, useI18n } from '../../i18n/index.js';
+import { ApiError } from '../../lib/api.js';
+import { useApi } from '../../lib/api-context.js';
+import { errorText } from '../../lib/errors.js';
+import { useLoader } from '../../lib/hooks.js';
+import type { ConfigEntry } from '../../lib/types.js';
+
+type Values = Record<string, string>;
+
+function ConfigField(props: {
+  entry: ConfigEntry;
+  value: string;
+  error: string | undefined;
+  onInput: (value: string) => void;
+}) {
+  const { t, lang } = useI18n();
+  const { entry, value, error } = props;
+  const id = `config-${entry.key}`;
+  const changed = value !== entry.value;
+  return (
+    <div class={`config-field ${error ? 'invalid' : ''}`} data-testid={`config-field-${entry.key}`}>
+      <label for={id} class="mono">
+        {entry.key}
+        {changed && <span class="changed-mark"> {t('config.changed')}</span>}
+      </label>
+      <p id={`${id}-desc`} class="muted small">
+        {lookup(lang, `config.desc.${entry.key}`) ?? entry.description}{' '}
+        <span class="nowrap">{t('config.default', { value: entry.default })}</span>
+      </p>
+      <div class="config-input-row">
+        <input
+          id={id}
+          class="mono"
+          value={value}
+          spellcheck={false}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={`${id}-desc${error ? ` ${id}-error` : ''}`}
+          onInput={(e) => props.onInput(e.currentTarget.value)}
+          data-testid={`config-input-${entry.key}`}
+        />
+        {value !== entry.default && (
+          <button type="button" class="small link" onClick={() => props.onInput(entry.default)}>
+            {t('config.use_default')}
+          </button>
+        )}
+      </div>
+      {error && (
+        <p id={`${id}-error`} class="field-error" data-testid={`config-error-${entry.key}`}>
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+export function ConfigForm() {
+  const api = useApi();
+  const { t } = useI18n();
+  const notify = useNotify();
+  const loaded = useLoader(() => api.getConfig(), []);
+  const [entries, setEntries] = useState<ConfigEntry[]>([]);
+  const [values, setValues] = useState<Values>({});
+  const [errors, setErrors] = useState<Values>({});
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const reset = (config: ConfigEntry[]) => {
+    setEntries(config);
+    setValues(Object.fromEntries(config.map((c) => [c.key, c.value])));
+    setErrors({});
+  };
+  useEffect(() => {
+    if (loaded.data) reset(loaded.data.config);
+  }, [loaded.data]);
+
+  const changes = Object.fromEntries(
+    entries
+      .filter((e) => values[e.key] !== undefined && values[e.key] !== e.value)
+      .map((e) => [e.key, values[e.key]!]),
+  );
+  const dirty = Object.keys(changes).length > 0;
+
+  const save = async (e: Event) => {
+    e.preventDefault();
+    if (!dirty) return;
+    setBusy(true);
+    setMessage(null);
+    try {
+      const res = await api.putConfig(changes);
+      reset(res.config);
+      setMessage({ ok: true, text: t('config.saved') });
+      notify('ok', t('config.saved'));
+    } catch (err) {
+      if (err instanceof ApiError && err.details) {
+        setErrors(err.details);
+        const general = err.details._;
+        setMessage({ ok: false, text: general ?? t('config.refused') });
+      } else {
+        setMessage({ ok: false, text: errorText(err, t) });
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (loaded.error !== null && entries.length === 0) {
+    return (
+      <p class="error-box" role="alert">
+        {errorText(loaded.error, t)}
+      </p>
+    );
+  }
+  return (
+    <form class="card stack" onSubmit={save} data-testid="config-form" noValidate>
+      <h2>{t('config.title')}</h2>
+      <p class="muted">{t('config.intro')}</p>
+      {entries.map((entry) => (
+        <ConfigField
+          key={entry.key}
+          entry={entry}
+          value={values[entry.key] ?? ''}
+          error={errors[entry.key]}
+          onInput={(v) => {
+            setValues({ ...values, [entry.key]: v });
+            setMessage(null);
+          }}
+        />
+      ))}
+      <div class="form-actions">
+        <button type="submit" class="primary" disabled={busy || !dirty} data-testid="config-save">
+          {t('common.save')}
+        </button>
+        <button
+          type="button"
+          disabled={busy || !dirty}
+          onClick={() => reset(entries)}
+          data-testid="config-discard"
+        >
+          {t('config.discard')}
+        </button>
+        {message && (
+          <span
+            class={message.ok ? 'ok-text' : 'field-error'}
+            role={message.ok ? 'status' : 'alert'}
+            data-testid={message.ok ? 'config-saved' : 'config-refused'}
+          >
+            {message.text}
+          </span>
+        )}
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,173 @@
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { useI18n, type MessageKey } from '../i18n/index.js';
+import { useApi } from '../lib/api-context.js';
+import { errorText } from '../lib/errors.js';
+import { formatDateTime, formatNumber } from '../lib/format.js';
+import type { UsageFilters, UsageRow } from '../lib/types.js';
+
+const PAGE = 100;
+const EMPTY: UsageFilters = { key_id: '', model: '', endpoint: '', status: '' };
+const FIELDS: Array<{ name: keyof UsageFilters; label: MessageKey; numeric?: boolean }> = [
+  { name: 'key_id', label: 'usage.key_id', numeric: true },
+  { name: 'model', label: 'col.model' },
+  { name: 'endpoint', label: 'col.endpoint' },
+  { name: 'status', label: 'col.status', numeric: true },
+];
+
+function FilterField(props: {
+  label: string;
+  value: string;
+  numeric?: boolean;
+  name: string;
+  onInput: (v: string) => void;
+}) {
+  const id = useId();
+  return (
+    <div class="field-inline">
+      <label for={id}>{props.label}</label>
+      <input
+        id={id}
+        value={props.value}
+        inputMode={props.numeric ? 'numeric' : undefined}
+        size={props.numeric ? 6 : 16}
+        onInput={(e) => props.onInput(e.currentTarget.value)}
+        data-testid={`usage-filter-${props.name}`}
+      />
+    </div>
+  );
+}
+
+export function UsagePage() {
+  const api = useApi();
+  const { t, lang } = useI18n();
+  const [draft, setDraft] = useState<UsageFilters>(EMPTY);
+  const [filters, setFilters] = useState<UsageFilters>(EMPTY);
+  const [rows, setRows] = useState<UsageRow[]>([]);
+  const [next, setNext] = useState<number | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [loaded, setLoaded] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const seq = useRef(0);
+
+  const load = async (before: number | null) => {
+    const mine = ++seq.current;
+    setBusy(true);
+    setError(null);
+    try {
+      const page = await api.usage(filters, before, PAGE);
+      if (mine !== seq.current) return;
+      setRows((old) => (before === null ? page.usage : [...old, ...page.usage]));
+      setNext(page.next_before);
+      setLoaded(true);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  useEffect(() => {
+    void load(null);
+  }, [filters]);
+
+  const apply = (e: Event) => {
+    e.preventDefault();
+    setFilters({ ...draft });
+  };
+
+  return (
+    <>
+      <form class="toolbar" onSubmit={apply} data-testid="usage-filters">
+        {FIELDS.map((f) => (
+          <FilterField
+            key={f.name}
+            name={f.name}
+            label={t(f.label)}
+            numeric={f.numeric}
+            value={draft[f.name]}
+            onInput={(v) => setDraft({ ...draft, [f.name]: v })}
+          />
+        ))}
+        <button type="submit" class="primary" data-testid="usage-apply">
+          {t('usage.apply')}
+        </button>
+        <button
+          type="button"
+          onClick={() => {
+            setDraft(EMPTY);
+            setFilters({ ...EMPTY });
+          }}
+        >
+          {t('usage.reset')}
+        </button>
+      </form>
+      {error !== null && (
+        <p class="error-box" role="alert">
+          {errorText(error, t)}
+        </p>
+      )}
+      <div class="table-wrap">
+        <table class="table" data-testid="usage-table">
+          <caption class="visually-hidden">{t('usage.caption')}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t('col.time')}</th>
+              <th scope="col">{t('col.key')}</th>
+              <th scope="col">{t('col.model')}</th>
+              <th scope="col">{t('col.endpoint')}</th>
+              <th scope="col">{t('col.status')}</th>
+              <th scope="col" class="num">
+                {t('col.tokens')}
+              </th>
+              <th scope="col" class="num">
+                {t('col.latency')}
+              </th>
+              <th scope="col">{t('col.error')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.id} data-testid="usage-row">
+                <td class="nowrap">{formatDateTime(r.time)}</td>
+                <td class="mono nowrap">{r.key ?? '—'}</td>
+                <td class="mono">{r.model ?? '—'}</td>
+                <td class="mono">{r.endpoint}</td>
+                <td class="nowrap">
+                  <span class={`chip ${r.status >= 400 || r.status === 0 ? 'chip-bad' : 'chip-ok'}`}>
+                    {r.status}
+                  </span>{' '}
+                  <span class="muted small">{r.outcome}</span>
+                  {r.attempt > 1 && (
+                    <span class="muted small"> · {t('usage.attempt', { n: r.attempt })}</span>
+                  )}
+                </td>
+                <td
+                  class="num"
+                  title={t('keys.tokens_split', { p: r.prompt_tokens, c: r.completion_tokens })}
+                >
+                  {formatNumber(lang, r.total_tokens)}
+                </td>
+                <td class="num">{t('usage.ms', { n: formatNumber(lang, r.latency_ms) })}</td>
+                <td class="ellipsis error-text" title={r.error ?? undefined}>
+                  {r.error ?? ''}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {loaded && rows.length === 0 && <p class="muted">{t('usage.empty')}</p>}
+      <div class="table-foot">
+        <span class="muted small">{t('usage.count', { n: formatNumber(lang, rows.length) })}</span>
+        <button type="button" onClick={() => void load(null)} disabled={busy}>
+          {t('common.refresh')}
+        </button>
+        {next !== null && (
+          <button type="button" onClick={() => void load(next)} disabled={busy} data-testid="usage-load-more">
+            {busy ? t('common.loading') : t('usage.more')}
+          </button>
+        )}
+      </div>
+    </>
+  );
+}
