@@ -173,8 +173,16 @@ export function KeysPage() {
             {t('bulk.clear')}
           </button>
         )}
+        <button
+          type="button"
+          class="small push-end"
+          onClick={() => void list.reload()}
+          data-testid="keys-refresh"
+        >
+          {t('common.refresh')}
+        </button>
         {list.updatedAt && (
-          <span class="muted small push-end">
+          <span class="muted small">
             {t('common.updated', { time: formatClock(list.updatedAt.toISOString()) })}
           </span>
         )}

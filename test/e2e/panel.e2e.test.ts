@@ -1,0 +1,335 @@
+/**
+ * The admin panel in a real browser (Debian's chromium through playwright-core), against the real
+ * Node gateway and the mock Gemini upstream. Screenshots of each page go to test-artifacts/screenshots.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maskKey, startMockGemini, type MockGemini } from '../fixtures/mock-gemini/index.js';
+import { startNodeGateway, type TestGateway } from '../support/gateway.js';
+import { fakeKey } from '../support/keys.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const SHOTS = 'test-artifacts/screenshots';
+const XSS_EMAIL = '<img src=x onerror=alert(1)>';
+
+const GOOD = fakeKey('panel-good');
+const INVALID = fakeKey('panel-invalid');
+const LIMITED = fakeKey('panel-limited');
+const ADDED = fakeKey('panel-added');
+
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn('chromium not installed: apt-get install chromium to run the panel tests');
+
+function newestMtime(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
+}
+
+/** Builds admin-ui/dist when it is missing or older than its sources (the gateway serves it from disk). */
+function ensurePanelBuilt(): void {
+  const built = 'admin-ui/dist/index.html';
+  const sources = Math.max(
+    newestMtime('admin-ui/src'),
+    newestMtime('admin-ui/index.html'),
+    newestMtime('admin-ui/vite.config.ts'),
+  );
+  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
+  execFileSync(
+    process.execPath,
+    ['node_modules/vite/bin/vite.js', 'build', '--config', 'admin-ui/vite.config.ts', '--logLevel', 'warn'],
+    { stdio: 'inherit' },
+  );
+}
+
+(hasChromium ? describe : describe.skip)('admin panel in chromium', () => {
+  let mock: MockGemini;
+  let gw: TestGateway;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const nativeDialogs: string[] = [];
+  const pageErrors: string[] = [];
+
+  const shot = (name: string) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+  const idOf = async (key: string): Promise<number> => {
+    const res = await gw.admin('GET', '/keys?page_size=500');
+    const entry = (res.body.keys as Array<{ id: number; key: string }>).find((k) => k.key === maskKey(key));
+    if (!entry) throw new Error(`key ${maskKey(key)} not listed`);
+    return entry.id;
+  };
+  const keyEntry = async (id: number) => {
+    const res = await gw.admin('GET', '/keys?page_size=500');
+    return (res.body.keys as Array<Record<string, any>>).find((k) => k.id === id)!;
+  };
+  const badge = (id: number) => page.getByTestId(`key-state-${id}`);
+  const badgeText = async (id: number) => {
+    await page.getByTestId('keys-refresh').click();
+    return (await badge(id).textContent())?.trim();
+  };
+  const goTo = async (nav: string, testId: string) => {
+    await page.getByTestId(`nav-${nav}`).click();
+    await page.getByTestId(testId).waitFor();
+  };
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    ensurePanelBuilt();
+    mock = await startMockGemini();
+    gw = await startNodeGateway({ upstreamUrl: mock.url, keys: [GOOD, INVALID, LIMITED] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    context = await browser.newContext({
+      locale: 'en-US',
+      colorScheme: 'light',
+      viewport: { width: 1360, height: 900 },
+    });
+    page = await context.newPage();
+    page.on('dialog', (dialog) => {
+      nativeDialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await gw?.close();
+    await mock?.close();
+  });
+
+  it('refuses a wrong token, slows repeated failures down, then signs in with the right one', async () => {
+    await page.goto(`${gw.url}/admin`);
+    expect(new URL(page.url()).pathname).toBe('/admin/');
+    await page.getByTestId('signin-token').fill('not-the-admin-token');
+    await page.getByTestId('signin-submit').click();
+    await expect.poll(() => page.getByTestId('signin-error').textContent()).toBe('Wrong admin token.');
+    await shot('signin');
+
+    // Keep failing until the gateway answers 429; the panel then says how long to wait.
+    let status = 401;
+    for (let i = 0; i < 10 && status !== 429; i++) {
+      const [res] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/admin/api/session')),
+        page.getByTestId('signin-submit').click(),
+      ]);
+      status = res.status();
+    }
+    expect(status).toBe(429);
+    expect(await page.getByTestId('signin-error').textContent()).toMatch(/^Too many attempts, wait \d+ s\.$/);
+
+    await page.getByTestId('signin-token').fill(gw.adminToken);
+    await page.waitForFunction(() => {
+      const button = document.querySelector('[data-testid="signin-submit"]');
+      return button instanceof HTMLButtonElement && !button.disabled;
+    });
+    await page.getByTestId('signin-submit').click();
+    await page.getByTestId('chart-requests').waitFor();
+
+    expect(page.url()).not.toContain(gw.adminToken);
+    expect(await context.cookies()).toEqual([]);
+    expect(await page.evaluate(() => sessionStorage.getItem('gkp.admin_token'))).toBe(gw.adminToken);
+    expect(await page.evaluate(() => JSON.stringify(localStorage))).not.toContain(gw.adminToken);
+    expect(await page.getByTestId('keys-by-state').textContent()).toMatch(/Active\s*3/);
+    await shot('dashboard');
+  });
+
+  it('adds keys in bulk and reports added, duplicate and invalid lines', async () => {
+    await goTo('keys', 'keys-table');
+    await page.getByTestId('keys-add-open').click();
+    await page.getByTestId('add-keys-text').fill(`${ADDED},${XSS_EMAIL},proj-e2e\n${GOOD}\nnot-a-key\n`);
+    await page.getByTestId('add-keys-submit').click();
+    await page.getByTestId('add-keys-result').waitFor();
+    expect(await page.getByTestId('add-result-added').textContent()).toBe('Added: 1');
+    expect(await page.getByTestId('add-result-duplicates').textContent()).toBe('Duplicates: 1');
+    expect(await page.getByTestId('add-result-invalid').textContent()).toBe('Invalid: 1');
+    await shot('keys-add');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('add-keys-dialog').waitFor({ state: 'detached' });
+
+    const res = await gw.admin('GET', '/keys');
+    expect(res.body.total).toBe(4);
+    await page.getByTestId(`key-row-${await idOf(ADDED)}`).waitFor();
+  });
+
+  it('shows a hostile email as literal text, creating no element and firing no dialog', async () => {
+    const id = await idOf(ADDED);
+    expect(await page.getByTestId(`key-email-${id}`).textContent()).toBe(XSS_EMAIL);
+    expect(await page.evaluate(() => document.querySelectorAll('img').length)).toBe(0);
+    await page.getByTestId(`key-edit-${id}`).click();
+    expect(await page.getByTestId('edit-email').inputValue()).toBe(XSS_EMAIL);
+    await page.keyboard.press('Escape');
+    await page.getByTestId('edit-key-dialog').waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => document.querySelectorAll('img').length)).toBe(0);
+    expect(nativeDialogs).toEqual([]);
+  });
+
+  it('badges a key the upstream rejects and one it rate-limits, after traffic through the gateway', async () => {
+    mock.setKey(INVALID, 'invalid');
+    mock.setKey(LIMITED, { rateLimit: 'per_minute', models: ['gemini-2.5-flash'] });
+    const client = new OpenAI({ apiKey: gw.accessToken, baseURL: `${gw.url}/v1`, maxRetries: 0 });
+    for (let i = 0; i < 4; i++) {
+      const completion = await client.chat.completions.create({
+        model: 'gemini-2.5-flash',
+        messages: [{ role: 'user', content: `panel traffic ${i}` }],
+      });
+      expect(completion.choices[0]?.message.content).toBeTruthy();
+    }
+
+    const invalidId = await idOf(INVALID);
+    const limitedId = await idOf(LIMITED);
+    await expect.poll(() => badgeText(invalidId)).toBe('disabled: API_KEY_INVALID (auto)');
+    const limited = await keyEntry(limitedId);
+    const until = new Date(limited.cooldowns[0].until);
+    const clock = `${String(until.getHours()).padStart(2, '0')}:${String(until.getMinutes()).padStart(2, '0')}`;
+    await expect.poll(() => badgeText(limitedId)).toBe(`cooling for gemini-2.5-flash until ${clock}`);
+    expect(await badge(await idOf(GOOD)).textContent()).toBe('active');
+    await shot('keys');
+  });
+
+  it('disables and enables a key from its row and in bulk', async () => {
+    const good = await idOf(GOOD);
+    const added = await idOf(ADDED);
+    await page.getByTestId(`key-toggle-${good}`).click();
+    await expect.poll(() => badgeText(good)).toBe('disabled (manual)');
+    expect((await keyEntry(good)).is_active).toBe(false);
+    await page.getByTestId(`key-toggle-${good}`).click();
+    await expect.poll(() => badgeText(good)).toBe('active');
+    expect((await keyEntry(good)).is_active).toBe(true);
+
+    await page.getByTestId('keys-select-page').check();
+    expect(await page.getByTestId('bulk-count').textContent()).toBe('4 selected');
+    await page.getByTestId('keys-select-page').uncheck();
+    expect(await page.getByTestId('bulk-count').textContent()).toBe('0 selected');
+
+    await page.getByTestId(`key-check-${good}`).check();
+    await page.getByTestId(`key-check-${added}`).check();
+    await page.getByTestId('bulk-disable').click();
+    await expect.poll(() => badgeText(added)).toBe('disabled (manual)');
+    expect(await badge(good).textContent()).toBe('disabled (manual)');
+    expect((await keyEntry(added)).is_active).toBe(false);
+
+    await page.getByTestId(`key-check-${good}`).check();
+    await page.getByTestId(`key-check-${added}`).check();
+    await page.getByTestId('bulk-enable').click();
+    await expect.poll(() => badgeText(added)).toBe('active');
+    expect(await badge(good).textContent()).toBe('active');
+    expect((await keyEntry(good)).is_active).toBe(true);
+  });
+
+  it('lists recent requests and filters them by status', async () => {
+    await goTo('usage', 'usage-table');
+    await page.getByTestId('usage-row').first().waitFor();
+    expect(await page.getByTestId('usage-row').count()).toBeGreaterThanOrEqual(4);
+    await shot('usage');
+    await page.getByTestId('usage-filter-status').fill('200');
+    await page.getByTestId('usage-apply').click();
+    await expect
+      .poll(async () => {
+        const cells = await page.locator('[data-testid="usage-row"] td:nth-child(5) .chip').allTextContents();
+        return cells.length > 0 && cells.every((c) => c === '200');
+      })
+      .toBe(true);
+  });
+
+  it('refuses a bad config value next to its field and changes nothing, then applies a good one', async () => {
+    await goTo('settings', 'config-form');
+    const input = page.getByTestId('config-input-max_retries');
+    await input.waitFor();
+    expect(await input.inputValue()).toBe('3');
+
+    await input.fill('99');
+    await page.getByTestId('config-save').click();
+    await page.getByTestId('config-error-max_retries').waitFor();
+    expect(await page.getByTestId('config-error-max_retries').textContent()).toMatch(/between 0 and 20/);
+    expect(await input.getAttribute('aria-invalid')).toBe('true');
+    const after = await gw.admin('GET', '/config');
+    expect(after.body.config.find((c: { key: string }) => c.key === 'max_retries').value).toBe('3');
+    await shot('settings-refused');
+
+    await input.fill('2');
+    await page.getByTestId('config-save').click();
+    await page.getByTestId('config-saved').waitFor();
+    expect(await page.getByTestId('config-error-max_retries').count()).toBe(0);
+    const saved = await gw.admin('GET', '/config');
+    expect(saved.body.config.find((c: { key: string }) => c.key === 'max_retries').value).toBe('2');
+  });
+
+  it('creates an access token, shows its secret once, and revokes it', async () => {
+    await page.getByTestId('token-name').fill('e2e-laptop');
+    await page.getByTestId('token-create').click();
+    const secret = await page.getByTestId('token-secret').inputValue();
+    expect(secret).toMatch(/^gkp_/);
+    await shot('token-created');
+    const models = (token: string) =>
+      fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+    expect(await models(secret)).toBe(200);
+    await page.getByTestId('token-secret-close').click();
+    await page.getByTestId('token-secret-dialog').waitFor({ state: 'detached' });
+    expect(await page.content()).not.toContain(secret);
+
+    const row = page.locator('[data-testid^="token-row-"][data-name="e2e-laptop"]');
+    const id = (await row.getAttribute('data-testid'))!.replace('token-row-', '');
+    expect(await page.getByTestId(`token-state-${id}`).textContent()).toBe('valid');
+    await page.getByTestId(`token-revoke-${id}`).click();
+    await page.getByTestId('confirm-ok').click();
+    await expect.poll(() => page.getByTestId(`token-state-${id}`).textContent()).toMatch(/^revoked /);
+    expect(await page.getByTestId(`token-revoke-${id}`).count()).toBe(0);
+    expect(await models(secret)).toBe(401);
+    await shot('settings');
+  });
+
+  it('switches to Chinese, remembers it across a reload, and translates the badges', async () => {
+    await page.getByTestId('lang-select').selectOption('zh-CN');
+    expect(await page.getByTestId('nav-keys').textContent()).toBe('密钥');
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+    expect(await page.evaluate(() => localStorage.getItem('gkp.lang'))).toBe('zh-CN');
+
+    await page.reload();
+    await goTo('keys', 'keys-table');
+    expect(await page.getByTestId('nav-settings').textContent()).toBe('设置');
+    expect(await badge(await idOf(INVALID)).textContent()).toBe('已停用：API_KEY_INVALID（自动）');
+    expect(await badge(await idOf(GOOD)).textContent()).toBe('可用');
+    await shot('keys-zh');
+
+    await page.getByTestId('lang-select').selectOption('en');
+    expect(await page.getByTestId('nav-keys').textContent()).toBe('Keys');
+  });
+
+  it('defaults to Chinese for a zh browser, in the dark scheme, and signs out', async () => {
+    const zh = await browser.newContext({
+      locale: 'zh-CN',
+      colorScheme: 'dark',
+      viewport: { width: 1360, height: 900 },
+    });
+    try {
+      const zhPage = await zh.newPage();
+      await zhPage.goto(`${gw.url}/admin/`);
+      expect(await zhPage.getByTestId('signin-submit').textContent()).toBe('登录');
+      await zhPage.getByTestId('signin-token').fill(gw.adminToken);
+      await zhPage.getByTestId('signin-submit').click();
+      await zhPage.getByTestId('chart-tokens').waitFor();
+      await zhPage.screenshot({ path: `${SHOTS}/dashboard-zh-dark.png`, fullPage: true });
+      await zhPage.getByTestId('signout').click();
+      await zhPage.getByTestId('signin-form').waitFor();
+      expect(await zhPage.evaluate(() => sessionStorage.getItem('gkp.admin_token'))).toBeNull();
+    } finally {
+      await zh.close();
+    }
+    expect(nativeDialogs).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
