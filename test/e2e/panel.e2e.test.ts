@@ -74,7 +74,12 @@ function ensurePanelBuilt(): void {
   };
   const keyEntry = async (id: number) => {
     const res = await gw.admin('GET', '/keys?page_size=500');
-    return (res.body.keys as Array<Record<string, any>>).find((k) => k.id === id)!;
+    const keys = res.body.keys as Array<{
+      id: number;
+      is_active: boolean;
+      cooldowns: Array<{ until: string }>;
+    }>;
+    return keys.find((k) => k.id === id)!;
   };
   const badge = (id: number) => page.getByTestId(`key-state-${id}`);
   const badgeText = async (id: number) => {
@@ -193,7 +198,7 @@ function ensurePanelBuilt(): void {
     const limitedId = await idOf(LIMITED);
     await expect.poll(() => badgeText(invalidId)).toBe('disabled: API_KEY_INVALID (auto)');
     const limited = await keyEntry(limitedId);
-    const until = new Date(limited.cooldowns[0].until);
+    const until = new Date(limited.cooldowns[0]!.until);
     const clock = `${String(until.getHours()).padStart(2, '0')}:${String(until.getMinutes()).padStart(2, '0')}`;
     await expect.poll(() => badgeText(limitedId)).toBe(`cooling for gemini-2.5-flash until ${clock}`);
     expect(await badge(await idOf(GOOD)).textContent()).toBe('active');

@@ -155,7 +155,7 @@ export const zhCN: Messages = {
   'usage.ms': '{n} 毫秒',
 
   'config.title': '配置',
-  'config.intro': '修改会立即作用于运行中的网关。不允许的值会被拒绝，所有修改都不会保存。',
+  'config.intro': '修改会立即作用于运行中的网关。只要有一个值不合法，整次修改都会被拒绝，什么都不会保存。',
   'config.default': '（默认值：{value}）',
   'config.changed': '（已修改）',
   'config.use_default': '恢复默认',

@@ -39,18 +39,23 @@ function queryString(query: Query): string {
   return s ? `?${s}` : '';
 }
 
+/** `error.details` when it maps field names to messages (as `invalid_config` does), else null. */
+function fieldMessages(details: unknown): Record<string, string> | null {
+  if (typeof details !== 'object' || details === null || Array.isArray(details)) return null;
+  const entries = Object.entries(details).filter((e): e is [string, string] => typeof e[1] === 'string');
+  return entries.length > 0 ? Object.fromEntries(entries) : null;
+}
+
 async function errorFrom(res: Response): Promise<ApiError> {
   const retry = Number(res.headers.get('retry-after'));
   let message = `HTTP ${res.status}`;
   let code: string | null = null;
   let details: Record<string, string> | null = null;
   try {
-    const body = (await res.json()) as {
-      error?: { message?: string; code?: string; details?: Record<string, string> };
-    };
+    const body = (await res.json()) as { error?: { message?: string; code?: string; details?: unknown } };
     message = body.error?.message ?? message;
     code = body.error?.code ?? null;
-    details = body.error?.details ?? null;
+    details = fieldMessages(body.error?.details);
   } catch {
     // Not JSON (a proxy's error page, say): keep the status line.
   }

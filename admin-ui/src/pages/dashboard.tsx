@@ -215,7 +215,7 @@ export function Dashboard() {
           ))}
         </div>
         {stats.updatedAt && (
-          <span class="muted small" aria-live="off">
+          <span class="muted small">
             {t('common.updated', { time: formatClock(stats.updatedAt.toISOString()) })}
           </span>
         )}
