@@ -1,6 +1,6 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { startMockGemini, type MockGemini } from '../fixtures/mock-gemini/index.js';
-import { bearer, post, sseEvents, until } from './helpers.js';
+import { bearer, sseEvents, until } from './helpers.js';
 
 let mock: MockGemini;
 
