@@ -34,7 +34,7 @@ export function useConfirm(): [VNode | null, (options: ConfirmOptions) => Promis
         {pending.message}
       </p>
       <div class="dialog-actions">
-        <button type="button" data-testid="confirm-cancel" onClick={() => finish(false)}>
+        <button type="button" data-testid="confirm-cancel" onClick={() => finish(false)} autoFocus>
           {t('common.cancel')}
         </button>
         <button

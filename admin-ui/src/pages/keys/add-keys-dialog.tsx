@@ -81,6 +81,7 @@ export function AddKeysDialog({ onClose, onAdded }: AddKeysDialogProps) {
           aria-describedby={`${textId}-hint`}
           onInput={(e) => setText(e.currentTarget.value)}
           data-testid="add-keys-text"
+          autoFocus
         />
         <label for={fileId}>{t('add.file')}</label>
         <input

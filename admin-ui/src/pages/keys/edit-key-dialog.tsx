@@ -90,6 +90,7 @@ export function EditKeyDialog({ entry, onClose, onChanged }: EditKeyDialogProps)
           value={email}
           onInput={(e) => setEmail(e.currentTarget.value)}
           data-testid="edit-email"
+          autoFocus
         />
         <label for={projectId}>{t('col.project')}</label>
         <input

@@ -38,7 +38,13 @@ function SecretDialog({ name, secret, onClose }: { name: string; secret: string;
             onFocus={(e) => e.currentTarget.select()}
             data-testid="token-secret"
           />
-          <button type="button" class="primary" onClick={() => void copy()} data-testid="token-copy">
+          <button
+            type="button"
+            class="primary"
+            onClick={() => void copy()}
+            data-testid="token-copy"
+            autoFocus
+          >
             {t('tokens.copy')}
           </button>
         </div>
