@@ -9,8 +9,13 @@ export class SqliteDriver implements SqlDriver {
   /** SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32. */
   readonly maxParams = 32766;
   private readonly cache = new Map<string, Database.Statement>();
+  private readonly runBatch: (statements: SqlStatement[]) => Array<{ changes: number }>;
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Database.Database) {
+    this.runBatch = db.transaction((list: SqlStatement[]) =>
+      list.map((s) => ({ changes: this.statement(s.sql).run(...s.params).changes })),
+    );
+  }
 
   async all<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     return this.statement(sql).all(...params) as T[];
@@ -25,10 +30,7 @@ export class SqliteDriver implements SqlDriver {
   }
 
   async batch(statements: SqlStatement[]): Promise<Array<{ changes: number }>> {
-    const runAll = this.db.transaction((list: SqlStatement[]) =>
-      list.map((s) => ({ changes: this.statement(s.sql).run(...s.params).changes })),
-    );
-    return runAll(statements);
+    return this.runBatch(statements);
   }
 
   private statement(sql: string): Database.Statement {
