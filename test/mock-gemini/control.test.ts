@@ -82,7 +82,11 @@ describe('mock gemini: HTTP control API', () => {
 
 describe('mock gemini: stats never hold a full key', () => {
   it('masks keys in byKey and lastHeaders, whether sent as bearer, header or query', async () => {
-    const keys = [KEY, 'AIzaSyANOTHER00000000000000000000000Ab34', 'AIzaSyTHIRD000000000000000000000000Cd56'];
+    const keys = [
+      KEY,
+      'AIzaSyANOTHER00000000000000000000000Ab34',
+      'AIzaSyTHIRD000000000000000000000000Cd56',
+    ] as const;
     await post(mock.url + CHAT, chatBody, bearer(keys[0]));
     await post(mock.url + '/v1beta/models/gemini-2.5-flash:countTokens', { contents: [] }, googKey(keys[1]));
     await fetch(`${mock.url}/v1beta/models?key=${keys[2]}`);

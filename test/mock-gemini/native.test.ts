@@ -14,8 +14,14 @@ const CONTENTS = { contents: [{ role: 'user', parts: [{ text: 'x'.repeat(20) }] 
 const model = (m: string, method: string) => `/v1beta/models/${m}:${method}`;
 
 interface Chunk {
-  candidates: { content: { parts: { text: string }[]; role: string }; finishReason?: string }[];
-  usageMetadata: Record<string, number>;
+  candidates: [{ content: { parts: { text: string }[]; role: string }; finishReason?: string }];
+  usageMetadata: {
+    promptTokenCount: number;
+    candidatesTokenCount: number;
+    thoughtsTokenCount: number;
+    totalTokenCount: number;
+    cachedContentTokenCount?: number;
+  };
   modelVersion: string;
   responseId: string;
 }
@@ -66,7 +72,7 @@ describe('mock gemini: native generation', () => {
       expect(chunk.candidates[0].content.role).toBe('model');
       if (i < 2) expect(chunk.candidates[0]).not.toHaveProperty('finishReason');
     });
-    expect(chunks[2].candidates[0].finishReason).toBe('STOP');
+    expect(chunks[2]?.candidates[0].finishReason).toBe('STOP');
     expect(new Set(chunks.map((c) => c.responseId)).size).toBe(1);
   });
 
