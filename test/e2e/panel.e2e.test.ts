@@ -30,6 +30,7 @@ const GOOD = fakeKey('panel-good');
 const INVALID = fakeKey('panel-invalid');
 const LIMITED = fakeKey('panel-limited');
 const ADDED = fakeKey('panel-added');
+const FROM_FILE = fakeKey('panel-file');
 
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn('chromium not installed: apt-get install chromium to run the panel tests');
@@ -77,6 +78,7 @@ function ensurePanelBuilt(): void {
     const keys = res.body.keys as Array<{
       id: number;
       is_active: boolean;
+      error_count: number;
       cooldowns: Array<{ until: string }>;
     }>;
     return keys.find((k) => k.id === id)!;
@@ -165,9 +167,24 @@ function ensurePanelBuilt(): void {
     await page.keyboard.press('Escape');
     await page.getByTestId('add-keys-dialog').waitFor({ state: 'detached' });
 
+    await page.getByTestId('keys-add-open').click();
+    await page.getByTestId('add-keys-file').setInputFiles({
+      name: 'keys.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(`${FROM_FILE},file@example.com\n${ADDED}\n`),
+    });
+    expect(await page.getByTestId('add-keys-text').inputValue()).toContain(FROM_FILE);
+    await page.getByTestId('add-keys-submit').click();
+    await page.getByTestId('add-keys-result').waitFor();
+    expect(await page.getByTestId('add-result-added').textContent()).toBe('Added: 1');
+    expect(await page.getByTestId('add-result-duplicates').textContent()).toBe('Duplicates: 1');
+    expect(await page.getByTestId('add-result-invalid').textContent()).toBe('Invalid: 0');
+    await page.keyboard.press('Escape');
+
     const res = await gw.admin('GET', '/keys');
-    expect(res.body.total).toBe(4);
+    expect(res.body.total).toBe(5);
     await page.getByTestId(`key-row-${await idOf(ADDED)}`).waitFor();
+    await page.getByTestId(`key-row-${await idOf(FROM_FILE)}`).waitFor();
   });
 
   it('shows a hostile email as literal text, creating no element and firing no dialog', async () => {
@@ -203,9 +220,14 @@ function ensurePanelBuilt(): void {
     await expect.poll(() => badgeText(limitedId)).toBe(`cooling for gemini-2.5-flash until ${clock}`);
     expect(await badge(await idOf(GOOD)).textContent()).toBe('active');
     await shot('keys');
+
+    expect((await keyEntry(invalidId)).error_count).toBeGreaterThan(0);
+    await page.getByTestId(`key-check-${invalidId}`).check();
+    await page.getByTestId('bulk-reset-errors').click();
+    await expect.poll(async () => (await keyEntry(invalidId)).error_count).toBe(0);
   });
 
-  it('disables and enables a key from its row and in bulk', async () => {
+  it('disables, enables and deletes keys from their row and in bulk', async () => {
     const good = await idOf(GOOD);
     const added = await idOf(ADDED);
     await page.getByTestId(`key-toggle-${good}`).click();
@@ -216,7 +238,7 @@ function ensurePanelBuilt(): void {
     expect((await keyEntry(good)).is_active).toBe(true);
 
     await page.getByTestId('keys-select-page').check();
-    expect(await page.getByTestId('bulk-count').textContent()).toBe('4 selected');
+    expect(await page.getByTestId('bulk-count').textContent()).toBe('5 selected');
     await page.getByTestId('keys-select-page').uncheck();
     expect(await page.getByTestId('bulk-count').textContent()).toBe('0 selected');
 
@@ -233,6 +255,17 @@ function ensurePanelBuilt(): void {
     await expect.poll(() => badgeText(added)).toBe('active');
     expect(await badge(good).textContent()).toBe('active');
     expect((await keyEntry(good)).is_active).toBe(true);
+
+    const fromFile = await idOf(FROM_FILE);
+    await page.getByTestId(`key-check-${fromFile}`).check();
+    await page.getByTestId('bulk-delete').click();
+    expect(await page.getByTestId('confirm-message').textContent()).toContain('1');
+    await page.getByTestId('confirm-cancel').click();
+    expect((await gw.admin('GET', '/keys')).body.total).toBe(5);
+    await page.getByTestId('bulk-delete').click();
+    await page.getByTestId('confirm-ok').click();
+    await page.getByTestId(`key-row-${fromFile}`).waitFor({ state: 'detached' });
+    expect((await gw.admin('GET', '/keys')).body.total).toBe(4);
   });
 
   it('lists recent requests and filters them by status', async () => {
