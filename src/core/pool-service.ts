@@ -1,0 +1,184 @@
+/**
+ * The pool as the HTTP layer sees it: an in-memory snapshot of the keys (selection never touches
+ * the database), the parsed config, and a write buffer that reaches storage in batches.
+ */
+import { parseConfig, resolveConfigValues, defaultConfigRows, type PoolConfig } from './config.js';
+import { transition } from './health/transitions.js';
+import type { Outcome } from './health/classify.js';
+import { KeyPool } from './pool/pool.js';
+import type { Clock, Logger, MaintenanceResult, Random, Storage } from './ports.js';
+import type { OutcomeKind, PoolKey, Tokens } from './types.js';
+import { WriteBuffer } from './write-buffer.js';
+
+/** Keys whose `updated_at` lies this close before the last refresh are read again, to tolerate clock skew between writers. */
+const REFRESH_OVERLAP_MS = 10_000;
+/** A flush that fails keeps its rows for the next one, but never more than this many usage rows. */
+const MAX_PENDING_USAGE = 100_000;
+
+export const NO_TOKENS: Tokens = Object.freeze({ prompt: 0, completion: 0, total: 0 });
+
+/** What the HTTP layer reports after each upstream attempt. */
+export interface AttemptReport {
+  key: PoolKey;
+  outcome: Outcome | { kind: 'client-abort' };
+  endpoint: string;
+  model: string | null;
+  /** HTTP status of the attempt; 0 when no response arrived, 499 when the client went away. */
+  status: number;
+  tokens: Tokens;
+  latencyMs: number;
+  accessTokenId: number | null;
+  attempt: number;
+  /** Short, already redacted description of what went wrong. */
+  error: string | null;
+}
+
+export interface MaintenanceReport extends MaintenanceResult {
+  usagePruned: number;
+}
+
+/** Outcomes that count as an error of the key in `error_count`. */
+const ERROR_KINDS: ReadonlySet<OutcomeKind> = new Set([
+  'key-fatal',
+  'rate-limited',
+  'key-error',
+  'upstream-fault',
+  'client-fault',
+]);
+
+export class PoolService {
+  readonly pool: KeyPool;
+  private current: PoolConfig = parseConfig({});
+  private readonly buffer = new WriteBuffer();
+  private lastRefreshAt = 0;
+  private refreshing: Promise<void> | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: { storage: Storage; clock: Clock; random: Random; logger: Logger }) {
+    this.pool = new KeyPool({ clock: deps.clock, random: deps.random });
+  }
+
+  get config(): PoolConfig {
+    return this.current;
+  }
+
+  get storage(): Storage {
+    return this.deps.storage;
+  }
+
+  /** Seeds missing config rows, then loads config and every key. */
+  async init(): Promise<void> {
+    const stored = await this.deps.storage.config.getConfigValues();
+    const missing = defaultConfigRows().filter((row) => !(row.key in stored));
+    if (missing.length > 0) await this.deps.storage.config.setConfigValues(missing);
+    this.applyConfig(stored);
+    const startedAt = this.deps.clock.now();
+    this.pool.replaceAll(await this.deps.storage.keys.loadKeys());
+    this.lastRefreshAt = startedAt;
+  }
+
+  /** True when the snapshot is older than `snapshot_refresh_seconds`. */
+  isStale(): boolean {
+    return this.deps.clock.now() - this.lastRefreshAt >= this.current.snapshotRefreshMs;
+  }
+
+  /** Reloads config and the keys changed since the last refresh. Concurrent calls share one run. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.doRefresh().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<void> {
+    // Unflushed in-memory state changes would otherwise be overwritten by older rows.
+    await this.flush().catch(() => undefined);
+    const startedAt = this.deps.clock.now();
+    const [stored, changes] = await Promise.all([
+      this.deps.storage.config.getConfigValues(),
+      this.deps.storage.keys.loadChangesSince(this.lastRefreshAt - REFRESH_OVERLAP_MS),
+    ]);
+    this.applyConfig(stored);
+    if (changes.deletedIds.length > 0) this.pool.remove(changes.deletedIds);
+    if (changes.keys.length > 0) this.pool.upsert(changes.keys);
+    this.lastRefreshAt = startedAt;
+  }
+
+  /** Applies stored config values (already validated on write; invalid rows fall back to defaults). */
+  applyConfig(stored: Record<string, string>): void {
+    this.current = parseConfig(resolveConfigValues(stored));
+    this.pool.setStrategy(this.current.rotationStrategy);
+  }
+
+  /** Applies an attempt's outcome to the in-memory pool at once and buffers its writes. */
+  report(report: AttemptReport): void {
+    const now = this.deps.clock.now();
+    const { key, outcome } = report;
+    if (outcome.kind !== 'client-abort') {
+      const projectKeys =
+        outcome.kind === 'rate-limited' && key.project ? this.pool.keysInProject(key.project) : undefined;
+      const changes = transition(key, outcome, { config: this.current, now, projectKeys });
+      for (const change of changes) this.pool.apply(change);
+      if (changes.length > 0) this.buffer.addChanges(changes);
+      if (changes.some((c) => c.disabled)) {
+        this.deps.logger({ event: 'key_disabled', key_id: key.id, reason: key.disabled?.reason ?? null });
+      }
+    }
+    const isError = ERROR_KINDS.has(outcome.kind);
+    if (isError) {
+      key.errorCount += 1;
+      key.lastError = report.error;
+    }
+    key.tokens.prompt += report.tokens.prompt;
+    key.tokens.completion += report.tokens.completion;
+    key.tokens.total += report.tokens.total;
+    this.buffer.addCounters(key.id, now, isError, report.tokens, isError ? report.error : null);
+    if (this.current.enableUsageTracking && this.buffer.size < MAX_PENDING_USAGE) {
+      this.buffer.addUsage({
+        keyId: key.id,
+        endpoint: report.endpoint,
+        model: report.model,
+        status: report.status,
+        outcome: outcome.kind,
+        tokens: report.tokens,
+        latencyMs: Math.round(report.latencyMs),
+        accessTokenId: report.accessTokenId,
+        attempt: report.attempt,
+        timestamp: now,
+        error: report.error,
+      });
+    }
+  }
+
+  /** Number of buffered writes not yet flushed. */
+  get pendingWrites(): number {
+    return this.buffer.size;
+  }
+
+  /** Writes everything buffered in one batch. Flushes run one at a time; a failed batch is kept for the next. */
+  flush(): Promise<void> {
+    const run = this.flushing.then(async () => {
+      if (this.buffer.size === 0) return;
+      const batch = this.buffer.drain();
+      try {
+        await this.deps.storage.keys.applyBatch(batch, this.deps.clock.now());
+      } catch (err) {
+        this.buffer.restore(batch);
+        this.deps.logger({ event: 'flush_failed', error: err instanceof Error ? err.message : String(err) });
+        throw err;
+      }
+    });
+    this.flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Periodic maintenance, then a refresh so the snapshot shows its effects. */
+  async runMaintenance(): Promise<MaintenanceReport> {
+    const now = this.deps.clock.now();
+    await this.refresh();
+    const result = await this.deps.storage.keys.runMaintenance(now, this.current.errorResetIntervalMs);
+    const usagePruned = await this.deps.storage.usage.pruneUsage(now - this.current.usageRetentionMs);
+    await this.refresh();
+    return { ...result, usagePruned };
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The composition root shared by both runtimes: given storage, an upstream client and a few
+ * settings, it builds the pool service and the Hono app. Runtime entries (src/runtime/*) only
+ * construct adapters and call this.
+ */
+import type { Hono } from 'hono';
+import type { Clock, Logger, Random, Storage, Upstream } from './core/ports.js';
+import { PoolService, type MaintenanceReport } from './core/pool-service.js';
+import { createApp, type PanelAssets } from './http/app.js';
+import type { AppEnv } from './http/context.js';
+import { AdminAuth } from './http/admin-auth.js';
+import { ClientAuth } from './http/client-auth.js';
+
+export interface GatewayOptions {
+  storage: Storage;
+  upstream: Upstream;
+  /** e.g. `https://generativelanguage.googleapis.com`, without a trailing slash. */
+  upstreamBaseUrl: string;
+  /** SHA-256 hex of the admin token (from `ADMIN_TOKEN`, or the generated one stored in meta). */
+  adminTokenHash: string | null;
+  /** An optional separate token for `GET /metrics`. */
+  metricsTokenHash?: string | null;
+  /**
+   * `interval`: a runtime timer calls `flush()` (Node). `per-request`: each request defers its own
+   * flush through `executionCtx.waitUntil` (Workers).
+   */
+  flushMode: 'interval' | 'per-request';
+  /** Largest accepted request body, in bytes. */
+  maxBodyBytes?: number;
+  /** The client's address, for slowing down repeated failed admin sign-ins. */
+  clientAddress?: (req: Request, env: unknown) => string;
+  panel?: PanelAssets;
+  /** One JSON log line per proxied request (route, model, key id, attempts, status, latency, tokens). */
+  logRequests?: boolean;
+  clock?: Clock;
+  random?: Random;
+  logger?: Logger;
+}
+
+export interface Gateway {
+  app: Hono<AppEnv>;
+  service: PoolService;
+  /** Writes buffered usage, counters and key state changes in one transaction. */
+  flush(): Promise<void>;
+  /** The periodic job: expired cooldowns and disables, error-count resets, usage retention. */
+  runMaintenance(): Promise<MaintenanceReport>;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+export const systemRandom: Random = { next: () => Math.random() };
+export const jsonLogger: Logger = (entry) => console.log(JSON.stringify(entry));
+
+export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? jsonLogger;
+  const service = new PoolService({
+    storage: opts.storage,
+    clock,
+    random: opts.random ?? systemRandom,
+    logger,
+  });
+  await service.init();
+  const app = createApp({
+    service,
+    upstream: opts.upstream,
+    upstreamBaseUrl: opts.upstreamBaseUrl.replace(/\/+$/, ''),
+    clientAuth: new ClientAuth(opts.storage.tokens, clock),
+    adminAuth: new AdminAuth({
+      adminTokenHash: opts.adminTokenHash,
+      metricsTokenHash: opts.metricsTokenHash ?? null,
+      clock,
+    }),
+    flushMode: opts.flushMode,
+    maxBodyBytes: opts.maxBodyBytes ?? 20 * 1024 * 1024,
+    clientAddress: opts.clientAddress ?? (() => 'unknown'),
+    panel: opts.panel ?? null,
+    logRequests: opts.logRequests ?? false,
+    storage: opts.storage,
+    clock,
+    logger,
+  });
+  return {
+    app,
+    service,
+    flush: () => service.flush(),
+    runMaintenance: () => service.runMaintenance(),
+  };
+}

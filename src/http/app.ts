@@ -1,0 +1,173 @@
+/**
+ * `createApp(deps)`: the one place routes, authentication and error handling are wired. It never
+ * asks which runtime it is on; runtimes differ only in the dependencies they pass.
+ */
+import { Hono, type MiddlewareHandler } from 'hono';
+import type { PoolService } from '../core/pool-service.js';
+import type { Clock, Logger, Storage, Upstream } from '../core/ports.js';
+import type { AdminAuth } from './admin-auth.js';
+import { presentedToken, type ClientAuth } from './client-auth.js';
+import type { AppEnv, RouteDeps } from './context.js';
+import { GatewayError, gatewayErrorResponse, type Dialect } from './errors.js';
+import { Proxy } from './proxy.js';
+import { adminKeyRoutes } from './routes/admin-keys.js';
+import { adminSettingsRoutes } from './routes/admin-settings.js';
+import { adminStatsRoutes } from './routes/admin-stats.js';
+import { geminiRoutes } from './routes/gemini.js';
+import { openaiRoutes } from './routes/openai.js';
+
+/** The built panel (admin-ui/dist): `path` is relative to `/admin/`, e.g. `index.html`. */
+export interface PanelAssets {
+  get(path: string): Promise<Response | null>;
+}
+
+export interface AppDeps {
+  service: PoolService;
+  storage: Storage;
+  upstream: Upstream;
+  upstreamBaseUrl: string;
+  clientAuth: ClientAuth;
+  adminAuth: AdminAuth;
+  flushMode: 'interval' | 'per-request';
+  maxBodyBytes: number;
+  clientAddress: (req: Request, env: unknown) => string;
+  panel: PanelAssets | null;
+  logRequests: boolean;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Native Gemini paths answer in Google's error shape; everything else in OpenAI's. */
+function dialectOf(path: string): Dialect {
+  return path.startsWith('/v1beta/') && !path.startsWith('/v1beta/openai/') ? 'gemini' : 'openai';
+}
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const proxy = new Proxy({
+    service: deps.service,
+    upstream: deps.upstream,
+    upstreamBaseUrl: deps.upstreamBaseUrl,
+    clock: deps.clock,
+    logger: deps.logger,
+    logRequests: deps.logRequests,
+  });
+  const routeDeps: RouteDeps = { ...deps, proxy };
+  const app = new Hono<AppEnv>();
+
+  const clientAuth = (googleStyle: boolean): MiddlewareHandler<AppEnv> =>
+    async function requireAccessToken(c, next) {
+      const token = presentedToken(c.req.raw, googleStyle);
+      if (token === null) {
+        throw new GatewayError(
+          401,
+          'Missing access token: send Authorization: Bearer <access token>',
+          'missing_token',
+        );
+      }
+      const tokenId = await deps.clientAuth.verify(token);
+      if (tokenId === null) throw new GatewayError(401, 'Invalid or revoked access token', 'invalid_token');
+      c.set('accessTokenId', tokenId);
+      await next();
+    };
+
+  const adminAuth = (alsoMetrics: boolean): MiddlewareHandler<AppEnv> =>
+    async function requireAdminToken(c, next) {
+      const verdict = await deps.adminAuth.verify(
+        presentedToken(c.req.raw, false),
+        deps.clientAddress(c.req.raw, c.env),
+        alsoMetrics,
+      );
+      if (verdict.ok) {
+        for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
+        c.header('cache-control', 'no-store');
+        await next();
+        return;
+      }
+      if (verdict.reason === 'not-configured') {
+        throw new GatewayError(
+          503,
+          'No admin token is configured: set ADMIN_TOKEN (on Workers: wrangler secret put ADMIN_TOKEN)',
+          'admin_not_configured',
+        );
+      }
+      if (verdict.reason === 'locked') {
+        throw new GatewayError(
+          429,
+          'Too many failed sign-ins; wait before trying again',
+          'too_many_attempts',
+          {
+            retryAfterSeconds: verdict.retryAfterSeconds,
+          },
+        );
+      }
+      throw new GatewayError(401, 'Invalid admin token', 'invalid_admin_token');
+    };
+
+  app.get('/healthz', async (c) => {
+    const database = await deps.storage.ping().catch(() => false);
+    const keys = deps.service.pool.size;
+    const usable = deps.service.pool.usableCount(null);
+    return c.json(
+      { status: database ? 'ok' : 'degraded', database, keys, usable_keys: usable },
+      database ? 200 : 503,
+    );
+  });
+
+  app.use('/v1/*', clientAuth(false));
+  app.use('/v1beta/openai/*', clientAuth(true));
+  app.use('/v1beta/models', clientAuth(true));
+  app.use('/v1beta/models/*', clientAuth(true));
+  app.route('/v1', openaiRoutes(routeDeps));
+  app.route('/v1beta/openai', openaiRoutes(routeDeps));
+  app.route('/v1beta', geminiRoutes(routeDeps));
+
+  app.use('/admin/api/*', adminAuth(false));
+  app.route('/admin/api/keys', adminKeyRoutes(routeDeps));
+  app.route('/admin/api', adminSettingsRoutes(routeDeps));
+  app.route('/admin/api', adminStatsRoutes(routeDeps));
+
+  const servePanel = async (path: string): Promise<Response> => {
+    const asset = deps.panel ? await deps.panel.get(path) : null;
+    if (asset) return asset;
+    if (path.includes('.') && path !== 'index.html') throw new GatewayError(404, 'Not found', 'not_found');
+    return new Response('The admin panel is not built. Run: npm run build:panel', {
+      status: 404,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+    });
+  };
+  app.get('/admin', (c) => c.redirect('/admin/', 301));
+  app.get('/admin/', () => servePanel('index.html'));
+  app.get('/admin/*', (c) => {
+    const rest = c.req.path.slice('/admin/'.length);
+    if (rest.startsWith('api/'))
+      throw new GatewayError(404, `No route ${c.req.method} ${c.req.path}`, 'not_found');
+    return servePanel(rest.includes('..') ? 'index.html' : rest);
+  });
+
+  app.notFound((c) =>
+    gatewayErrorResponse(
+      dialectOf(c.req.path),
+      new GatewayError(404, `No route ${c.req.method} ${c.req.path.slice(0, 200)}`, 'not_found'),
+    ),
+  );
+
+  app.onError((err, c) => {
+    if (err instanceof GatewayError) return gatewayErrorResponse(dialectOf(c.req.path), err);
+    deps.logger({
+      event: 'unhandled_error',
+      path: c.req.path.slice(0, 200),
+      error: String(err).slice(0, 500),
+    });
+    return gatewayErrorResponse(
+      dialectOf(c.req.path),
+      new GatewayError(500, 'Internal gateway error', 'internal_error'),
+    );
+  });
+
+  return app;
+}

@@ -1,0 +1,57 @@
+/**
+ * Client access tokens. Tokens are stored hashed; a verified token is remembered for a short
+ * while so a request costs a map lookup, not a SHA-256 and a database read.
+ */
+import { sha256Hex } from '../core/crypto.js';
+import type { Clock, TokenStore } from '../core/ports.js';
+
+/** How long a verified (or rejected) token is trusted without asking storage again; bounds how late a revocation made elsewhere applies. */
+const CACHE_TTL_MS = 10_000;
+const CACHE_LIMIT = 10_000;
+
+interface CacheEntry {
+  tokenId: number | null;
+  expiresAt: number;
+}
+
+export class ClientAuth {
+  private readonly cache = new Map<string, CacheEntry>();
+
+  constructor(
+    private readonly tokens: TokenStore,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The access token's id, or null when the token is unknown or revoked. */
+  async verify(token: string): Promise<number | null> {
+    const now = this.clock.now();
+    const cached = this.cache.get(token);
+    if (cached && cached.expiresAt > now) return cached.tokenId;
+    const found = await this.tokens.findTokenByHash(await sha256Hex(token));
+    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+    const tokenId = found ? found.id : null;
+    this.cache.set(token, { tokenId, expiresAt: now + CACHE_TTL_MS });
+    return tokenId;
+  }
+
+  /** Forgets cached verdicts, e.g. right after a token was revoked in this process. */
+  invalidate(): void {
+    this.cache.clear();
+  }
+}
+
+/** The token a client sent: `Authorization: Bearer`, or for native routes `x-goog-api-key` / `?key=`. */
+export function presentedToken(req: Request, allowGoogleStyle: boolean): string | null {
+  const auth = req.headers.get('authorization');
+  if (auth) {
+    const match = /^Bearer\s+(.+)$/i.exec(auth.trim());
+    if (match?.[1]) return match[1].trim();
+  }
+  if (!allowGoogleStyle) return null;
+  const goog = req.headers.get('x-goog-api-key');
+  if (goog?.trim()) return goog.trim();
+  const url = req.url;
+  const q = url.indexOf('?');
+  if (q === -1) return null;
+  return new URLSearchParams(url.slice(q + 1)).get('key')?.trim() || null;
+}

@@ -1,0 +1,90 @@
+/**
+ * Reads and validates a JSON request body: size limit (413), content type (415), UTF-8 and JSON
+ * syntax (400). The raw bytes are kept so the body can be forwarded untouched.
+ */
+import { GatewayError } from './errors.js';
+
+export interface JsonBody {
+  bytes: Uint8Array;
+  json: Record<string, unknown>;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+async function readLimited(req: Request, limit: number): Promise<Uint8Array> {
+  const declared = req.headers.get('content-length');
+  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
+  if (!req.body) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      void reader.cancel().catch(() => undefined);
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+function tooLarge(limit: number): GatewayError {
+  return new GatewayError(413, `Request body is larger than ${limit} bytes`, 'request_too_large');
+}
+
+/** Parses a JSON object body or throws a `GatewayError` with the right 4xx. */
+export async function readJsonBody(req: Request, limit: number): Promise<JsonBody> {
+  const type = req.headers.get('content-type');
+  if (type !== null && type.trim() !== '' && !/json/i.test(type)) {
+    throw new GatewayError(
+      415,
+      `Content-Type must be application/json, not ${type.slice(0, 100)}`,
+      'unsupported_media_type',
+    );
+  }
+  const bytes = await readLimited(req, limit);
+  if (bytes.byteLength === 0)
+    throw new GatewayError(400, 'Request body is empty; expected a JSON object', 'invalid_json');
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch {
+    throw new GatewayError(400, 'Request body is not valid UTF-8', 'invalid_encoding');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    const detail = err instanceof SyntaxError ? `: ${err.message.slice(0, 200)}` : '';
+    throw new GatewayError(400, `Request body is not valid JSON${detail}`, 'invalid_json');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new GatewayError(400, 'Request body must be a JSON object', 'invalid_json');
+  }
+  return { bytes, json: json as Record<string, unknown> };
+}
+
+const MODEL_PATTERN = /^(models\/)?[A-Za-z0-9][A-Za-z0-9._\-@]{0,127}$/;
+
+/** A model name safe to use in a path and as a cooldown key; without the `models/` prefix. */
+export function validModel(model: unknown, param = 'model'): string {
+  if (typeof model !== 'string' || model.trim() === '') {
+    throw new GatewayError(400, `'${param}' is required and must be a non-empty string`, 'missing_model', {
+      param,
+    });
+  }
+  if (!MODEL_PATTERN.test(model)) {
+    throw new GatewayError(400, `'${param}' is not a valid model name`, 'invalid_model', { param });
+  }
+  return model.startsWith('models/') ? model.slice(7) : model;
+}

@@ -1,0 +1,65 @@
+/** The Node runtime's environment variables, validated once at start. */
+
+export interface NodeSettings {
+  port: number;
+  host: string;
+  databasePath: string;
+  upstreamBaseUrl: string;
+  adminToken: string | undefined;
+  accessTokens: string | undefined;
+  geminiApiKeys: string | undefined;
+  encryptionKey: string | undefined;
+  metricsToken: string | undefined;
+  flushIntervalMs: number;
+  shutdownTimeoutMs: number;
+  logRequests: boolean;
+  useEnvProxy: boolean;
+}
+
+export class SettingsError extends Error {}
+
+function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new SettingsError(
+      `${name} must be a whole number between ${min} and ${max}, got "${raw.slice(0, 40)}"`,
+    );
+  }
+  return n;
+}
+
+function urlVar(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const raw = env[name]?.trim() || fallback;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new SettingsError(`${name} must be an http(s) URL, got "${raw.slice(0, 80)}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new SettingsError(`${name} must be an http(s) URL, got "${raw.slice(0, 80)}"`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+const optional = (value: string | undefined): string | undefined => (value?.trim() ? value : undefined);
+
+export function readNodeSettings(env: NodeJS.ProcessEnv): NodeSettings {
+  return {
+    port: intVar(env, 'PORT', 8787, 0, 65535),
+    host: env.HOST?.trim() || '127.0.0.1',
+    databasePath: env.DATABASE_PATH?.trim() || './data/pool.sqlite',
+    upstreamBaseUrl: urlVar(env, 'UPSTREAM_BASE_URL', 'https://generativelanguage.googleapis.com'),
+    adminToken: optional(env.ADMIN_TOKEN),
+    accessTokens: optional(env.ACCESS_TOKENS),
+    geminiApiKeys: optional(env.GEMINI_API_KEYS),
+    encryptionKey: optional(env.ENCRYPTION_KEY),
+    metricsToken: optional(env.METRICS_TOKEN),
+    flushIntervalMs: intVar(env, 'FLUSH_INTERVAL_MS', 1000, 10, 60_000),
+    shutdownTimeoutMs: intVar(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    logRequests: env.LOG_REQUESTS === '1' || env.LOG_REQUESTS === 'true',
+    useEnvProxy: Boolean(env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy),
+  };
+}

@@ -1,0 +1,41 @@
+/** Serves the built panel (admin-ui/dist) from disk, cached in memory after the first read. */
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+import type { PanelAssets } from '../../http/app.js';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json; charset=utf-8',
+  '.woff2': 'font/woff2',
+};
+
+export function createDiskPanelAssets(dir: string): PanelAssets {
+  const root = normalize(dir) + sep;
+  const cache = new Map<string, Uint8Array | null>();
+  const load = async (path: string): Promise<Uint8Array | null> => {
+    if (cache.has(path)) return cache.get(path) ?? null;
+    const full = normalize(join(root, path));
+    const bytes = full.startsWith(root) ? await readFile(full).catch(() => null) : null;
+    cache.set(path, bytes);
+    return bytes;
+  };
+  return {
+    async get(path) {
+      const bytes = await load(path);
+      if (!bytes) return null;
+      const immutable = path.startsWith('assets/');
+      return new Response(bytes as Uint8Array<ArrayBuffer>, {
+        headers: {
+          'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
+          'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+          'x-content-type-options': 'nosniff',
+        },
+      });
+    },
+  };
+}

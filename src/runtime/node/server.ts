@@ -1,0 +1,138 @@
+/**
+ * The Node runtime: SQLite storage, the undici upstream, the Hono app on @hono/node-server, a
+ * flush timer, periodic maintenance and a graceful shutdown. `main.ts` calls this; tests do too.
+ */
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { serve, type HttpBindings } from '@hono/node-server';
+import type { ExecutionContext } from 'hono';
+import { createAesGcmCipher, plainCipher, sha256Hex } from '../../core/crypto.js';
+import type { Logger } from '../../core/ports.js';
+import { createGateway, jsonLogger, type Gateway } from '../../gateway.js';
+import { importEnvAccessTokens, importEnvKeys } from '../../setup.js';
+import { openSqliteStorage } from '../../storage/sqlite/sqlite-storage.js';
+import { createUndiciUpstream } from '../../upstream/undici.js';
+import type { NodeSettings } from './env.js';
+import { ensureFirstAccessToken, resolveAdminToken } from './first-start.js';
+import { createDiskPanelAssets } from './panel-assets.js';
+
+const PANEL_DIR = fileURLToPath(new URL('../../../admin-ui/dist/', import.meta.url));
+const MAINTENANCE_INTERVAL_MS = 60_000;
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  gateway: Gateway;
+  /** Tokens generated at this start (first start only); shown once. */
+  generated: { adminToken: string | null; accessToken: string | null };
+  importedKeys: { added: number; duplicates: number; invalid: number };
+  /** Stops accepting, waits for in-flight requests and streams (up to the deadline), flushes, closes. */
+  shutdown(): Promise<void>;
+}
+
+export async function startNodeGateway(
+  settings: NodeSettings,
+  opts: { logger?: Logger; panelDir?: string } = {},
+): Promise<RunningGateway> {
+  const logger = opts.logger ?? jsonLogger;
+  const cipher = settings.encryptionKey ? await createAesGcmCipher(settings.encryptionKey) : plainCipher;
+  const sqlite = openSqliteStorage(settings.databasePath, { cipher });
+  const { storage } = sqlite;
+  const now = Date.now();
+
+  const importedKeys = await importEnvKeys(storage, settings.geminiApiKeys, now);
+  await importEnvAccessTokens(storage, settings.accessTokens, now);
+  const admin = await resolveAdminToken(storage, settings.adminToken);
+  const accessToken = await ensureFirstAccessToken(storage, now);
+
+  const upstream = createUndiciUpstream({
+    origin: settings.upstreamBaseUrl,
+    useEnvProxy: settings.useEnvProxy,
+  });
+  const gateway = await createGateway({
+    storage,
+    upstream,
+    upstreamBaseUrl: settings.upstreamBaseUrl,
+    adminTokenHash: admin.hash,
+    metricsTokenHash: settings.metricsToken ? await sha256Hex(settings.metricsToken) : null,
+    flushMode: 'interval',
+    clientAddress: (_req, env) => (env as HttpBindings).incoming?.socket.remoteAddress ?? 'unknown',
+    panel: createDiskPanelAssets(opts.panelDir ?? PANEL_DIR),
+    logRequests: settings.logRequests,
+    logger,
+  });
+
+  // Work deferred past the response (stream bookkeeping): graceful shutdown waits for it.
+  const pending = new Set<Promise<unknown>>();
+  const executionContext: ExecutionContext = {
+    waitUntil(promise) {
+      const tracked = promise.catch(() => undefined).finally(() => pending.delete(tracked));
+      pending.add(tracked);
+    },
+    passThroughOnException() {},
+    props: {},
+  };
+  let inFlight = 0;
+  const server = serve({
+    fetch: async (req, env) => {
+      inFlight += 1;
+      try {
+        return await gateway.app.fetch(req, env, executionContext);
+      } finally {
+        inFlight -= 1;
+      }
+    },
+    port: settings.port,
+    hostname: settings.host,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  const flushTimer = setInterval(() => {
+    gateway.flush().catch(() => undefined);
+  }, settings.flushIntervalMs);
+  const refreshTimer = setInterval(() => {
+    if (gateway.service.isStale()) gateway.service.refresh().catch(() => undefined);
+  }, 1000);
+  const maintenanceTimer = setInterval(() => {
+    gateway
+      .runMaintenance()
+      .catch((err: unknown) => logger({ event: 'maintenance_failed', error: String(err) }));
+  }, MAINTENANCE_INTERVAL_MS);
+  for (const timer of [flushTimer, refreshTimer, maintenanceTimer]) timer.unref();
+
+  let stopping: Promise<void> | null = null;
+  const shutdown = () => {
+    stopping ??= (async () => {
+      clearInterval(flushTimer);
+      clearInterval(refreshTimer);
+      clearInterval(maintenanceTimer);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      if ('closeIdleConnections' in server) server.closeIdleConnections();
+      const deadline = Date.now() + settings.shutdownTimeoutMs;
+      while ((inFlight > 0 || pending.size > 0) && Date.now() < deadline) {
+        await Promise.race([Promise.allSettled([...pending]), new Promise((r) => setTimeout(r, 50))]);
+      }
+      if ('closeAllConnections' in server) server.closeAllConnections();
+      await closed;
+      await gateway
+        .flush()
+        .catch((err: unknown) => logger({ event: 'final_flush_failed', error: String(err) }));
+      await upstream.close().catch(() => undefined);
+      sqlite.close();
+    })();
+    return stopping;
+  };
+
+  return {
+    url: `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`,
+    port,
+    gateway,
+    generated: { adminToken: admin.generated, accessToken },
+    importedKeys,
+    shutdown,
+  };
+}
