@@ -1,88 +1,102 @@
-/**
- * Parsing keys to import: pasted text (`key[,email[,project]]` per line, or a comma-separated list
- * of bare keys as in `GEMINI_API_KEYS`) and the admin API's JSON list.
- */
+/** Parsing keys to add, from the CLI, the admin API and `GEMINI_API_KEYS`. */
 import type { NewKey } from '../types.js';
-
-const KEY_PATTERN = /^[A-Za-z0-9_.-]{20,256}$/;
-const PROJECT_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-export const EMAIL_MAX_LENGTH = 320;
+import { isPlausibleKey } from './mask.js';
 
 export interface ParsedKeys {
   keys: NewKey[];
+  /** Entries rejected: a bad key, email or project, or an entry of the wrong type. */
   invalid: number;
 }
 
-/** 20–256 characters of letters, digits, `_`, `.` and `-`: every Gemini key format seen so far. */
-export function isPlausibleKey(s: string): boolean {
-  return KEY_PATTERN.test(s);
+const PROJECT = /^[A-Za-z0-9._:-]{1,128}$/;
+const MAX_EMAIL = 320;
+
+type Field<T> = { ok: true; value: T } | { ok: false };
+
+/** `undefined`, `null` or blank → null; otherwise a string of at most 320 characters. */
+function email(v: unknown): Field<string | null> {
+  if (v === undefined || v === null) return { ok: true, value: null };
+  if (typeof v !== 'string') return { ok: false };
+  const s = v.trim();
+  if (s === '') return { ok: true, value: null };
+  return s.length <= MAX_EMAIL ? { ok: true, value: s } : { ok: false };
 }
 
-/** A project label: 1–128 characters of letters, digits, `.`, `_`, `:` and `-`. */
-export function isValidProject(s: string): boolean {
-  return PROJECT_PATTERN.test(s);
+/** `undefined`, `null` or blank → null; otherwise `[A-Za-z0-9._:-]{1,128}`. */
+function project(v: unknown): Field<string | null> {
+  if (v === undefined || v === null) return { ok: true, value: null };
+  if (typeof v !== 'string') return { ok: false };
+  const s = v.trim();
+  if (s === '') return { ok: true, value: null };
+  return PROJECT.test(s) ? { ok: true, value: s } : { ok: false };
 }
 
-export function isValidEmail(s: string): boolean {
-  return s.length <= EMAIL_MAX_LENGTH && !/[\u0000-\u001f]/.test(s);
-}
+/** Collects entries, keeping the first of each key. */
+class Collector {
+  readonly #seen = new Map<string, NewKey>();
+  invalid = 0;
 
-function entry(apiKey: string, email: string | null, project: string | null): NewKey | null {
-  if (!isPlausibleKey(apiKey)) return null;
-  if (email !== null && !isValidEmail(email)) return null;
-  if (project !== null && !isValidProject(project)) return null;
-  return { apiKey, email, project };
-}
-
-function collect(candidates: Array<NewKey | null>): ParsedKeys {
-  const seen = new Set<string>();
-  const keys: NewKey[] = [];
-  let invalid = 0;
-  for (const c of candidates) {
-    if (c === null) invalid += 1;
-    else if (!seen.has(c.apiKey)) {
-      seen.add(c.apiKey);
-      keys.push(c);
+  add(apiKey: unknown, rawEmail: unknown, rawProject: unknown): void {
+    const key = typeof apiKey === 'string' ? apiKey.trim() : '';
+    const e = email(rawEmail);
+    const p = project(rawProject);
+    if (!isPlausibleKey(key) || !e.ok || !p.ok) {
+      this.invalid++;
+      return;
     }
+    if (!this.#seen.has(key)) this.#seen.set(key, { apiKey: key, email: e.value, project: p.value });
   }
-  return { keys, invalid };
+
+  result(): ParsedKeys {
+    return { keys: [...this.#seen.values()], invalid: this.invalid };
+  }
 }
 
 /**
- * One key per line, optionally followed by an email and a project, separated by commas or tabs.
- * A line whose fields all look like keys (e.g. `key1,key2,key3`) is read as a list of bare keys.
- * Blank lines and lines starting with `#` are skipped; a key repeated in the input counts once.
+ * Keys from text, one entry per line: `key[,email[,project]]`, fields separated by a tab when the
+ * line has one, else by commas, each trimmed. Blank lines and lines starting with `#` are ignored.
+ *
+ * A line whose second field is itself a plausible key is a list of keys instead (the
+ * `GEMINI_API_KEYS` format: keys separated by commas or newlines). This cannot misread an entry:
+ * an email contains `@`, which a key never does, and a project stands third, after the email.
+ * Each field of such a line is one key; a field that is not a plausible key counts as invalid.
+ *
+ * Duplicates within the input collapse to their first occurrence.
  */
 export function parseKeyText(text: string): ParsedKeys {
-  const candidates: Array<NewKey | null> = [];
-  for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.trim();
+  const out = new Collector();
+  for (const raw of text.split(/\r?\n|\r/)) {
+    const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
-    const fields = line.split(/[,\t]/).map((f) => f.trim());
-    if (fields.length > 1 && fields.every((f) => f === '' || isPlausibleKey(f))) {
-      for (const f of fields) if (f !== '') candidates.push(entry(f, null, null));
+    const fields = line.split(line.includes('\t') ? '\t' : ',').map((f) => f.trim());
+    if (fields.length >= 2 && isPlausibleKey(fields[1] ?? '')) {
+      for (const f of fields) if (f !== '') out.add(f, null, null);
       continue;
     }
-    const [apiKey = '', email = '', project = '', ...rest] = fields;
-    candidates.push(rest.length > 0 ? null : entry(apiKey, email || null, project || null));
+    if (fields.length > 3) {
+      out.invalid++;
+      continue;
+    }
+    out.add(fields[0], fields[1], fields[2]);
   }
-  return collect(candidates);
+  return out.result();
 }
 
-/** `[{api_key, gmail_email?, project?}]` from the admin API; anything malformed counts as invalid. */
-export function parseKeyList(list: unknown[]): ParsedKeys {
-  return collect(
-    list.map((item) => {
-      if (typeof item !== 'object' || item === null) return null;
-      const { api_key: apiKey, gmail_email: email, project } = item as Record<string, unknown>;
-      if (typeof apiKey !== 'string') return null;
-      if (email !== undefined && email !== null && typeof email !== 'string') return null;
-      if (project !== undefined && project !== null && typeof project !== 'string') return null;
-      return entry(
-        apiKey.trim(),
-        (email as string | null | undefined)?.trim() || null,
-        (project as string | null | undefined)?.trim() || null,
-      );
-    }),
-  );
+/**
+ * Keys from the admin API's `[{api_key, gmail_email?, project?}]`. An entry that is not an object,
+ * or has a field of the wrong type or shape, counts as invalid; a `list` that is not an array is
+ * one invalid entry. Duplicates collapse to their first occurrence.
+ */
+export function parseKeyList(list: unknown): ParsedKeys {
+  const out = new Collector();
+  if (!Array.isArray(list)) return { keys: [], invalid: 1 };
+  for (const item of list) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+      out.invalid++;
+      continue;
+    }
+    const entry = item as Record<string, unknown>;
+    out.add(entry.api_key, entry.gmail_email, entry.project);
+  }
+  return out.result();
 }
