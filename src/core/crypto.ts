@@ -1,73 +1,76 @@
 /**
- * Hashing, tokens, constant-time comparison and at-rest encryption, on WebCrypto only so the same
- * code runs on Node and in Workers.
+ * Hashing, tokens and at-rest key encryption over WebCrypto, so the same code runs on Node 20 and
+ * Workers.
  */
 import type { KeyCipher } from './ports.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-function toHex(bytes: Uint8Array): string {
-  let out = '';
-  for (const b of bytes) out += b.toString(16).padStart(2, '0');
-  return out;
-}
-
 function toBase64Url(bytes: Uint8Array): string {
   let binary = '';
   for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
 }
 
 function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new Error('invalid base64url');
+  const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/'));
   const out = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;
 }
 
-/** Lower-case hex SHA-256 of a UTF-8 string. */
+/** SHA-256 of the UTF-8 text, as lower-case hex. */
 export async function sha256Hex(text: string): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text))));
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
+  let hex = '';
+  for (const b of digest) hex += b.toString(16).padStart(2, '0');
+  return hex;
 }
 
-/** A new random secret: `prefix` + 32 random bytes in base64url. */
+/** A new secret token: `prefix` (default `gkp_`) + 32 random bytes in base64url (43 characters). */
 export function randomToken(prefix = 'gkp_'): string {
   return prefix + toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
 }
 
-/** Compares two strings without stopping at the first difference, so timing reveals nothing of their content. */
+/**
+ * Compares two strings in time that depends only on their lengths, never on where they differ.
+ * A length difference makes the result false without an early exit.
+ */
 export function constantTimeEqual(a: string, b: string): boolean {
   const x = encoder.encode(a);
   const y = encoder.encode(b);
-  const length = Math.max(x.length, y.length);
+  const n = Math.max(x.length, y.length);
   let diff = x.length ^ y.length;
-  for (let i = 0; i < length; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  for (let i = 0; i < n; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
   return diff === 0;
 }
 
-/** First and last four characters of a token, e.g. `gkp_…a1B2`, for recognising it in lists. */
+/** `gkp_…a1B2`: first 4 + `…` + last 4 (shorter than 12 characters: `…` + last 2). */
 export function tokenHint(token: string): string {
-  return token.length <= 12 ? `…${token.slice(-2)}` : `${token.slice(0, 4)}…${token.slice(-4)}`;
+  return token.length < 12 ? `…${token.slice(-2)}` : `${token.slice(0, 4)}…${token.slice(-4)}`;
 }
 
-/** Stores keys as they are: used when no `ENCRYPTION_KEY` is set. */
+/** The identity cipher, used when no `ENCRYPTION_KEY` is set. */
 export const plainCipher: KeyCipher = {
-  encrypt: (plain) => Promise.resolve(plain),
-  decrypt: (stored) => Promise.resolve(stored),
+  encrypt: async (plain) => plain,
+  decrypt: async (stored) => stored,
 };
 
 const PREFIX = 'enc:v1:';
 
 /**
- * AES-256-GCM with a fresh 96-bit IV per value; the key is the SHA-256 of `secret`.
- * Stored form: `enc:v1:<iv>:<ciphertext>` (base64url). Values without the prefix are plaintext
- * and pass through `decrypt` unchanged, so a table can be migrated row by row.
+ * AES-256-GCM with a key derived as SHA-256 of `secret`. Stored form:
+ * `enc:v1:<iv base64url>:<ciphertext+tag base64url>`, with a random 12-byte IV per value.
+ * `decrypt` passes values without the `enc:` prefix through unchanged (plaintext rows of a
+ * half-migrated table). A value that fails to decrypt (wrong secret, corrupted) throws an Error
+ * whose message carries neither the secret nor the stored value.
  */
 export async function createAesGcmCipher(secret: string): Promise<KeyCipher> {
-  if (secret.trim().length < 16) throw new Error('ENCRYPTION_KEY must be at least 16 characters');
+  if (secret === '') throw new Error('ENCRYPTION_KEY must not be empty');
   const raw = await crypto.subtle.digest('SHA-256', encoder.encode(secret));
-  const key = await crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
+  const key = await crypto.subtle.importKey('raw', raw, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
   return {
     async encrypt(plain) {
       const iv = crypto.getRandomValues(new Uint8Array(12));
@@ -75,20 +78,17 @@ export async function createAesGcmCipher(secret: string): Promise<KeyCipher> {
       return `${PREFIX}${toBase64Url(iv)}:${toBase64Url(new Uint8Array(sealed))}`;
     },
     async decrypt(stored) {
-      if (!stored.startsWith(PREFIX)) return stored;
-      const [iv, sealed] = stored.slice(PREFIX.length).split(':');
-      if (!iv || !sealed) throw new Error('Stored key is not in the enc:v1 format');
+      if (!stored.startsWith('enc:')) return stored;
+      if (!stored.startsWith(PREFIX))
+        throw new Error('cannot decrypt a stored key: unknown encryption format');
+      const [ivText, dataText, ...rest] = stored.slice(PREFIX.length).split(':');
       try {
-        const plain = await crypto.subtle.decrypt(
-          { name: 'AES-GCM', iv: fromBase64Url(iv) },
-          key,
-          fromBase64Url(sealed),
-        );
+        if (ivText === undefined || dataText === undefined || rest.length > 0) throw new Error('malformed');
+        const iv = fromBase64Url(ivText);
+        const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, key, fromBase64Url(dataText));
         return decoder.decode(plain);
       } catch {
-        throw new Error(
-          'Cannot decrypt a stored key: ENCRYPTION_KEY differs from the one it was encrypted with',
-        );
+        throw new Error('cannot decrypt a stored key: wrong ENCRYPTION_KEY or corrupted value');
       }
     },
   };

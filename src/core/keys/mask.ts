@@ -1,9 +1,19 @@
-/** Masked forms of an API key, the only forms that may appear in responses and logs. */
+/** Masked forms of API keys: enough to recognise a key in a list, never enough to use it. */
 
-/** `AIza…Xy12`: first four and last four characters; keys shorter than 12 show only their last two. */
+/** `AIza…Xy12` (first 4 + `…` + last 4); keys shorter than 12 characters → `…` + last 2. */
 export function maskKey(apiKey: string): string {
-  return apiKey.length < 12 ? `…${apiKey.slice(-2)}` : `${apiKey.slice(0, 4)}…${apiKey.slice(-4)}`;
+  if (apiKey.length < 12) return `…${apiKey.slice(-2)}`;
+  return `${apiKey.slice(0, 4)}…${apiKey.slice(-4)}`;
 }
 
-/** The hint stored in `api_keys.key_hint`. */
-export const keyHint = maskKey;
+/** The `key_hint` column: the same as `maskKey`. */
+export function keyHint(apiKey: string): string {
+  return maskKey(apiKey);
+}
+
+const PLAUSIBLE_KEY = /^[A-Za-z0-9_.-]{20,256}$/;
+
+/** 20–256 characters of `[A-Za-z0-9_.-]`: the shape of a Gemini key, loose enough for other formats. */
+export function isPlausibleKey(s: string): boolean {
+  return PLAUSIBLE_KEY.test(s);
+}
