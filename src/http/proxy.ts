@@ -15,7 +15,7 @@ import type { Clock, Logger, Upstream, UpstreamResponse } from '../core/ports.js
 import type { PoolKey, Tokens } from '../core/types.js';
 import { geminiUsage, openaiUsage } from '../core/usage/tokens.js';
 import { GatewayError, gatewayErrorResponse, upstreamErrorResponse, type Dialect } from './errors.js';
-import { pipeStream, readChunk, type StreamKind } from './stream-pipe.js';
+import { looksLikeStreamStart, pipeStream, readChunk, type StreamKind } from './stream-pipe.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 
@@ -276,6 +276,10 @@ export class Proxy {
         return this.streamFault(res.status, 'stream_failed', key, report, cleanup);
       }
       if (first === null) return this.streamFault(res.status, 'empty_body', key, report, cleanup);
+      if (!looksLikeStreamStart(plan.stream, first)) {
+        void reader.cancel().catch(() => undefined);
+        return this.streamFault(res.status, 'invalid_body', key, report, cleanup);
+      }
       const piped = pipeStream({
         kind: plan.stream,
         first,

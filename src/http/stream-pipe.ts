@@ -61,6 +61,20 @@ function interruptionEvent(kind: StreamKind, reason: string): Uint8Array | null 
   return null;
 }
 
+const SSE_FIELDS = ['data:', ':', 'event:', 'id:', 'retry:'];
+
+/**
+ * Whether the first bytes of a 200 look like the stream that was asked for: an SSE field for the
+ * SSE kinds, `[` for Gemini's JSON array. Anything else (an empty or JSON error body, garbage) is an
+ * upstream fault that can still be retried, since nothing has reached the client yet. A first chunk
+ * too short to tell is given the benefit of the doubt.
+ */
+export function looksLikeStreamStart(kind: StreamKind, first: Uint8Array): boolean {
+  const head = new TextDecoder().decode(first.subarray(0, 16)).replace(/^[\s\uFEFF]+/, '');
+  if (kind === 'gemini-json-array') return head === '' || head.startsWith('[');
+  return SSE_FIELDS.some((field) => head.startsWith(field) || field.startsWith(head));
+}
+
 /** Reads one chunk; null when the stream ended. Rejects when nothing arrives within `timeoutMs`. */
 export function readChunk(
   reader: ReadableStreamDefaultReader<Uint8Array>,
