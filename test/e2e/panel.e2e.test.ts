@@ -104,6 +104,8 @@ function ensurePanelBuilt(): void {
       colorScheme: 'light',
       viewport: { width: 1360, height: 900 },
     });
+    // Shorter than the test timeout, so a missing element fails with its selector in the message.
+    context.setDefaultTimeout(10_000);
     page = await context.newPage();
     page.on('dialog', (dialog) => {
       nativeDialogs.push(dialog.message());
@@ -360,6 +362,14 @@ function ensurePanelBuilt(): void {
       await zhPage.getByTestId('signin-token').fill(gw.adminToken);
       await zhPage.getByTestId('signin-submit').click();
       await zhPage.getByTestId('chart-tokens').waitFor();
+      const stats = await gw.admin('GET', '/stats?range=day');
+      expect(stats.body.totals.requests).toBeGreaterThan(0);
+      await expect
+        .poll(() => zhPage.locator('[data-testid="stat-requests"] .stat-value').textContent())
+        .toBe(String(stats.body.totals.requests));
+      expect(await zhPage.locator('[data-testid="chart-requests"] canvas').count()).toBe(1);
+      await zhPage.getByTestId('range-hour').click();
+      expect(await zhPage.getByTestId('range-hour').getAttribute('aria-pressed')).toBe('true');
       await zhPage.screenshot({ path: `${SHOTS}/dashboard-zh-dark.png`, fullPage: true });
       await zhPage.getByTestId('signout').click();
       await zhPage.getByTestId('signin-form').waitFor();

@@ -6,8 +6,11 @@ import type { KeyEntry } from './types.js';
 export function describeKeyState(key: KeyEntry, t: Translate): string {
   if (key.state === 'disabled' || key.disabled) {
     const d = key.disabled;
-    const by = t(d?.by === 'auto' ? 'state.by_auto' : 'state.by_manual');
-    let text = d?.reason ? t('state.disabled_reason', { reason: d.reason, by }) : t('state.disabled', { by });
+    const auto = d?.by === 'auto';
+    const by = t(auto ? 'state.by_auto' : 'state.by_manual');
+    // A manual disable has no reason worth showing ("disabled (manual)"); an automatic one names Google's reason.
+    let text =
+      auto && d?.reason ? t('state.disabled_reason', { reason: d.reason, by }) : t('state.disabled', { by });
     if (d?.until) text += ` ${t('state.until', { time: formatClock(d.until) })}`;
     return text;
   }

@@ -94,9 +94,9 @@ export interface Stats {
   until: string;
   bucket_seconds: number;
   totals: Counted & { prompt_tokens: number; completion_tokens: number };
-  by_key: Array<Counted & { key_id: number; key: string }>;
+  by_key: Array<Counted & { key_id: number | null; key: string | null }>;
   by_endpoint: Array<Counted & { endpoint: string }>;
-  by_model: Array<Counted & { model: string }>;
+  by_model: Array<Counted & { model: string | null }>;
   by_status: Array<{ status: number; count: number }>;
   series: Array<Counted & { t: string }>;
   keys: { total: number } & Record<KeyState, number>;

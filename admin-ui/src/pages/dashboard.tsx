@@ -6,6 +6,7 @@ import { useApi } from '../lib/api-context.js';
 import { errorText } from '../lib/errors.js';
 import { formatClock, formatCompact, formatNumber, formatPercent } from '../lib/format.js';
 import { useLoader } from '../lib/hooks.js';
+import { fillSeries } from '../lib/series.js';
 import type { KeyState, Stats, StatsRange } from '../lib/types.js';
 
 const RANGES: Array<{ range: StatsRange; label: MessageKey }> = [
@@ -57,10 +58,10 @@ function TopTable(props: { title: string; nameLabel: string; rows: TopRow[]; tes
             </tr>
           </thead>
           <tbody>
-            {top.map((row) => (
-              <tr key={row.name}>
-                <td class="mono ellipsis" title={row.name}>
-                  {row.name}
+            {top.map((row, i) => (
+              <tr key={i}>
+                <td class="mono ellipsis" title={row.name || undefined}>
+                  {row.name || '—'}
                 </td>
                 <td class="num">{formatNumber(lang, row.requests)}</td>
                 <td class="num">{formatNumber(lang, row.errors)}</td>
@@ -81,12 +82,9 @@ function Grid({ children }: { children: ComponentChildren }) {
 function Overview({ stats }: { stats: Stats }) {
   const { t, lang } = useI18n();
   const { totals, keys } = stats;
-  const xs = useMemo(() => stats.series.map((p) => Date.parse(p.t) / 1000), [stats]);
-  const traffic = useMemo(
-    () => [stats.series.map((p) => p.requests), stats.series.map((p) => p.errors)],
-    [stats],
-  );
-  const tokens = useMemo(() => [stats.series.map((p) => p.total_tokens)], [stats]);
+  const series = useMemo(() => fillSeries(stats), [stats]);
+  const traffic = useMemo(() => [series.requests, series.errors], [series]);
+  const tokens = useMemo(() => [series.tokens], [series]);
 
   return (
     <>
@@ -136,7 +134,7 @@ function Overview({ stats }: { stats: Stats }) {
           <TimeChart
             testId="chart-requests"
             title={t('dash.chart_requests')}
-            xs={xs}
+            xs={series.xs}
             ys={traffic}
             series={[
               { label: t('dash.requests'), colorVar: '--chart-1' },
@@ -148,7 +146,7 @@ function Overview({ stats }: { stats: Stats }) {
           <TimeChart
             testId="chart-tokens"
             title={t('dash.chart_tokens')}
-            xs={xs}
+            xs={series.xs}
             ys={tokens}
             series={[{ label: t('dash.tokens'), colorVar: '--chart-2' }]}
           />
@@ -159,7 +157,7 @@ function Overview({ stats }: { stats: Stats }) {
           testId="top-models"
           title={t('dash.top_models')}
           nameLabel={t('col.model')}
-          rows={stats.by_model.map((r) => ({ ...r, name: r.model }))}
+          rows={stats.by_model.map((r) => ({ ...r, name: r.model ?? '' }))}
         />
         <TopTable
           testId="top-endpoints"
@@ -171,7 +169,7 @@ function Overview({ stats }: { stats: Stats }) {
           testId="top-keys"
           title={t('dash.top_keys')}
           nameLabel={t('col.key')}
-          rows={stats.by_key.map((r) => ({ ...r, name: r.key }))}
+          rows={stats.by_key.map((r) => ({ ...r, name: r.key ?? `#${r.key_id ?? '?'}` }))}
         />
         <section class="card">
           <h2>{t('dash.status_codes')}</h2>
