@@ -101,7 +101,9 @@ function Overview({ stats }: { stats: Stats }) {
           tone={totals.errors > 0 ? 'tone-bad' : ''}
           label={t('dash.error_rate')}
           value={formatPercent(lang, totals.errors, totals.requests)}
-          sub={t('dash.errors_n', { n: formatNumber(lang, totals.errors) })}
+          sub={t(totals.errors === 1 ? 'dash.errors_one' : 'dash.errors_n', {
+            n: formatNumber(lang, totals.errors),
+          })}
         />
         <Stat
           testId="stat-tokens"

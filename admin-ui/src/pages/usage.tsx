@@ -158,7 +158,9 @@ export function UsagePage() {
       </div>
       {loaded && rows.length === 0 && <p class="muted">{t('usage.empty')}</p>}
       <div class="table-foot">
-        <span class="muted small">{t('usage.count', { n: formatNumber(lang, rows.length) })}</span>
+        <span class="muted small">
+          {t(rows.length === 1 ? 'usage.count_one' : 'usage.count', { n: formatNumber(lang, rows.length) })}
+        </span>
         <button type="button" onClick={() => void load(null)} disabled={busy}>
           {t('common.refresh')}
         </button>

@@ -121,7 +121,11 @@ export function AddKeysDialog({ onClose, onAdded }: AddKeysDialogProps) {
             disabled={busy !== null || lines.length === 0}
             data-testid="add-keys-submit"
           >
-            {lines.length > 0 ? t('add.submit_n', { n: formatNumber(lang, lines.length) }) : t('add.submit')}
+            {lines.length > 0
+              ? t(lines.length === 1 ? 'add.submit_one' : 'add.submit_n', {
+                  n: formatNumber(lang, lines.length),
+                })
+              : t('add.submit')}
           </button>
         </div>
       </form>

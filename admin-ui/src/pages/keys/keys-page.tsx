@@ -88,7 +88,9 @@ export function KeysPage() {
     if (action === 'delete') {
       const ok = await confirm({
         title: t('bulk.delete_title'),
-        message: t('bulk.delete_confirm', { n: formatNumber(lang, ids.length) }),
+        message: t(ids.length === 1 ? 'bulk.delete_confirm_one' : 'bulk.delete_confirm', {
+          n: formatNumber(lang, ids.length),
+        }),
         confirmLabel: t('common.delete'),
         danger: true,
       });
@@ -97,7 +99,10 @@ export function KeysPage() {
     setBusy(true);
     try {
       const r = await api.bulk(action, ids);
-      notify('ok', t('bulk.done', { n: formatNumber(lang, r.affected) }));
+      notify(
+        'ok',
+        t(r.affected === 1 ? 'bulk.done_one' : 'bulk.done', { n: formatNumber(lang, r.affected) }),
+      );
       setSelected(new Set());
       await list.reload();
     } catch (err) {
