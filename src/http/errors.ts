@@ -35,11 +35,14 @@ const GOOGLE_STATUS: Record<number, string> = {
   413: 'INVALID_ARGUMENT',
   415: 'INVALID_ARGUMENT',
   429: 'RESOURCE_EXHAUSTED',
+  499: 'CANCELLED',
   500: 'INTERNAL',
   502: 'UNAVAILABLE',
   503: 'UNAVAILABLE',
   504: 'DEADLINE_EXCEEDED',
 };
+
+const RETRY_INFO = 'type.googleapis.com/google.rpc.RetryInfo';
 
 function openaiType(status: number): string {
   return OPENAI_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
@@ -96,10 +99,19 @@ export function gatewayErrorResponse(dialect: Dialect, err: GatewayError): Respo
   const headers: Record<string, string> = {};
   if (err.options.retryAfterSeconds !== undefined)
     headers['retry-after'] = String(err.options.retryAfterSeconds);
-  const body =
-    dialect === 'openai'
-      ? openaiErrorBody(err.status, err.message, err.code, err.options.param ?? null, err.options.details)
-      : geminiErrorBody(err.status, err.message);
+  if (dialect === 'openai') {
+    const { param, details } = err.options;
+    return jsonResponse(
+      err.status,
+      openaiErrorBody(err.status, err.message, err.code, param ?? null, details),
+      headers,
+    );
+  }
+  const body = geminiErrorBody(err.status, err.message);
+  // Google's own 429 carries its delay only here, and Google's clients (Gemini CLI) wait by it.
+  if (err.options.retryAfterSeconds !== undefined) {
+    body.error.details = [{ '@type': RETRY_INFO, retryDelay: `${err.options.retryAfterSeconds}s` }];
+  }
   return jsonResponse(err.status, body, headers);
 }
 
