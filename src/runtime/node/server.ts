@@ -18,6 +18,10 @@ import { createDiskPanelAssets } from './panel-assets.js';
 
 const PANEL_DIR = fileURLToPath(new URL('../../../admin-ui/dist/', import.meta.url));
 const MAINTENANCE_INTERVAL_MS = 60_000;
+/** After the shutdown deadline cuts connections, how long their bookkeeping may take before the final flush. */
+const SETTLE_MS = 1000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface RunningGateway {
   url: string;
@@ -72,15 +76,14 @@ export async function startNodeGateway(
     passThroughOnException() {},
     props: {},
   };
+  // Counted until the response is fully written (or its connection dropped), not until the handler
+  // returns: a stream's body is still being sent long after that.
   let inFlight = 0;
   const server = serve({
-    fetch: async (req, env) => {
+    fetch: (req, env) => {
       inFlight += 1;
-      try {
-        return await gateway.app.fetch(req, env, executionContext);
-      } finally {
-        inFlight -= 1;
-      }
+      (env as HttpBindings).outgoing.once('close', () => (inFlight -= 1));
+      return gateway.app.fetch(req, env, executionContext);
     },
     port: settings.port,
     hostname: settings.host,
@@ -113,11 +116,14 @@ export async function startNodeGateway(
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       if ('closeIdleConnections' in server) server.closeIdleConnections();
       const deadline = Date.now() + settings.shutdownTimeoutMs;
-      while ((inFlight > 0 || pending.size > 0) && Date.now() < deadline) {
-        await Promise.race([Promise.allSettled([...pending]), new Promise((r) => setTimeout(r, 50))]);
-      }
+      // Polls on a timer: awaiting already-settled promises in a loop would starve the event loop
+      // and stall the very requests being waited for.
+      while ((inFlight > 0 || pending.size > 0) && Date.now() < deadline) await sleep(20);
       if ('closeAllConnections' in server) server.closeAllConnections();
       await closed;
+      // Streams cut at the deadline record their attempt as they are cancelled; let that land.
+      const settleBy = Date.now() + SETTLE_MS;
+      while ((inFlight > 0 || pending.size > 0) && Date.now() < settleBy) await sleep(10);
       await gateway
         .flush()
         .catch((err: unknown) => logger({ event: 'final_flush_failed', error: String(err) }));
