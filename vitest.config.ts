@@ -1,3 +1,4 @@
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -14,6 +15,36 @@ export default defineConfig({
           name: 'node',
           include: ['test/**/*.test.ts'],
           exclude: ['test/worker/**', 'node_modules/**'],
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        // Inside workerd, against the Worker entry and a real (local) D1.
+        plugins: [
+          cloudflareTest(async ({ inject }) => ({
+            main: './src/runtime/worker/index.ts',
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              // The built panel may not exist in a fresh checkout; a fixture stands in for it.
+              assets: { directory: './test/worker/fixtures/panel', binding: 'ASSETS' },
+              bindings: {
+                TEST_MIGRATIONS: await readD1Migrations('migrations'),
+                MOCK_GEMINI_URL: inject('mockGeminiUrl'),
+                UPSTREAM_BASE_URL: inject('mockGeminiUrl'),
+                ADMIN_TOKEN: 'worker-test-admin-token',
+                ACCESS_TOKENS: 'worker-test-access-token',
+              },
+            },
+          })),
+        ],
+        test: {
+          name: 'worker',
+          include: ['test/worker/**/*.test.ts'],
+          globalSetup: ['test/worker/global-setup.ts'],
+          setupFiles: ['test/worker/apply-migrations.ts'],
+          // The Worker logs one JSON line per request; show them only for failing tests.
+          silent: 'passed-only',
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },

@@ -1,0 +1,40 @@
+/** The shared storage contract, run inside workerd against a real (local) D1 through `D1Driver`. */
+import { env } from 'cloudflare:workers';
+import { createAesGcmCipher } from '../../src/core/crypto.js';
+import type { KeyCipher } from '../../src/core/ports.js';
+import { D1Driver } from '../../src/storage/d1/d1-driver.js';
+import { createSqlStorage } from '../../src/storage/sql/sql-storage.js';
+import type { StorageFixture } from '../contract/storage-contract.js';
+import { runStorageContract } from '../contract/storage-contract.js';
+
+/** D1 storage is per test file, so each test starts by emptying every table (children first). */
+const WIPE = [
+  'DELETE FROM api_keys',
+  'DELETE FROM key_cooldowns',
+  'DELETE FROM key_tombstones',
+  'DELETE FROM api_key_usage',
+  'DELETE FROM pool_config',
+  'DELETE FROM access_tokens',
+  'DELETE FROM pool_meta',
+  'DELETE FROM sqlite_sequence',
+];
+
+function makeD1(cipher?: KeyCipher): () => Promise<StorageFixture> {
+  return async () => {
+    await env.LOG.batch(WIPE.map((sql) => env.LOG.prepare(sql)));
+    return {
+      storage: createSqlStorage(new D1Driver(env.LOG), cipher ? { cipher } : {}),
+      encrypted: cipher !== undefined,
+      sql: async (query, params = []) =>
+        (
+          await env.LOG.prepare(query)
+            .bind(...params)
+            .all<Record<string, unknown>>()
+        ).results,
+      close: async () => {},
+    };
+  };
+}
+
+runStorageContract('d1', makeD1());
+runStorageContract('d1, AES-GCM', makeD1(await createAesGcmCipher('contract-test-secret')));
