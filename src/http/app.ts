@@ -3,6 +3,8 @@
  * asks which runtime it is on; runtimes differ only in the dependencies they pass.
  */
 import { Hono, type MiddlewareHandler } from 'hono';
+import { cors } from 'hono/cors';
+import type { KeyChecker } from '../core/ops/validate.js';
 import type { PoolService } from '../core/pool-service.js';
 import type { Clock, Logger, Storage, Upstream } from '../core/ports.js';
 import type { AdminAuth } from './admin-auth.js';
@@ -13,7 +15,9 @@ import { Proxy } from './proxy.js';
 import { adminKeyRoutes } from './routes/admin-keys.js';
 import { adminSettingsRoutes } from './routes/admin-settings.js';
 import { adminStatsRoutes } from './routes/admin-stats.js';
+import { adminValidateRoutes } from './routes/admin-validate.js';
 import { geminiRoutes } from './routes/gemini.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { openaiRoutes } from './routes/openai.js';
 
 /** The built panel (admin-ui/dist): `path` is relative to `/admin/`, e.g. `index.html`. */
@@ -26,6 +30,7 @@ export interface AppDeps {
   storage: Storage;
   upstream: Upstream;
   upstreamBaseUrl: string;
+  checker: KeyChecker;
   clientAuth: ClientAuth;
   adminAuth: AdminAuth;
   flushMode: 'interval' | 'per-request';
@@ -118,6 +123,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     );
   });
 
+  // Browser-based clients (chat web UIs) call the client API cross-origin. Tokens travel in headers,
+  // never cookies, so allowing any origin grants nothing a script could not already do with the token.
+  // The admin API gets no CORS at all.
+  const clientCors = cors({
+    origin: '*',
+    allowMethods: ['GET', 'POST', 'OPTIONS'],
+    // Requested headers are echoed back: SDKs send their own (x-stainless-*, x-goog-api-client).
+    maxAge: 86400,
+  });
+  for (const path of ['/v1/*', '/v1beta/openai/*', '/v1beta/models', '/v1beta/models/*'])
+    app.use(path, clientCors);
   app.use('/v1/*', clientAuth(false));
   app.use('/v1beta/openai/*', clientAuth(true));
   app.use('/v1beta/models', clientAuth(true));
@@ -126,7 +142,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/v1beta/openai', openaiRoutes(routeDeps));
   app.route('/v1beta', geminiRoutes(routeDeps));
 
+  app.use('/metrics', adminAuth(true));
+  app.route('/metrics', metricsRoutes(routeDeps));
+
   app.use('/admin/api/*', adminAuth(false));
+  app.route('/admin/api/keys/validate', adminValidateRoutes({ ...routeDeps, checker: deps.checker }));
   app.route('/admin/api/keys', adminKeyRoutes(routeDeps));
   app.route('/admin/api', adminSettingsRoutes(routeDeps));
   app.route('/admin/api', adminStatsRoutes(routeDeps));

@@ -15,7 +15,7 @@ const TYPES: Record<string, string> = {
 };
 
 export function createDiskPanelAssets(dir: string): PanelAssets {
-  const root = normalize(dir) + sep;
+  const root = normalize(dir).replace(/[\\/]+$/, '') + sep;
   const cache = new Map<string, Uint8Array | null>();
   const load = async (path: string): Promise<Uint8Array | null> => {
     if (cache.has(path)) return cache.get(path) ?? null;

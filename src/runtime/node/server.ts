@@ -4,7 +4,9 @@
  */
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { serve, type HttpBindings } from '@hono/node-server';
+import { createServer } from 'node:http';
+import { getRequestListener, type HttpBindings } from '@hono/node-server';
+import { redactSecrets } from '../../core/keys/redact.js';
 import type { ExecutionContext } from 'hono';
 import { createAesGcmCipher, plainCipher, sha256Hex } from '../../core/crypto.js';
 import type { Logger } from '../../core/ports.js';
@@ -51,7 +53,7 @@ export async function startNodeGateway(
 
   const upstream = createUndiciUpstream({
     origin: settings.upstreamBaseUrl,
-    useEnvProxy: settings.useEnvProxy,
+    proxy: settings.proxy,
   });
   const gateway = await createGateway({
     storage,
@@ -79,15 +81,21 @@ export async function startNodeGateway(
   // Counted until the response is fully written (or its connection dropped), not until the handler
   // returns: a stream's body is still being sent long after that.
   let inFlight = 0;
-  const server = serve({
-    fetch: (req, env) => {
+  const listener = getRequestListener(
+    (req, env) => {
       inFlight += 1;
       (env as HttpBindings).outgoing.once('close', () => (inFlight -= 1));
       return gateway.app.fetch(req, env, executionContext);
     },
-    port: settings.port,
-    hostname: settings.host,
-  });
+    {
+      // A body that fails mid-stream surfaces here; log it like everything else, redacted.
+      errorHandler: (err) => {
+        logger({ event: 'response_error', error: redactSecrets(String(err)).slice(0, 300) });
+      },
+    },
+  );
+  const server = createServer(listener);
+  server.listen(settings.port, settings.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
