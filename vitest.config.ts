@@ -1,5 +1,13 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
+import type {} from 'vitest';
 import { defineConfig } from 'vitest/config';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Set by test/worker/global-setup.ts: the mock Gemini upstream's base URL. */
+    mockGeminiUrl: string;
+  }
+}
 
 export default defineConfig({
   test: {
@@ -43,8 +51,6 @@ export default defineConfig({
           include: ['test/worker/**/*.test.ts'],
           globalSetup: ['test/worker/global-setup.ts'],
           setupFiles: ['test/worker/apply-migrations.ts'],
-          // The Worker logs one JSON line per request; show them only for failing tests.
-          silent: 'passed-only',
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },

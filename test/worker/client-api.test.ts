@@ -3,9 +3,14 @@
  * upstream and D1 as storage: rotation, failover and classification, per-model cooldowns,
  * streaming with tools, error shapes and usage totals.
  */
+import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import worker from '../../src/runtime/worker/index.js';
-import { adminRequest, call, chatRequest, geminiKey, masked, mock, rows } from './harness.js';
+import { adminRequest, call as callWith, chatRequest, geminiKey, masked, mock, rows } from './harness.js';
+
+/** The deployed entry, with its per-request log lines turned off to keep test output readable. */
+const bindings = { ...env, LOG_REQUESTS: '0' };
+const call = (w: typeof worker, request: Request) => callWith(w, request, bindings);
 
 interface AdminKey {
   id: number;
