@@ -9,7 +9,7 @@ export interface JsonBody {
   json: Record<string, unknown>;
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 async function readLimited(req: Request, limit: number): Promise<Uint8Array> {
   const declared = req.headers.get('content-length');
