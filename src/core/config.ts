@@ -104,6 +104,8 @@ function normalize(key: ConfigKey, raw: unknown): { ok: true; value: string } | 
   if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
     return { ok: false, error: 'must be a string, number or boolean' };
   }
+  // Only on/off fields take a boolean; a number field would otherwise coerce true to 1.
+  if (typeof raw === 'boolean' && field.schema !== flag) return { ok: false, error: 'must not be a boolean' };
   const input = typeof raw === 'string' ? raw.trim() : raw;
   const result = field.schema.safeParse(input);
   if (!result.success) return { ok: false, error: result.error.issues[0]?.message ?? 'is invalid' };
@@ -123,7 +125,8 @@ export function validateConfigPatch(patch: unknown): ConfigPatchResult {
   const entries = Object.entries(patch);
   if (entries.length === 0) return { ok: false, errors: { _: 'no config keys given' } };
   const values: Partial<Record<ConfigKey, string>> = {};
-  const errors: Record<string, string> = {};
+  // No prototype: an unknown key named `__proto__` must be recorded as an error, not swallowed.
+  const errors: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [key, raw] of entries) {
     if (!Object.hasOwn(CONFIG_FIELDS, key)) {
       errors[key] = `unknown config key; known keys: ${CONFIG_KEYS.join(', ')}`;

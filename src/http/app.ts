@@ -164,9 +164,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.get('/admin/', () => servePanel('index.html'));
   app.get('/admin/*', (c) => {
     const rest = c.req.path.slice('/admin/'.length);
-    if (rest.startsWith('api/'))
-      throw new GatewayError(404, `No route ${c.req.method} ${c.req.path}`, 'not_found');
-    return servePanel(rest.includes('..') ? 'index.html' : rest);
+    // `..` can only be a traversal attempt here (URLs arrive normalised, so it was encoded): not found.
+    if (rest.startsWith('api/') || rest.includes('..'))
+      throw new GatewayError(404, `No route ${c.req.method} ${c.req.path.slice(0, 200)}`, 'not_found');
+    return servePanel(rest);
   });
 
   app.notFound((c) =>

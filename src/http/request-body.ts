@@ -71,7 +71,33 @@ export async function readJsonBody(req: Request, limit: number): Promise<JsonBod
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new GatewayError(400, 'Request body must be a JSON object', 'invalid_json');
   }
+  if (nestsDeeperThan(json, MAX_JSON_DEPTH)) {
+    throw new GatewayError(
+      400,
+      `Request body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels`,
+      'invalid_json',
+    );
+  }
   return { bytes, json: json as Record<string, unknown> };
+}
+
+/**
+ * Deeper than Google's own JSON parsing accepts (protobuf's recursion limit is 100), so nothing
+ * valid is refused; a request nested thousands deep is stopped here rather than spending a key on it.
+ */
+const MAX_JSON_DEPTH = 128;
+
+/** Walks objects and arrays without recursion (strings, however long, are leaves). */
+function nestsDeeperThan(root: object, max: number): boolean {
+  const stack: Array<{ value: object; depth: number }> = [{ value: root, depth: 1 }];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    if (item.depth > max) return true;
+    const children = Array.isArray(item.value) ? item.value : Object.values(item.value);
+    for (const child of children) {
+      if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: item.depth + 1 });
+    }
+  }
+  return false;
 }
 
 const MODEL_PATTERN = /^(models\/)?[A-Za-z0-9][A-Za-z0-9._\-@]{0,127}$/;

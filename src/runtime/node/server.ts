@@ -5,12 +5,13 @@
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:http';
-import { getRequestListener, type HttpBindings } from '@hono/node-server';
+import { getRequestListener, RequestError, type HttpBindings } from '@hono/node-server';
 import { redactSecrets } from '../../core/keys/redact.js';
 import type { ExecutionContext } from 'hono';
 import { createAesGcmCipher, plainCipher, sha256Hex } from '../../core/crypto.js';
 import type { Logger } from '../../core/ports.js';
 import { createGateway, jsonLogger, type Gateway } from '../../gateway.js';
+import { GatewayError, gatewayErrorResponse } from '../../http/errors.js';
 import { importEnvAccessTokens, importEnvKeys } from '../../setup.js';
 import { openSqliteStorage } from '../../storage/sqlite/sqlite-storage.js';
 import { createUndiciUpstream } from '../../upstream/undici.js';
@@ -91,6 +92,15 @@ export async function startNodeGateway(
       // A body that fails mid-stream surfaces here; log it like everything else, redacted.
       errorHandler: (err) => {
         logger({ event: 'response_error', error: redactSecrets(String(err)).slice(0, 300) });
+        // Returning nothing would leave the client waiting forever. A RequestError is a request
+        // node-server could not turn into a URL (a backslash in the path, a bad Host): the client's fault.
+        const bad = err instanceof RequestError;
+        return gatewayErrorResponse(
+          'openai',
+          bad
+            ? new GatewayError(400, 'Malformed request URL or Host header', 'bad_request')
+            : new GatewayError(500, 'Internal gateway error', 'internal_error'),
+        );
       },
     },
   );
