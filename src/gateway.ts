@@ -5,7 +5,9 @@
  */
 import type { Hono } from 'hono';
 import type { Clock, Logger, Random, Storage, Upstream } from './core/ports.js';
-import { PoolService, type MaintenanceReport } from './core/pool-service.js';
+import { runOpsMaintenance, type OpsMaintenanceReport } from './core/ops/maintenance.js';
+import { KeyChecker } from './core/ops/validate.js';
+import { PoolService } from './core/pool-service.js';
 import { createApp, type PanelAssets } from './http/app.js';
 import type { AppEnv } from './http/context.js';
 import { AdminAuth } from './http/admin-auth.js';
@@ -40,10 +42,15 @@ export interface GatewayOptions {
 export interface Gateway {
   app: Hono<AppEnv>;
   service: PoolService;
+  /** Checks keys upstream (`POST /admin/api/keys/validate`, the scheduled re-check). */
+  checker: KeyChecker;
   /** Writes buffered usage, counters and key state changes in one transaction. */
   flush(): Promise<void>;
-  /** The periodic job: expired cooldowns and disables, error-count resets, usage retention. */
-  runMaintenance(): Promise<MaintenanceReport>;
+  /**
+   * The periodic job: expired cooldowns and disables, error-count resets, hourly usage rollups,
+   * usage retention, local-limit counts, and the re-check of auto-disabled keys when due.
+   */
+  runMaintenance(): Promise<OpsMaintenanceReport>;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
@@ -60,10 +67,13 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     logger,
   });
   await service.init();
+  const upstreamBaseUrl = opts.upstreamBaseUrl.replace(/\/+$/, '');
+  const checker = new KeyChecker({ service, upstream: opts.upstream, upstreamBaseUrl });
   const app = createApp({
     service,
     upstream: opts.upstream,
-    upstreamBaseUrl: opts.upstreamBaseUrl.replace(/\/+$/, ''),
+    upstreamBaseUrl,
+    checker,
     clientAuth: new ClientAuth(opts.storage.tokens, clock),
     adminAuth: new AdminAuth({
       adminTokenHash: opts.adminTokenHash,
@@ -82,7 +92,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   return {
     app,
     service,
+    checker,
     flush: () => service.flush(),
-    runMaintenance: () => service.runMaintenance(),
+    runMaintenance: () => runOpsMaintenance({ service, checker, clock, logger }),
   };
 }

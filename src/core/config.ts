@@ -77,6 +77,24 @@ export const CONFIG_FIELDS = {
     default: '5',
     description: 'How often a running gateway reloads key changes made elsewhere, in seconds',
   },
+  revalidate_interval_minutes: {
+    schema: int(0, 10_080),
+    default: '60',
+    description:
+      'How often the scheduled job re-checks auto-disabled keys upstream and re-enables those that pass, in minutes (0 = never)',
+  },
+  local_rpm_limit: {
+    schema: int(0, 1_000_000),
+    default: '0',
+    description:
+      'Local limit: requests per minute per key (per project when the key has one) and model; a key at its limit is skipped (0 = off)',
+  },
+  local_rpd_limit: {
+    schema: int(0, 100_000_000),
+    default: '0',
+    description:
+      'Local limit: requests per day (midnight to midnight Pacific) per key (per project when the key has one) and model (0 = off)',
+  },
 } satisfies Record<string, ConfigField>;
 
 export type ConfigKey = keyof typeof CONFIG_FIELDS;
@@ -94,6 +112,12 @@ export interface PoolConfig {
   defaultCooldownMs: number;
   usageRetentionMs: number;
   snapshotRefreshMs: number;
+  /** 0: never. */
+  revalidateIntervalMs: number;
+  /** 0: off. */
+  localRpmLimit: number;
+  /** 0: off. */
+  localRpdLimit: number;
 }
 
 function normalize(key: ConfigKey, raw: unknown): { ok: true; value: string } | { ok: false; error: string } {
@@ -163,6 +187,9 @@ export function parseConfig(stored: Record<string, string>): PoolConfig {
     defaultCooldownMs: Number(v.default_cooldown_seconds) * 1000,
     usageRetentionMs: Number(v.usage_retention_days) * 86_400_000,
     snapshotRefreshMs: Number(v.snapshot_refresh_seconds) * 1000,
+    revalidateIntervalMs: Number(v.revalidate_interval_minutes) * 60_000,
+    localRpmLimit: Number(v.local_rpm_limit),
+    localRpdLimit: Number(v.local_rpd_limit),
   };
 }
 

@@ -5,15 +5,20 @@
 import { parseConfig, resolveConfigValues, defaultConfigRows, type PoolConfig } from './config.js';
 import { transition } from './health/transitions.js';
 import type { Outcome } from './health/classify.js';
+import { GatewayMetrics } from './ops/metrics.js';
 import { KeyPool } from './pool/pool.js';
 import type { Clock, Logger, MaintenanceResult, Random, Storage } from './ports.js';
-import type { OutcomeKind, PoolKey, Tokens } from './types.js';
+import type { KeyStateChange, OutcomeKind, PoolKey, Tokens } from './types.js';
 import { WriteBuffer } from './write-buffer.js';
 
 /** Keys whose `updated_at` lies this close before the last refresh are read again, to tolerate clock skew between writers. */
 const REFRESH_OVERLAP_MS = 10_000;
 /** A flush that fails keeps its rows for the next one, but never more than this many usage rows. */
 const MAX_PENDING_USAGE = 100_000;
+/** Raw usage is folded into hourly rollups this long after an hour ends, so late flushes land first. */
+const ROLLUP_GRACE_MS = 5 * 60_000;
+/** Hours folded per maintenance run, so one run stays short (D1 limits a query's time). */
+const ROLLUP_MAX_HOURS = 24;
 
 export const NO_TOKENS: Tokens = Object.freeze({ prompt: 0, completion: 0, total: 0 });
 
@@ -35,6 +40,10 @@ export interface AttemptReport {
 
 export interface MaintenanceReport extends MaintenanceResult {
   usagePruned: number;
+  /** Hours of raw usage folded into the hourly rollups. */
+  usageHoursRolledUp: number;
+  /** Local-limit counts of ended windows deleted. */
+  limitCountsPruned: number;
 }
 
 /** Outcomes that count as an error of the key in `error_count`. */
@@ -48,6 +57,8 @@ const ERROR_KINDS: ReadonlySet<OutcomeKind> = new Set([
 
 export class PoolService {
   readonly pool: KeyPool;
+  /** Counters for `GET /metrics`, fed by `report`. */
+  readonly metrics = new GatewayMetrics();
   private current: PoolConfig = parseConfig({});
   private readonly buffer = new WriteBuffer();
   private lastRefreshAt = 0;
@@ -74,6 +85,7 @@ export class PoolService {
     this.applyConfig(stored);
     const startedAt = this.deps.clock.now();
     this.pool.replaceAll(await this.deps.storage.keys.loadKeys());
+    this.pool.limiter.load(await this.deps.storage.limits.loadLimitCounts(startedAt), startedAt);
     this.lastRefreshAt = startedAt;
   }
 
@@ -108,12 +120,14 @@ export class PoolService {
   applyConfig(stored: Record<string, string>): void {
     this.current = parseConfig(resolveConfigValues(stored));
     this.pool.setStrategy(this.current.rotationStrategy);
+    this.pool.setLocalLimits({ perMinute: this.current.localRpmLimit, perDay: this.current.localRpdLimit });
   }
 
   /** Applies an attempt's outcome to the in-memory pool at once and buffers its writes. */
   report(report: AttemptReport): void {
     const now = this.deps.clock.now();
     const { key, outcome } = report;
+    this.metrics.recordAttempt({ ...report, outcome: outcome.kind });
     if (outcome.kind !== 'client-abort') {
       const projectKeys =
         outcome.kind === 'rate-limited' && key.project ? this.pool.keysInProject(key.project) : undefined;
@@ -150,20 +164,31 @@ export class PoolService {
     }
   }
 
+  /**
+   * Applies state changes decided outside the request path (a key check) to the in-memory pool at
+   * once, and buffers them for the next flush.
+   */
+  applyChanges(changes: readonly KeyStateChange[]): void {
+    if (changes.length === 0) return;
+    for (const change of changes) this.pool.apply(change);
+    this.buffer.addChanges(changes);
+  }
+
   /** Number of buffered writes not yet flushed. */
   get pendingWrites(): number {
-    return this.buffer.size;
+    return this.buffer.size + this.pool.limiter.pendingSize;
   }
 
   /** Writes everything buffered in one batch. Flushes run one at a time; a failed batch is kept for the next. */
   flush(): Promise<void> {
     const run = this.flushing.then(async () => {
-      if (this.buffer.size === 0) return;
-      const batch = this.buffer.drain();
+      if (this.pendingWrites === 0) return;
+      const batch = { ...this.buffer.drain(), limitCounts: this.pool.limiter.drain() };
       try {
         await this.deps.storage.keys.applyBatch(batch, this.deps.clock.now());
       } catch (err) {
         this.buffer.restore(batch);
+        this.pool.limiter.restore(batch.limitCounts);
         this.deps.logger({ event: 'flush_failed', error: err instanceof Error ? err.message : String(err) });
         throw err;
       }
@@ -172,13 +197,21 @@ export class PoolService {
     return run;
   }
 
-  /** Periodic maintenance, then a refresh so the snapshot shows its effects. */
+  /**
+   * Periodic maintenance, then a refresh so the snapshot shows its effects: expired cooldowns and
+   * temporary disables, error-count resets, hourly usage rollups (before retention deletes raw
+   * rows), usage retention, and local-limit counts of ended windows.
+   */
   async runMaintenance(): Promise<MaintenanceReport> {
     const now = this.deps.clock.now();
+    const { storage } = this.deps;
     await this.refresh();
-    const result = await this.deps.storage.keys.runMaintenance(now, this.current.errorResetIntervalMs);
-    const usagePruned = await this.deps.storage.usage.pruneUsage(now - this.current.usageRetentionMs);
+    const result = await storage.keys.runMaintenance(now, this.current.errorResetIntervalMs);
+    const rollup = await storage.usage.rollupUsage(now - ROLLUP_GRACE_MS, ROLLUP_MAX_HOURS);
+    const usagePruned = await storage.usage.pruneUsage(now - this.current.usageRetentionMs);
+    const limitCountsPruned = await storage.limits.pruneLimitCounts(now);
+    this.pool.limiter.prune(now);
     await this.refresh();
-    return { ...result, usagePruned };
+    return { ...result, usagePruned, usageHoursRolledUp: rollup.hours, limitCountsPruned };
   }
 }

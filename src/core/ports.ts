@@ -2,7 +2,7 @@
  * Ports between the portable core and its runtimes. Interfaces only: adapters live in
  * `src/storage/*` and `src/upstream/*`, and a runtime entry wires them together.
  */
-import type { AccessToken, KeyPatch, NewKey, PoolKey, UsageRecord, WriteBatch } from './types.js';
+import type { AccessToken, KeyPatch, LimitCount, NewKey, PoolKey, UsageRecord, WriteBatch } from './types.js';
 
 /** Wall-clock time, injected so cooldowns and scheduled jobs are testable. */
 export interface Clock {
@@ -113,12 +113,37 @@ export interface Stats {
   series: Array<StatsGroup & { t: number }>;
 }
 
-/** Reads over `api_key_usage`. Writes go through `KeyStore.applyBatch`. */
+/** What one rollup run folded. */
+export interface RollupResult {
+  /** Hours folded into the hourly tables by this run. */
+  hours: number;
+  /** Every hour before this (epoch ms, hour-aligned) is in the hourly tables; null before the first run. */
+  rolledUpUntil: number | null;
+}
+
+/** Reads over `api_key_usage` and its hourly rollups. Writes go through `KeyStore.applyBatch`. */
 export interface UsageStore {
   listUsage(query: UsageQuery): Promise<UsageRow[]>;
+  /**
+   * Totals and breakdowns of a range. Whole hours already rolled up are read from the hourly
+   * tables (when `bucketMs` is a whole number of hours); raw rows only for the rest.
+   */
   stats(query: StatsQuery): Promise<Stats>;
-  /** Deletes usage rows older than `before`; returns how many. */
+  /**
+   * Folds finished hours of raw usage before `before` (rounded down to an hour) into the hourly
+   * tables, at most `maxHours` per call. Idempotent: an hour folded twice holds the same sums.
+   */
+  rollupUsage(before: number, maxHours: number): Promise<RollupResult>;
+  /** Deletes usage rows, and hourly rollups, older than `before`; returns how many usage rows. */
   pruneUsage(before: number): Promise<number>;
+}
+
+/** Persisted local-limit counts, so limits hold across restarts. Increments go through `KeyStore.applyBatch`. */
+export interface LimitStore {
+  /** Counts of windows that end after `now`, summed per window. */
+  loadLimitCounts(now: number): Promise<LimitCount[]>;
+  /** Deletes counts of windows that ended at or before `now`; returns how many rows. */
+  pruneLimitCounts(now: number): Promise<number>;
 }
 
 /** Rows of `pool_config`, as strings; validation lives in `core/config.ts`. */
@@ -152,10 +177,11 @@ export interface MetaStore {
   setMeta(key: string, value: string): Promise<void>;
 }
 
-/** Everything a runtime hands to the core. Each adapter (sqlite, d1, memory) provides all five. */
+/** Everything a runtime hands to the core. Each adapter (sqlite, d1) provides every store. */
 export interface Storage {
   keys: KeyStore;
   usage: UsageStore;
+  limits: LimitStore;
   config: ConfigStore;
   tokens: TokenStore;
   meta: MetaStore;

@@ -104,11 +104,24 @@ export interface KeyCounterDelta {
   lastError?: { text: string; at: number };
 }
 
+/** Requests counted against a local limit in one window (see `core/ops/local-limits.ts`). */
+export interface LimitCount {
+  /** `k:<key id>`, or `p:<project>` when the key has a project. */
+  subject: string;
+  model: string;
+  period: 'minute' | 'day';
+  /** When the window ends (epoch ms); it also names the window. */
+  windowEnd: number;
+  count: number;
+}
+
 /** Everything written in one flush: applied in one transaction (SQLite) or one `db.batch` (D1). */
 export interface WriteBatch {
   usage: UsageRecord[];
   counters: KeyCounterDelta[];
   changes: KeyStateChange[];
+  /** Local-limit count increments, added to the stored counts. */
+  limitCounts?: LimitCount[];
 }
 
 export interface AccessToken {

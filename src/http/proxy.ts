@@ -133,7 +133,7 @@ export class Proxy {
       attempt += 1;
       const key = pick.key;
       tried.add(key.id);
-      service.pool.markUsed(key);
+      service.pool.markUsed(key, plan.model);
       const result = await this.attempt(plan, key, attempt);
       if (result.kind === 'response') return finish(result.response, key, result.tokens);
       if (result.kind === 'streaming') {

@@ -35,6 +35,27 @@ describe('transition', () => {
     ).toEqual([{ keyId: 1, disabled: { by: 'auto', reason: 'API_KEY_INVALID', until: null } }]);
   });
 
+  it('a learnt project never replaces a label the key already has', () => {
+    const labelled = makeKey(1, { project: 'team-a' });
+    expect(
+      transition(labelled, { kind: 'key-fatal', reason: 'CONSUMER_SUSPENDED', project: '42' }, ctx),
+    ).toEqual([{ keyId: 1, disabled: { by: 'auto', reason: 'CONSUMER_SUSPENDED', until: null } }]);
+    expect(
+      transition(
+        labelled,
+        { kind: 'key-error', status: 403, reason: 'PERMISSION_DENIED', project: '42' },
+        ctx,
+      ),
+    ).toEqual([{ keyId: 1, consecutiveErrors: 1 }]);
+    expect(
+      transition(
+        makeKey(2),
+        { kind: 'key-error', status: 403, reason: 'PERMISSION_DENIED', project: '42' },
+        ctx,
+      ),
+    ).toEqual([{ keyId: 2, consecutiveErrors: 1, project: '42' }]);
+  });
+
   it('per-minute 429 cools the model for the retry delay, without touching errors', () => {
     const key = makeKey(1, { consecutiveErrors: 2 });
     expect(

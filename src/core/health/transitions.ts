@@ -16,12 +16,13 @@ export interface TransitionContext {
 /**
  * The state changes an outcome causes.
  * - ok: resets `consecutiveErrors` (only if it was above 0).
- * - key-fatal: disables the key for good (`until: null`), recording the reason and a learnt project.
+ * - key-fatal: disables the key for good (`until: null`), recording the reason, and the project an
+ *   error body names (`metadata.consumer: projects/N`) when the key has no project label yet.
  * - rate-limited: cools the model (or `*`) until the next Pacific midnight for per-day quotas, else
  *   for `retryDelayMs`, else for `config.defaultCooldownMs`. Quotas are per project, so every key of
  *   the project cools. `consecutiveErrors` is left alone.
  * - key-error: one more consecutive error; at `maxErrorsThreshold` the key is disabled for
- *   `errorResetIntervalMs` with reason `TOO_MANY_ERRORS`.
+ *   `errorResetIntervalMs` with reason `TOO_MANY_ERRORS`. A project named by the body is learnt as above.
  * - upstream-fault, client-fault: nothing.
  */
 export function transition(key: PoolKey, outcome: Outcome, ctx: TransitionContext): KeyStateChange[] {
@@ -34,7 +35,7 @@ export function transition(key: PoolKey, outcome: Outcome, ctx: TransitionContex
         keyId: key.id,
         disabled: { by: 'auto', reason: outcome.reason, until: null },
       };
-      if (outcome.project !== undefined && outcome.project !== key.project) change.project = outcome.project;
+      if (outcome.project !== undefined && key.project === null) change.project = outcome.project;
       return [change];
     }
     case 'rate-limited': {
@@ -55,7 +56,7 @@ export function transition(key: PoolKey, outcome: Outcome, ctx: TransitionContex
       if (consecutiveErrors >= config.maxErrorsThreshold) {
         change.disabled = { by: 'auto', reason: 'TOO_MANY_ERRORS', until: now + config.errorResetIntervalMs };
       }
-      if (outcome.project !== undefined && outcome.project !== key.project) change.project = outcome.project;
+      if (outcome.project !== undefined && key.project === null) change.project = outcome.project;
       return [change];
     }
     case 'upstream-fault':

@@ -4,6 +4,7 @@
  */
 import type { StrategyName } from '../config.js';
 import { normalizeModel } from '../health/model.js';
+import { LocalLimiter, type LocalLimits } from '../ops/local-limits.js';
 import type { Clock, Random } from '../ports.js';
 import type { Cooldown, KeyDisable, KeyStateChange, PoolKey } from '../types.js';
 import { createStrategy, type SelectionStrategy } from './strategies/index.js';
@@ -43,8 +44,8 @@ const appliesTo = (c: Cooldown, model: string | null, now: number): boolean =>
 
 /**
  * Keys in memory, ordered by id, with an index by project. Usable means: not disabled (or a
- * temporary disable has ended) and no running cooldown for the model or for `*`. Model names are
- * compared without a leading `models/`.
+ * temporary disable has ended), no running cooldown for the model or for `*`, and not at a local
+ * limit for the model. Model names are compared without a leading `models/`.
  */
 export class KeyPool {
   readonly #clock: Clock;
@@ -56,6 +57,7 @@ export class KeyPool {
   /** Bumped by every change that can make a key usable, invalidating remembered misses. */
   #version = 0;
   readonly #misses = new Map<string | null, Miss>();
+  readonly #limiter = new LocalLimiter();
 
   constructor(deps: KeyPoolDeps) {
     this.#clock = deps.clock;
@@ -68,6 +70,16 @@ export class KeyPool {
     if (name === this.#strategy.name) return;
     this.#strategy = createStrategy(name, this.#random);
     this.#strategy.reset(this.#keys);
+  }
+
+  /** The optional local limits; a key at its limit for a model is skipped like a cooling one. */
+  get limiter(): LocalLimiter {
+    return this.#limiter;
+  }
+
+  /** Changes the local limits (no restart); remembered misses are forgotten. */
+  setLocalLimits(limits: LocalLimits): void {
+    if (this.#limiter.setLimits(limits)) this.#changed(false);
   }
 
   /** Replaces the whole snapshot. */
@@ -155,7 +167,7 @@ export class KeyPool {
     if (isDisabledAt(key, now)) return false;
     const m = model === null ? null : normalizeModel(model);
     for (const c of key.cooldowns) if (appliesTo(c, m, now)) return false;
-    return true;
+    return !this.#limiter.enabled || this.#limiter.blockedUntil(key, m, now) <= now;
   }
 
   /**
@@ -179,12 +191,17 @@ export class KeyPool {
     return missResult(miss, now);
   }
 
-  /** Counts a use of the pool's key with this id: `totalRequests++`, `lastUsedAt = now`. */
-  markUsed(key: PoolKey): void {
+  /**
+   * Counts a use of the pool's key with this id: `totalRequests++`, `lastUsedAt = now`, and one
+   * request against the local limits for `model`.
+   */
+  markUsed(key: PoolKey, model: string | null = null): void {
     const live = this.#byId.get(key.id);
     const target = live ?? key;
+    const now = this.#clock.now();
     target.totalRequests++;
-    target.lastUsedAt = this.#clock.now();
+    target.lastUsedAt = now;
+    this.#limiter.count(target, model, now);
     if (live) this.#strategy.used(live);
   }
 
@@ -234,6 +251,7 @@ export class KeyPool {
       enabled = true;
       let keyReady = now;
       for (const c of key.cooldowns) if (appliesTo(c, model, now)) keyReady = Math.max(keyReady, c.until);
+      if (this.#limiter.enabled) keyReady = Math.max(keyReady, this.#limiter.blockedUntil(key, model, now));
       readyAt = Math.min(readyAt, keyReady);
     }
     if (!enabled) return { version: this.#version, validUntil, readyAt: null };

@@ -1,5 +1,15 @@
 /** The Node runtime's environment variables, validated once at start. */
 
+/** The outbound proxy for upstream requests, from `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` (either case). */
+export interface OutboundProxy {
+  /** Proxy for `http:` upstreams; '' for none. */
+  httpProxy: string;
+  /** Proxy for `https:` upstreams (Google); '' falls back to `httpProxy`. */
+  httpsProxy: string;
+  /** Comma- or space-separated hosts (optionally `:port`, `.suffix` or `*`) reached directly. */
+  noProxy: string;
+}
+
 export interface NodeSettings {
   port: number;
   host: string;
@@ -13,7 +23,8 @@ export interface NodeSettings {
   flushIntervalMs: number;
   shutdownTimeoutMs: number;
   logRequests: boolean;
-  useEnvProxy: boolean;
+  /** null when neither HTTPS_PROXY nor HTTP_PROXY is set. */
+  proxy: OutboundProxy | null;
 }
 
 export class SettingsError extends Error {}
@@ -46,6 +57,33 @@ function urlVar(env: NodeJS.ProcessEnv, name: string, fallback: string): string 
 
 const optional = (value: string | undefined): string | undefined => (value?.trim() ? value : undefined);
 
+const PROXY_PROTOCOLS = new Set(['http:', 'https:', 'socks:', 'socks5:']);
+
+/** A proxy URL from `lower` or `UPPER` (lower-case first, as curl and undici read them). Never echoes credentials. */
+function proxyVar(env: NodeJS.ProcessEnv, name: string): string {
+  const raw = (env[name.toLowerCase()] || env[name] || '').trim();
+  if (raw === '') return '';
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    // reported below
+  }
+  if (!url || !PROXY_PROTOCOLS.has(url.protocol)) {
+    throw new SettingsError(
+      `${name} must be a proxy URL such as http://127.0.0.1:7890 or socks5://127.0.0.1:1080`,
+    );
+  }
+  return raw;
+}
+
+function readProxy(env: NodeJS.ProcessEnv): OutboundProxy | null {
+  const httpProxy = proxyVar(env, 'HTTP_PROXY');
+  const httpsProxy = proxyVar(env, 'HTTPS_PROXY');
+  if (httpProxy === '' && httpsProxy === '') return null;
+  return { httpProxy, httpsProxy, noProxy: (env.no_proxy ?? env.NO_PROXY ?? '').trim() };
+}
+
 export function readNodeSettings(env: NodeJS.ProcessEnv): NodeSettings {
   return {
     port: intVar(env, 'PORT', 8787, 0, 65535),
@@ -60,6 +98,6 @@ export function readNodeSettings(env: NodeJS.ProcessEnv): NodeSettings {
     flushIntervalMs: intVar(env, 'FLUSH_INTERVAL_MS', 1000, 10, 60_000),
     shutdownTimeoutMs: intVar(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     logRequests: env.LOG_REQUESTS === '1' || env.LOG_REQUESTS === 'true',
-    useEnvProxy: Boolean(env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy),
+    proxy: readProxy(env),
   };
 }

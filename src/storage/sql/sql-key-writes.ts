@@ -6,6 +6,7 @@
 import type { KeyCounterDelta, KeyStateChange, UsageRecord, WriteBatch } from '../../core/types.js';
 import type { SqlDriver, SqlStatement } from './driver.js';
 import { disableColumns } from './key-rows.js';
+import { limitCountStatements } from './sql-limit-store.js';
 import { multiRowStatements, setClause } from './sql-util.js';
 
 const USAGE_COLUMNS = [
@@ -123,6 +124,7 @@ export function batchStatements(driver: SqlDriver, batch: WriteBatch, now: numbe
     ...tokenStatements(batch.usage),
     ...batch.counters.map(counterStatement),
     ...batch.changes.flatMap((c) => stateStatements(driver, c, now)),
+    ...limitCountStatements(driver, batch.limitCounts ?? []),
   ];
 }
 

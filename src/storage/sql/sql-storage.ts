@@ -4,6 +4,7 @@ import type { KeyCipher, Storage } from '../../core/ports.js';
 import type { SqlDriver } from './driver.js';
 import { SqlConfigStore } from './sql-config-store.js';
 import { SqlKeyStore } from './sql-key-store.js';
+import { SqlLimitStore } from './sql-limit-store.js';
 import { SqlMetaStore } from './sql-meta-store.js';
 import { SqlTokenStore } from './sql-token-store.js';
 import { SqlUsageStore } from './sql-usage-store.js';
@@ -13,6 +14,7 @@ export function createSqlStorage(driver: SqlDriver, opts: { cipher?: KeyCipher }
   return {
     keys: new SqlKeyStore(driver, opts.cipher ?? plainCipher),
     usage: new SqlUsageStore(driver),
+    limits: new SqlLimitStore(driver),
     config: new SqlConfigStore(driver),
     tokens: new SqlTokenStore(driver),
     meta: new SqlMetaStore(driver),

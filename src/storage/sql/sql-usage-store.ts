@@ -1,7 +1,16 @@
-/** `UsageStore`: reads over `api_key_usage` (rows are written by `KeyStore.applyBatch`). */
-import type { Stats, StatsGroup, StatsQuery, UsageQuery, UsageRow, UsageStore } from '../../core/ports.js';
+/** `UsageStore`: reads over `api_key_usage` and its hourly rollups (rows are written by `KeyStore.applyBatch`). */
+import type {
+  RollupResult,
+  Stats,
+  StatsGroup,
+  StatsQuery,
+  UsageQuery,
+  UsageRow,
+  UsageStore,
+} from '../../core/ports.js';
 import type { OutcomeKind } from '../../core/types.js';
 import type { SqlDriver } from './driver.js';
+import { HOUR, planStats, rolledUpUntil, rollupUsage } from './sql-usage-rollup.js';
 
 interface UsageDbRow {
   id: number;
@@ -55,12 +64,12 @@ const AGGREGATES =
   'COUNT(*) AS requests, ' +
   "SUM(CASE WHEN response_status >= 400 OR outcome <> 'ok' THEN 1 ELSE 0 END) AS errors, " +
   'SUM(prompt_tokens) AS prompt_tokens, SUM(completion_tokens) AS completion_tokens, SUM(tokens_used) AS total_tokens';
+const ROLLUP_AGGREGATES =
+  'SUM(requests) AS requests, SUM(errors) AS errors, SUM(prompt_tokens) AS prompt_tokens, ' +
+  'SUM(completion_tokens) AS completion_tokens, SUM(total_tokens) AS total_tokens';
 
-const group = (r: GroupRow): StatsGroup => ({
-  requests: Number(r.requests),
-  errors: Number(r.errors),
-  totalTokens: Number(r.total_tokens),
-});
+type FineRow = GroupRow & { t: number; endpoint: string; model: string | null; status: number };
+type KeyGroupRow = GroupRow & { key_id: number | null };
 
 /** Most requests first; ties by label, ascending, with null last. */
 function byRequests<K extends string | number | null>(
@@ -114,26 +123,49 @@ export class SqlUsageStore implements UsageStore {
   }
 
   /**
-   * Two scans of the range: one grouped by bucket, endpoint, model and status (few groups, which
-   * give the totals and every breakdown but keys), one grouped by key. D1 bills rows read per scan.
+   * Two scans per part of the range: one grouped by bucket, endpoint, model and status (few groups,
+   * which give the totals and every breakdown but keys), one grouped by key. Whole hours before the
+   * rollup watermark come from the hourly tables; only the rest scans raw rows (D1 bills rows read).
    * Buckets are aligned to multiples of `bucketMs` since the epoch.
    */
   async stats(query: StatsQuery): Promise<Stats> {
     const bucketMs = Math.max(1, Math.floor(query.bucketMs));
-    const range = [query.since, query.until];
-    const fine = await this.driver.all<
-      GroupRow & { t: number; endpoint: string; model: string | null; status: number }
-    >(
-      `SELECT CAST(request_timestamp / ? AS INTEGER) * ? AS t, endpoint, model, response_status AS status, ${AGGREGATES} ` +
-        'FROM api_key_usage WHERE request_timestamp >= ? AND request_timestamp < ? GROUP BY 1, 2, 3, 4',
-      [bucketMs, bucketMs, ...range],
-    );
-    const byKey = await this.driver.all<GroupRow & { key_id: number | null }>(
-      `SELECT api_key_id AS key_id, ${AGGREGATES} FROM api_key_usage ` +
-        'WHERE request_timestamp >= ? AND request_timestamp < ? GROUP BY api_key_id',
-      range,
-    );
-
+    const plan = planStats(query.since, query.until, bucketMs, await rolledUpUntil(this.driver));
+    const fine: FineRow[] = [];
+    const keyRows: KeyGroupRow[] = [];
+    for (const [from, to] of plan.raw) {
+      fine.push(
+        ...(await this.driver.all<FineRow>(
+          `SELECT CAST(request_timestamp / ? AS INTEGER) * ? AS t, endpoint, model, response_status AS status, ${AGGREGATES} ` +
+            'FROM api_key_usage WHERE request_timestamp >= ? AND request_timestamp < ? GROUP BY 1, 2, 3, 4',
+          [bucketMs, bucketMs, from, to],
+        )),
+      );
+      keyRows.push(
+        ...(await this.driver.all<KeyGroupRow>(
+          `SELECT api_key_id AS key_id, ${AGGREGATES} FROM api_key_usage ` +
+            'WHERE request_timestamp >= ? AND request_timestamp < ? GROUP BY api_key_id',
+          [from, to],
+        )),
+      );
+    }
+    if (plan.rollup) {
+      const [from, to] = plan.rollup;
+      fine.push(
+        ...(await this.driver.all<FineRow>(
+          `SELECT CAST(hour / ? AS INTEGER) * ? AS t, endpoint, NULLIF(model, '') AS model, response_status AS status, ` +
+            `${ROLLUP_AGGREGATES} FROM usage_hourly WHERE hour >= ? AND hour < ? GROUP BY 1, 2, 3, 4`,
+          [bucketMs, bucketMs, from, to],
+        )),
+      );
+      keyRows.push(
+        ...(await this.driver.all<KeyGroupRow>(
+          `SELECT NULLIF(api_key_id, 0) AS key_id, ${ROLLUP_AGGREGATES} FROM usage_hourly_keys ` +
+            'WHERE hour >= ? AND hour < ? GROUP BY api_key_id',
+          [from, to],
+        )),
+      );
+    }
     const totals = { requests: 0, errors: 0, totalTokens: 0, promptTokens: 0, completionTokens: 0 };
     const statusCounts = new Map<number, number>();
     for (const r of fine) {
@@ -145,7 +177,7 @@ export class SqlUsageStore implements UsageStore {
       const status = Number(r.status);
       statusCounts.set(status, (statusCounts.get(status) ?? 0) + Number(r.requests));
     }
-    const keys = byKey.map((r) => ({ label: nullableNumber(r.key_id), ...group(r) })).sort(byRequests);
+    const keys = rollUp(keyRows.map((r) => ({ ...r, label: nullableNumber(r.key_id) }))).sort(byRequests);
     return {
       totals,
       byKey: keys.map(({ label, ...g }) => ({ keyId: label, ...g })),
@@ -164,7 +196,11 @@ export class SqlUsageStore implements UsageStore {
     };
   }
 
-  /** Deletes in slices, so neither SQLite's write lock nor a D1 query runs long. */
+  rollupUsage(before: number, maxHours: number): Promise<RollupResult> {
+    return rollupUsage(this.driver, before, maxHours);
+  }
+
+  /** Deletes raw rows in slices, so neither SQLite's write lock nor a D1 query runs long; then whole rollup hours before `before`. */
   async pruneUsage(before: number): Promise<number> {
     const slice = 5000;
     let total = 0;
@@ -174,7 +210,12 @@ export class SqlUsageStore implements UsageStore {
         [before, slice],
       );
       total += changes;
-      if (changes < slice) return total;
+      if (changes < slice) break;
     }
+    await this.driver.batch([
+      { sql: 'DELETE FROM usage_hourly WHERE hour <= ?', params: [before - HOUR] },
+      { sql: 'DELETE FROM usage_hourly_keys WHERE hour <= ?', params: [before - HOUR] },
+    ]);
+    return total;
   }
 }

@@ -1,0 +1,161 @@
+/**
+ * Optional local rate limits: requests per minute and per day for each key (or each project, when
+ * the key has one) and model. The pool asks `blockedUntil` while it selects, so a key at its limit
+ * is skipped like a cooling key before Google answers 429. Every check and count is a map lookup.
+ *
+ * Windows are fixed: minutes since the epoch, and days ending at midnight Pacific time, when
+ * Gemini's per-day quotas reset. Counts are kept in memory, and increments since the last flush are
+ * handed to storage (`drain`), so a restart resumes from the stored counts (`load`).
+ */
+import { normalizeModel } from '../health/model.js';
+import { nextPacificMidnight } from '../health/transitions.js';
+import type { LimitCount, PoolKey } from '../types.js';
+
+/** Requests allowed per window; 0 turns a window off. */
+export interface LocalLimits {
+  perMinute: number;
+  perDay: number;
+}
+
+interface Entry {
+  minuteEnd: number;
+  minute: number;
+  dayEnd: number;
+  day: number;
+}
+
+const MINUTE = 60_000;
+/** A Pacific day lasts at most 25 hours (the day DST ends). */
+const LONGEST_DAY = 25 * 3_600_000;
+
+/** Who a count belongs to: the project when the key has one (quotas are per project), else the key. */
+export function limitSubject(key: PoolKey): string {
+  return key.project !== null ? `p:${key.project}` : `k:${key.id}`;
+}
+
+const entryId = (subject: string, model: string): string => `${subject}\u0000${model}`;
+
+export class LocalLimiter {
+  #limits: LocalLimits = { perMinute: 0, perDay: 0 };
+  readonly #entries = new Map<string, Entry>();
+  #pending = new Map<string, LimitCount>();
+  #dayEnd = 0;
+
+  /** True when at least one window has a limit. */
+  get enabled(): boolean {
+    return this.#limits.perMinute > 0 || this.#limits.perDay > 0;
+  }
+
+  get limits(): LocalLimits {
+    return { ...this.#limits };
+  }
+
+  /** Count increments not yet handed to storage. */
+  get pendingSize(): number {
+    return this.#pending.size;
+  }
+
+  /** Sets the limits; returns true when they changed. */
+  setLimits(limits: LocalLimits): boolean {
+    if (limits.perMinute === this.#limits.perMinute && limits.perDay === this.#limits.perDay) return false;
+    this.#limits = { ...limits };
+    return true;
+  }
+
+  /**
+   * 0 when `key` may serve `model` now; otherwise when its full window ends. `model` must already
+   * be normalized (no `models/` prefix); a request without a model is never limited.
+   */
+  blockedUntil(key: PoolKey, model: string | null, now: number): number {
+    if (model === null || !this.enabled) return 0;
+    const entry = this.#entries.get(entryId(limitSubject(key), model));
+    if (!entry) return 0;
+    const { perMinute, perDay } = this.#limits;
+    let until = 0;
+    if (perMinute > 0 && entry.minuteEnd > now && entry.minute >= perMinute) until = entry.minuteEnd;
+    if (perDay > 0 && entry.dayEnd > now && entry.day >= perDay) until = Math.max(until, entry.dayEnd);
+    return until;
+  }
+
+  /** Counts one request of `key` for `model` in every window that has a limit. */
+  count(key: PoolKey, model: string | null, now: number): void {
+    if (model === null || !this.enabled) return;
+    const m = normalizeModel(model);
+    const subject = limitSubject(key);
+    const entry = this.#entry(subject, m);
+    if (this.#limits.perMinute > 0) {
+      const end = Math.floor(now / MINUTE) * MINUTE + MINUTE;
+      if (entry.minuteEnd !== end) {
+        entry.minuteEnd = end;
+        entry.minute = 0;
+      }
+      entry.minute++;
+      this.#addPending({ subject, model: m, period: 'minute', windowEnd: end, count: 1 });
+    }
+    if (this.#limits.perDay > 0) {
+      const end = this.#dayEndAt(now);
+      if (entry.dayEnd !== end) {
+        entry.dayEnd = end;
+        entry.day = 0;
+      }
+      entry.day++;
+      this.#addPending({ subject, model: m, period: 'day', windowEnd: end, count: 1 });
+    }
+  }
+
+  /** Adds stored counts of running windows (at start-up); windows that ended are ignored. */
+  load(rows: readonly LimitCount[], now: number): void {
+    for (const row of rows) {
+      if (row.windowEnd <= now) continue;
+      const entry = this.#entry(row.subject, normalizeModel(row.model));
+      if (row.period === 'minute') {
+        if (entry.minuteEnd !== row.windowEnd) entry.minute = 0;
+        entry.minuteEnd = row.windowEnd;
+        entry.minute += row.count;
+      } else {
+        if (entry.dayEnd !== row.windowEnd) entry.day = 0;
+        entry.dayEnd = row.windowEnd;
+        entry.day += row.count;
+      }
+    }
+  }
+
+  /** Takes the increments counted since the last drain. */
+  drain(): LimitCount[] {
+    const rows = [...this.#pending.values()];
+    this.#pending = new Map();
+    return rows;
+  }
+
+  /** Puts increments whose write failed back, to be written by a later flush. */
+  restore(rows: readonly LimitCount[]): void {
+    for (const row of rows) this.#addPending(row);
+  }
+
+  /** Forgets entries whose windows have all ended, so model names sent by clients do not pile up. */
+  prune(now: number): void {
+    for (const [id, entry] of this.#entries) {
+      if (entry.minuteEnd <= now && entry.dayEnd <= now) this.#entries.delete(id);
+    }
+  }
+
+  #entry(subject: string, model: string): Entry {
+    const id = entryId(subject, model);
+    let entry = this.#entries.get(id);
+    if (!entry) this.#entries.set(id, (entry = { minuteEnd: 0, minute: 0, dayEnd: 0, day: 0 }));
+    return entry;
+  }
+
+  #addPending(row: LimitCount): void {
+    const id = `${row.subject}\u0000${row.model}\u0000${row.period}\u0000${row.windowEnd}`;
+    const pending = this.#pending.get(id);
+    if (pending) pending.count += row.count;
+    else this.#pending.set(id, { ...row });
+  }
+
+  /** The end of the Pacific day containing `now`, computed once a day (the clock may also jump back in tests). */
+  #dayEndAt(now: number): number {
+    if (now >= this.#dayEnd || now < this.#dayEnd - LONGEST_DAY) this.#dayEnd = nextPacificMidnight(now);
+    return this.#dayEnd;
+  }
+}

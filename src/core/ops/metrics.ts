@@ -1,0 +1,179 @@
+/**
+ * In-memory counters for `GET /metrics`, rendered in the Prometheus text exposition format
+ * (https://prometheus.io/docs/instrumenting/exposition_formats/). Fed from every upstream attempt
+ * the proxy reports; each process (or Workers isolate) counts its own traffic since it started.
+ */
+
+/** Upper bounds of the latency histogram's buckets, in seconds. */
+export const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120] as const;
+
+/** Distinct label sets kept per metric; past it, the model label becomes `other` (client-chosen names). */
+const MAX_SERIES = 2000;
+
+/** One upstream attempt, as `PoolService.report` sees it. */
+export interface AttemptSample {
+  endpoint: string;
+  model: string | null;
+  /** HTTP status; 0 when no response arrived, 499 when the client went away. */
+  status: number;
+  outcome: string;
+  latencyMs: number;
+  /** 1 for the first attempt of a request; higher for retries. */
+  attempt: number;
+  tokens: { prompt: number; completion: number };
+}
+
+/** Values computed at scrape time. */
+export interface MetricGauges {
+  /** Keys by state: active, cooling, disabled. */
+  keys: Record<string, number>;
+  /** Keys usable now for a request without a model. */
+  usableKeys: number;
+  /** Writes buffered for the next flush. */
+  pendingWrites: number;
+}
+
+type Labels = Record<string, string>;
+
+interface Series<T> {
+  labels: Labels;
+  value: T;
+}
+
+interface Histogram {
+  buckets: number[];
+  sum: number;
+  count: number;
+}
+
+/** Escapes a label value: backslash, double quote and newline. */
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+function labelText(labels: Labels, extra?: [string, string]): string {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
+  if (extra) parts.push(`${extra[0]}="${escapeLabel(extra[1])}"`);
+  return parts.length > 0 ? `{${parts.join(',')}}` : '';
+}
+
+function formatNumber(n: number): string {
+  if (Number.isNaN(n)) return 'NaN';
+  if (n === Infinity) return '+Inf';
+  if (n === -Infinity) return '-Inf';
+  return String(n);
+}
+
+/** A family of series keyed by label values, with a cap on how many it keeps. */
+class Family<T> {
+  readonly #series = new Map<string, Series<T>>();
+
+  constructor(private readonly create: () => T) {}
+
+  get(labels: Labels): T {
+    const id = Object.values(labels).join('\u0000');
+    let series = this.#series.get(id);
+    if (!series) {
+      if (this.#series.size >= MAX_SERIES && labels.model !== undefined && labels.model !== 'other') {
+        return this.get({ ...labels, model: 'other' });
+      }
+      series = { labels, value: this.create() };
+      this.#series.set(id, series);
+    }
+    return series.value;
+  }
+
+  values(): Iterable<Series<T>> {
+    return this.#series.values();
+  }
+}
+
+export class GatewayMetrics {
+  readonly #attempts = new Family(() => ({ n: 0 }));
+  readonly #retries = new Family(() => ({ n: 0 }));
+  readonly #tokens = new Family(() => ({ n: 0 }));
+  readonly #validations = new Family(() => ({ n: 0 }));
+  readonly #latency = new Family<Histogram>(() => ({
+    buckets: LATENCY_BUCKETS.map(() => 0),
+    sum: 0,
+    count: 0,
+  }));
+
+  /** Counts one upstream attempt. */
+  recordAttempt(sample: AttemptSample): void {
+    const model = sample.model ?? '';
+    this.#attempts.get({
+      endpoint: sample.endpoint,
+      model,
+      status: String(sample.status),
+      outcome: sample.outcome,
+    }).n++;
+    if (sample.attempt > 1) this.#retries.get({ endpoint: sample.endpoint }).n++;
+    if (sample.tokens.prompt > 0) this.#tokens.get({ model, kind: 'prompt' }).n += sample.tokens.prompt;
+    if (sample.tokens.completion > 0) {
+      this.#tokens.get({ model, kind: 'completion' }).n += sample.tokens.completion;
+    }
+    // Attempts that never reached Google (status 0) or were cut by the client say nothing of its latency.
+    if (sample.status === 0 || sample.outcome === 'client-abort') return;
+    const seconds = Math.max(0, sample.latencyMs) / 1000;
+    const h = this.#latency.get({ endpoint: sample.endpoint });
+    for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+      if (seconds <= (LATENCY_BUCKETS[i] as number)) h.buckets[i] = (h.buckets[i] as number) + 1;
+    }
+    h.sum += seconds;
+    h.count++;
+  }
+
+  /** Counts one key check (`valid`, `invalid`, …). */
+  recordValidation(result: string): void {
+    this.#validations.get({ result }).n++;
+  }
+
+  /** Every metric, in the Prometheus text format (version 0.0.4). */
+  render(gauges: MetricGauges): string {
+    const out: string[] = [];
+    const head = (name: string, type: string, help: string) => {
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    };
+    const counters = (family: Family<{ n: number }>, name: string) => {
+      for (const s of family.values()) out.push(`${name}${labelText(s.labels)} ${formatNumber(s.value.n)}`);
+    };
+
+    head(
+      'gkp_upstream_requests_total',
+      'counter',
+      'Upstream attempts by endpoint, model, HTTP status (0: no response) and outcome.',
+    );
+    counters(this.#attempts, 'gkp_upstream_requests_total');
+    head('gkp_retries_total', 'counter', 'Upstream attempts after the first one of a request.');
+    counters(this.#retries, 'gkp_retries_total');
+    head('gkp_tokens_total', 'counter', 'Tokens reported by Gemini, by model and kind (prompt, completion).');
+    counters(this.#tokens, 'gkp_tokens_total');
+    head('gkp_key_validations_total', 'counter', 'Key checks by result.');
+    counters(this.#validations, 'gkp_key_validations_total');
+
+    head(
+      'gkp_upstream_latency_seconds',
+      'histogram',
+      'Time from sending an attempt upstream until its response was read (streams: until they ended).',
+    );
+    for (const { labels, value: h } of this.#latency.values()) {
+      LATENCY_BUCKETS.forEach((le, i) => {
+        out.push(
+          `gkp_upstream_latency_seconds_bucket${labelText(labels, ['le', String(le)])} ${h.buckets[i]}`,
+        );
+      });
+      out.push(`gkp_upstream_latency_seconds_bucket${labelText(labels, ['le', '+Inf'])} ${h.count}`);
+      out.push(`gkp_upstream_latency_seconds_sum${labelText(labels)} ${formatNumber(h.sum)}`);
+      out.push(`gkp_upstream_latency_seconds_count${labelText(labels)} ${h.count}`);
+    }
+
+    head('gkp_keys', 'gauge', 'Keys in the pool by state.');
+    for (const [state, n] of Object.entries(gauges.keys)) out.push(`gkp_keys${labelText({ state })} ${n}`);
+    head('gkp_usable_keys', 'gauge', 'Keys usable now for a request without a model.');
+    out.push(`gkp_usable_keys ${gauges.usableKeys}`);
+    head('gkp_pending_writes', 'gauge', 'Usage rows, counters and state changes waiting for the next flush.');
+    out.push(`gkp_pending_writes ${gauges.pendingWrites}`);
+    return `${out.join('\n')}\n`;
+  }
+}
