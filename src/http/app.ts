@@ -9,7 +9,7 @@ import type { PoolService } from '../core/pool-service.js';
 import type { Clock, Logger, Storage, Upstream } from '../core/ports.js';
 import type { AdminAuth } from './admin-auth.js';
 import { presentedToken, type ClientAuth } from './client-auth.js';
-import type { AppEnv, RouteDeps } from './context.js';
+import { deferFor, type AppEnv, type RouteDeps } from './context.js';
 import { GatewayError, gatewayErrorResponse, type Dialect } from './errors.js';
 import { Proxy } from './proxy.js';
 import { adminKeyRoutes } from './routes/admin-keys.js';
@@ -74,7 +74,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
           'missing_token',
         );
       }
-      const tokenId = await deps.clientAuth.verify(token);
+      const tokenId = await deps.clientAuth.verify(token, deferFor(c));
       if (tokenId === null) throw new GatewayError(401, 'Invalid or revoked access token', 'invalid_token');
       c.set('accessTokenId', tokenId);
       await next();

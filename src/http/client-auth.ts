@@ -5,7 +5,7 @@
 import { sha256Hex } from '../core/crypto.js';
 import type { Clock, TokenStore } from '../core/ports.js';
 
-/** How long a verified (or rejected) token is trusted without asking storage again; bounds how late a revocation made elsewhere applies. */
+/** How long a verdict is trusted before storage is asked again; bounds how late a revocation made elsewhere applies. */
 const CACHE_TTL_MS = 10_000;
 const CACHE_LIMIT = 10_000;
 
@@ -22,13 +22,27 @@ export class ClientAuth {
     private readonly clock: Clock,
   ) {}
 
-  /** The access token's id, or null when the token is unknown or revoked. */
-  async verify(token: string): Promise<number | null> {
+  /**
+   * The access token's id, or null when the token is unknown or revoked. A known token whose cached
+   * verdict is older than the TTL is still accepted while `defer` re-checks it, so a warm request
+   * never waits on storage; unknown tokens are always checked at once.
+   */
+  async verify(token: string, defer: (work: Promise<unknown>) => void): Promise<number | null> {
     const now = this.clock.now();
     const cached = this.cache.get(token);
-    if (cached && cached.expiresAt > now) return cached.tokenId;
+    if (cached && (cached.expiresAt > now || cached.tokenId !== null)) {
+      if (cached.expiresAt <= now) {
+        cached.expiresAt = now + CACHE_TTL_MS;
+        defer(this.lookup(token, now));
+      }
+      return cached.tokenId;
+    }
+    return this.lookup(token, now);
+  }
+
+  private async lookup(token: string, now: number): Promise<number | null> {
     const found = await this.tokens.findTokenByHash(await sha256Hex(token));
-    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+    if (this.cache.size >= CACHE_LIMIT && !this.cache.has(token)) this.cache.clear();
     const tokenId = found ? found.id : null;
     this.cache.set(token, { tokenId, expiresAt: now + CACHE_TTL_MS });
     return tokenId;

@@ -303,6 +303,8 @@ export class Proxy {
           'content-type': res.headers['content-type'] ?? 'text/event-stream',
           'cache-control': 'no-cache',
           'x-accel-buffering': 'no',
+          // Tells the Node adapter to send headers at once instead of buffering the first chunks.
+          'transfer-encoding': 'chunked',
         },
       });
       return { kind: 'streaming', response, done: piped.done };

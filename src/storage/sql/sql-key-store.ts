@@ -23,11 +23,13 @@ export class SqlKeyStore implements KeyStore {
   }
 
   async loadChangesSince(since: number): Promise<KeyChanges> {
-    const rows = await this.driver.all<KeyRow>('SELECT * FROM api_keys WHERE updated_at >= ? ORDER BY id', [
-      since,
-    ]);
+    // INDEXED BY: without it SQLite prefers scanning the table in id order, reading every key (D1 bills rows read).
+    const rows = await this.driver.all<KeyRow>(
+      'SELECT * FROM api_keys INDEXED BY idx_api_keys_updated_at WHERE updated_at >= ? ORDER BY id',
+      [since],
+    );
     const cooldowns = await this.driver.all<CooldownRow>(
-      'SELECT * FROM key_cooldowns WHERE api_key_id IN (SELECT id FROM api_keys WHERE updated_at >= ?)',
+      'SELECT * FROM key_cooldowns WHERE api_key_id IN (SELECT id FROM api_keys INDEXED BY idx_api_keys_updated_at WHERE updated_at >= ?)',
       [since],
     );
     const tombstones = await this.driver.all<{ id: number }>(

@@ -99,15 +99,18 @@ function stateStatements(driver: SqlDriver, c: KeyStateChange, now: number): Sql
   return statements;
 }
 
+const TOKEN_TOUCH_INTERVAL_MS = 60_000;
+
 function tokenStatements(usage: UsageRecord[]): SqlStatement[] {
   const lastUse = new Map<number, number>();
   for (const r of usage) {
     if (r.accessTokenId !== null)
       lastUse.set(r.accessTokenId, Math.max(lastUse.get(r.accessTokenId) ?? 0, r.timestamp));
   }
+  // At most one write per token per minute: D1 bills rows written, and a request would otherwise cost one more.
   return [...lastUse].map(([id, at]) => ({
-    sql: 'UPDATE access_tokens SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?',
-    params: [at, id],
+    sql: 'UPDATE access_tokens SET last_used_at = ? WHERE id = ? AND coalesce(last_used_at, 0) < ?',
+    params: [at, id, at - TOKEN_TOUCH_INTERVAL_MS],
   }));
 }
 

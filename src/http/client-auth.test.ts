@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { sha256Hex } from '../core/crypto.js';
+import type { TokenStore } from '../core/ports.js';
+import type { AccessToken } from '../core/types.js';
+import { ClientAuth, presentedToken } from './client-auth.js';
+
+function fakeStore(tokens: Map<string, number>) {
+  const calls = { find: 0 };
+  const store = {
+    async findTokenByHash(hash: string): Promise<AccessToken | null> {
+      calls.find += 1;
+      for (const [token, id] of tokens) {
+        if ((await sha256Hex(token)) === hash) {
+          return { id, name: 't', hint: '', source: 'api', createdAt: 0, lastUsedAt: null, revokedAt: null };
+        }
+      }
+      return null;
+    },
+  } as unknown as TokenStore;
+  return { store, calls };
+}
+
+describe('ClientAuth', () => {
+  it('answers a known token from cache, and after the TTL re-checks it in the background', async () => {
+    const tokens = new Map([['good-token', 7]]);
+    const { store, calls } = fakeStore(tokens);
+    let now = 0;
+    const deferred: Array<Promise<unknown>> = [];
+    const auth = new ClientAuth(store, { now: () => now });
+    const defer = (p: Promise<unknown>) => deferred.push(p);
+
+    expect(await auth.verify('good-token', defer)).toBe(7);
+    expect(await auth.verify('good-token', defer)).toBe(7);
+    expect(calls.find).toBe(1);
+
+    tokens.delete('good-token');
+    now = 60_000;
+    expect(await auth.verify('good-token', defer)).toBe(7);
+    expect(deferred).toHaveLength(1);
+    await Promise.all(deferred);
+    expect(calls.find).toBe(2);
+    expect(await auth.verify('good-token', defer)).toBeNull();
+  });
+
+  it('checks unknown tokens every time the cached rejection has expired, and forgets on invalidate', async () => {
+    const tokens = new Map<string, number>();
+    const { store, calls } = fakeStore(tokens);
+    let now = 0;
+    const auth = new ClientAuth(store, { now: () => now });
+    const defer = () => undefined;
+    expect(await auth.verify('new-token', defer)).toBeNull();
+    tokens.set('new-token', 3);
+    auth.invalidate();
+    expect(await auth.verify('new-token', defer)).toBe(3);
+    now = 120_000;
+    tokens.clear();
+    auth.invalidate();
+    expect(await auth.verify('new-token', defer)).toBeNull();
+    expect(calls.find).toBe(3);
+  });
+});
+
+describe('presentedToken', () => {
+  const req = (headers: Record<string, string>, query = '') =>
+    new Request(`http://gw/v1beta/models${query}`, { headers });
+
+  it('reads Bearer everywhere, and x-goog-api-key or ?key= only where Google style is allowed', () => {
+    expect(presentedToken(req({ authorization: 'Bearer abc' }), false)).toBe('abc');
+    expect(presentedToken(req({ 'x-goog-api-key': 'goog' }), false)).toBeNull();
+    expect(presentedToken(req({ 'x-goog-api-key': 'goog' }), true)).toBe('goog');
+    expect(presentedToken(req({}, '?key=q1&alt=sse'), true)).toBe('q1');
+    expect(presentedToken(req({ authorization: 'Basic abc' }), true)).toBeNull();
+  });
+});
