@@ -20,6 +20,7 @@ const FLUSH_INTERVAL_MS = 1000;
 /** Slack on top of the flush interval: a late timer tick on a busy machine, the flush itself, in-flight requests. */
 const SLACK_MS = 1000;
 const KILL_AFTER_ATTEMPTS = 1500;
+const KEYS = Array.from({ length: 300 }, (_, i) => fakeKey(`crash${i}`));
 
 const dir = mkdtempSync(join(tmpdir(), 'gkp-crash-'));
 const path = join(dir, 'pool.sqlite');
@@ -38,7 +39,7 @@ function env(): Record<string, string> {
     UPSTREAM_BASE_URL: mock!.url,
     ADMIN_TOKEN: 'crash-admin-token-0123456789',
     ACCESS_TOKENS: ACCESS,
-    GEMINI_API_KEYS: Array.from({ length: 300 }, (_, i) => fakeKey(`crash${i}`)).join(','),
+    GEMINI_API_KEYS: KEYS.join(','),
     FLUSH_INTERVAL_MS: String(FLUSH_INTERVAL_MS),
   };
 }
@@ -100,6 +101,7 @@ describe('SIGKILL during load', () => {
     for (let i = 0; i < 10; i++) expect((await chat(gateway.url, ACCESS)).status).toBe(200);
     gateway.child.kill('SIGTERM');
     expect(await gateway.exited).toBe(0);
+    for (const key of KEYS) expect(gateway.output()).not.toContain(key);
     expect(dbCounts(path)).toEqual({
       totalRequests: counts.usageRows + mock.stats().requests,
       usageRows: counts.usageRows + mock.stats().requests,

@@ -37,6 +37,7 @@ async function start(name: string, env: Record<string, string>): Promise<Spawned
     GEMINI_API_KEYS: KEYS.join(','),
     // Nothing is flushed by the timer during the test: what reaches the database, the shutdown flushed.
     FLUSH_INTERVAL_MS: '60000',
+    LOG_REQUESTS: '1',
     ...env,
   });
   return gateway;
@@ -83,6 +84,8 @@ describe('SIGTERM', () => {
     }
     expect(await gw.exited).toBe(0);
     expect(mock!.stats().ok).toBe(6);
+    expect(gw.output()).toContain('"event":"request"');
+    for (const key of KEYS) expect(gw.output()).not.toContain(key);
 
     const path = join(dir, 'graceful.sqlite');
     expect(dbCounts(path)).toEqual({ totalRequests: 6, usageRows: 6 });
