@@ -218,4 +218,49 @@ describe('npm run encrypt-keys', () => {
       await after.gw.shutdown();
     }
   });
+
+  // Continues on the database the migration test above left encrypted under SECRET.
+  it('rotates ENCRYPTION_KEY with OLD_ENCRYPTION_KEY, idempotently', async () => {
+    const path = join(dir, 'migrate.sqlite');
+    const NEXT = 'a brand-new secret for rotation';
+    const under = storedKeys(path);
+    const wrongOld = await runScript({
+      OLD_ENCRYPTION_KEY: 'not it',
+      ENCRYPTION_KEY: NEXT,
+      DATABASE_PATH: path,
+    });
+    expect(wrongOld.code).toBe(1);
+    expect(storedKeys(path)).toEqual(under);
+
+    const rotated = await runScript({
+      OLD_ENCRYPTION_KEY: SECRET,
+      ENCRYPTION_KEY: NEXT,
+      DATABASE_PATH: path,
+    });
+    expect(rotated).toMatchObject({ code: 0 });
+    expect(rotated.out).toContain('3 key(s) encrypted, 0 already encrypted');
+    const rows = storedKeys(path);
+    for (const [i, row] of rows.entries()) {
+      expect(row.api_key).toMatch(/^enc:v1:/);
+      expect(row.api_key).not.toBe(under[i]!.api_key);
+    }
+    for (const old of under) expect(holds(fileBytes(path), old.api_key)).toBe(false);
+    const again = await runScript({ OLD_ENCRYPTION_KEY: SECRET, ENCRYPTION_KEY: NEXT, DATABASE_PATH: path });
+    expect(again.out).toContain('0 key(s) encrypted, 3 already encrypted');
+    expect(storedKeys(path)).toEqual(rows);
+
+    const failure = await start('migrate', { ENCRYPTION_KEY: SECRET }).then(
+      async ({ gw }) => gw.shutdown().then(() => null),
+      (err: unknown) => String(err),
+    );
+    expect(failure).toMatch(/ENCRYPTION_KEY/);
+    const after = await start('migrate', { ENCRYPTION_KEY: NEXT, ACCESS_TOKENS: ACCESS });
+    try {
+      mock.reset();
+      for (let i = 0; i < 3; i++) expect((await chat(after.gw.url, ACCESS)).status).toBe(200);
+      for (const key of KEYS) expect(mock.stats().byKey[maskKey(key)]).toBe(1);
+    } finally {
+      await after.gw.shutdown();
+    }
+  });
 });
