@@ -121,6 +121,30 @@ describe('access and admin tokens', () => {
   });
 });
 
+describe('a revoked ACCESS_TOKENS token', () => {
+  it('stays revoked when the next start imports the variable again', async () => {
+    const env = {
+      ADMIN_TOKEN: 'admin-token-at-rest-0123456789',
+      ACCESS_TOKENS: ACCESS,
+      GEMINI_API_KEYS: KEYS[0]!,
+    };
+    const first = await start('revoked', env);
+    const tokens = await admin(first.gw, env.ADMIN_TOKEN, 'GET', '/tokens');
+    const id = (tokens.body.tokens as Array<{ id: number; source: string }>).find(
+      (t) => t.source === 'env',
+    )!.id;
+    expect((await admin(first.gw, env.ADMIN_TOKEN, 'DELETE', `/tokens/${id}`)).status).toBe(200);
+    expect((await chat(first.gw.url, ACCESS)).status).toBe(401);
+    await first.gw.shutdown();
+    const second = await start('revoked', env);
+    try {
+      expect((await chat(second.gw.url, ACCESS)).status).toBe(401);
+    } finally {
+      await second.gw.shutdown();
+    }
+  });
+});
+
 describe('ENCRYPTION_KEY', () => {
   it('stores every key as AES-GCM ciphertext while the gateway keeps working', async () => {
     const { gw, logs, path } = await start('encrypted', {
