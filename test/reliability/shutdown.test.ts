@@ -50,8 +50,9 @@ function newConnection(url: string): Promise<'refused' | number> {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
+    // A connection that raced into the backlog just before the close is reset rather than refused.
     req.on('error', (err: NodeJS.ErrnoException) =>
-      err.code === 'ECONNREFUSED' ? resolve('refused') : reject(err),
+      err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET' ? resolve('refused') : reject(err),
     );
     req.end();
   });
