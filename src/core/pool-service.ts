@@ -63,6 +63,7 @@ export class PoolService {
   private readonly buffer = new WriteBuffer();
   private lastRefreshAt = 0;
   private refreshing: Promise<void> | null = null;
+  private queuedRefresh: Promise<void> | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: { storage: Storage; clock: Clock; random: Random; logger: Logger }) {
@@ -94,9 +95,22 @@ export class PoolService {
     return this.deps.clock.now() - this.lastRefreshAt >= this.current.snapshotRefreshMs;
   }
 
-  /** Reloads config and the keys changed since the last refresh. Concurrent calls share one run. */
+  /**
+   * Reloads config and the keys changed since the last refresh. The promise settles after a run
+   * that started after the call: a run already in flight may have read before the caller's own
+   * write (a key just added), so callers arriving meanwhile share one more run after it.
+   */
   refresh(): Promise<void> {
-    this.refreshing ??= this.doRefresh().finally(() => {
+    if (this.refreshing) {
+      this.queuedRefresh ??= this.refreshing
+        .catch(() => undefined)
+        .then(() => {
+          this.queuedRefresh = null;
+          return this.refresh();
+        });
+      return this.queuedRefresh;
+    }
+    this.refreshing = this.doRefresh().finally(() => {
       this.refreshing = null;
     });
     return this.refreshing;

@@ -1,7 +1,6 @@
 /** `keys validate`: the same upstream check as `POST /admin/api/keys/validate`, on the same database. */
 import { DEFAULT_CHECK_CONCURRENCY, KeyChecker, summarize } from '../../core/ops/validate.js';
 import { PoolService } from '../../core/pool-service.js';
-import { createUndiciUpstream } from '../../upstream/undici.js';
 import type { Command } from '../command.js';
 import { json, parseIds, table } from '../format.js';
 import { UsageError } from '../io.js';
@@ -39,6 +38,8 @@ export const keysValidate: Command = {
         logger: () => {},
       });
       await service.init();
+      // Loaded here: undici takes a noticeable part of a second to import, which other commands need not pay.
+      const { createUndiciUpstream } = await import('../../upstream/undici.js');
       const upstream = createUndiciUpstream({ origin: settings.upstreamBaseUrl, proxy: settings.proxy });
       try {
         const checker = new KeyChecker({ service, upstream, upstreamBaseUrl: settings.upstreamBaseUrl });

@@ -1,8 +1,9 @@
 /**
- * The scheduled re-check of auto-disabled keys. A pass starts every `revalidate_interval_minutes`
- * and checks at most `REVALIDATE_BATCH` keys per maintenance run, resuming after the last id it
- * checked (kept in `pool_meta`), so a Worker's cron stays within its subrequest limit and every
- * disabled key gets its turn.
+ * The scheduled re-check of keys the pool disabled for good (invalid, expired, suspended: an auto
+ * disable without an end), so keys Google takes back return to the pool. A pass starts every
+ * `revalidate_interval_minutes` and checks at most `REVALIDATE_BATCH` keys per maintenance run,
+ * resuming after the last id it checked (kept in `pool_meta`), so a Worker's cron stays within its
+ * subrequest limit and every such key gets its turn.
  */
 import type { PoolService } from '../pool-service.js';
 import type { Clock } from '../ports.js';
@@ -40,12 +41,10 @@ export async function revalidateDisabledKeys(deps: {
   const cursor = metaNumber(await meta.getMeta(CURSOR_META));
   if (cursor === 0 && now - metaNumber(await meta.getMeta(LAST_PASS_META)) < interval) return null;
 
+  // Temporary disables (too many errors) end by themselves; only the lasting ones need a check.
   const due = service.pool
     .list()
-    .filter(
-      (k) =>
-        k.id > cursor && k.disabled?.by === 'auto' && (k.disabled.until === null || k.disabled.until > now),
-    );
+    .filter((k) => k.id > cursor && k.disabled?.by === 'auto' && k.disabled.until === null);
   const slice = due.slice(0, REVALIDATE_BATCH);
   const checks = slice.length > 0 ? await checker.check(slice.map((k) => k.id)) : [];
   const passComplete = due.length <= REVALIDATE_BATCH;

@@ -137,7 +137,7 @@ export class KeyChecker {
     const { upstream, upstreamBaseUrl, service } = this.deps;
     const controller = new AbortController();
     const timer = setTimeout(
-      () => controller.abort(new Error('key check timed out')),
+      () => controller.abort(new DOMException('key check timed out', 'TimeoutError')),
       service.config.requestTimeoutMs,
     );
     let status: number;

@@ -1,0 +1,341 @@
+/**
+ * `gateway.runMaintenance()` (the Node timer and the Worker's cron both call it) with an injected
+ * clock: error-count reset, end of temporary disables, cooldown expiry, usage retention, hourly
+ * rollups and the scheduled re-check of auto-disabled keys.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Storage } from '../../src/core/ports.js';
+import { maskKey, startMockGemini, type MockGemini } from '../fixtures/mock-gemini/index.js';
+import { fakeKey } from '../support/keys.js';
+import { startInProcess, type InProcess } from './in-process.js';
+
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+/** An hour boundary (2026-06-15 12:00 UTC). */
+const T0 = Date.UTC(2026, 5, 15, 12);
+const KEY_ERROR = { kind: 'key-error', status: 403, reason: 'PERMISSION_DENIED' } as const;
+const OK = { kind: 'ok' } as const;
+
+let mock: MockGemini;
+let env: InProcess | undefined;
+
+beforeAll(async () => {
+  mock = await startMockGemini();
+});
+afterAll(async () => {
+  await mock?.close();
+});
+afterEach(async () => {
+  await env?.close();
+  env = undefined;
+  mock.reset();
+});
+
+async function start(wrapStorage?: (s: Storage) => Storage): Promise<InProcess> {
+  env = await startInProcess({ upstreamUrl: mock.url, t0: T0, wrapStorage });
+  return env;
+}
+
+const row = (e: InProcess, sql: string, ...params: unknown[]) => e.db.prepare(sql).get(...params) as any;
+const rows = (e: InProcess, sql: string, ...params: unknown[]) => e.db.prepare(sql).all(...params) as any[];
+
+describe('scheduled maintenance', () => {
+  it('resets error counts after error_reset_interval and ends temporary disables then', async () => {
+    const e = await start();
+    await e.setConfig({ max_errors_threshold: 3, error_reset_interval: 600 });
+    const [erring, disabled] = await e.addKeys([fakeKey('sched-erring'), fakeKey('sched-disabled')]);
+    e.attempt(erring!, KEY_ERROR, 403);
+    e.attempt(erring!, KEY_ERROR, 403);
+    for (let i = 0; i < 3; i++) e.attempt(disabled!, KEY_ERROR, 403);
+    const pool = e.gateway.service.pool;
+    expect(pool.get(disabled!)?.disabled).toEqual({
+      by: 'auto',
+      reason: 'TOO_MANY_ERRORS',
+      until: T0 + 600_000,
+    });
+    await e.gateway.flush();
+
+    e.clock.t = T0 + 599_999;
+    expect(await e.gateway.runMaintenance()).toMatchObject({ keysReenabled: 0, errorCountsReset: 0 });
+    expect(row(e, 'SELECT disabled_by, is_active FROM api_keys WHERE id = ?', disabled)).toEqual({
+      disabled_by: 'auto',
+      is_active: 0,
+    });
+    expect(row(e, 'SELECT consecutive_errors FROM api_keys WHERE id = ?', erring).consecutive_errors).toBe(2);
+
+    e.clock.t = T0 + 600_000;
+    expect(await e.gateway.runMaintenance()).toMatchObject({ keysReenabled: 1, errorCountsReset: 1 });
+    expect(
+      rows(e, 'SELECT id, disabled_by, is_active, consecutive_errors FROM api_keys ORDER BY id'),
+    ).toEqual([
+      { id: erring, disabled_by: null, is_active: 1, consecutive_errors: 0 },
+      { id: disabled, disabled_by: null, is_active: 1, consecutive_errors: 0 },
+    ]);
+    expect(pool.get(erring!)?.consecutiveErrors).toBe(0);
+    expect(pool.get(disabled!)?.disabled).toBeNull();
+    // The lifetime error counter is not a consecutive count: it stays.
+    expect(pool.get(disabled!)?.errorCount).toBe(3);
+  });
+
+  it('clears a cooldown once it has ended', async () => {
+    const e = await start();
+    const [id] = await e.addKeys([fakeKey('sched-cool')]);
+    e.attempt(
+      id!,
+      { kind: 'rate-limited', model: 'gemini-2.5-flash', scope: 'per_minute', retryDelayMs: 30_000 },
+      429,
+    );
+    await e.gateway.flush();
+    expect(e.gateway.service.pool.pick('gemini-2.5-flash')).toEqual({
+      ok: false,
+      reason: 'cooling',
+      retryAfterMs: 30_000,
+    });
+
+    e.clock.t = T0 + 29_999;
+    expect(await e.gateway.runMaintenance()).toMatchObject({ cooldownsCleared: 0 });
+    expect(rows(e, 'SELECT model, until_ms FROM key_cooldowns')).toEqual([
+      { model: 'gemini-2.5-flash', until_ms: T0 + 30_000 },
+    ]);
+    e.clock.t = T0 + 30_000;
+    expect(await e.gateway.runMaintenance()).toMatchObject({ cooldownsCleared: 1 });
+    expect(rows(e, 'SELECT * FROM key_cooldowns')).toEqual([]);
+    expect(e.gateway.service.pool.get(id!)?.cooldowns).toEqual([]);
+    expect(e.gateway.service.pool.pick('gemini-2.5-flash')).toMatchObject({ ok: true, key: { id } });
+  });
+
+  it('deletes usage rows, and hourly rollups, older than usage_retention_days', async () => {
+    const e = await start();
+    await e.setConfig({ usage_retention_days: 1 });
+    const [id] = await e.addKeys([fakeKey('sched-retain')]);
+    e.attempt(id!, OK, 200);
+    e.clock.t = T0 + 2 * HOUR;
+    e.attempt(id!, OK, 200);
+    await e.gateway.flush();
+    e.clock.t = T0 + 3 * HOUR;
+    expect(await e.gateway.runMaintenance()).toMatchObject({ usagePruned: 0, usageHoursRolledUp: 2 });
+    expect(row(e, 'SELECT count(*) AS n FROM usage_hourly').n).toBe(1);
+
+    e.clock.t = T0 + 25 * HOUR;
+    expect(await e.gateway.runMaintenance()).toMatchObject({ usagePruned: 1 });
+    expect(rows(e, 'SELECT request_timestamp FROM api_key_usage')).toEqual([
+      { request_timestamp: T0 + 2 * HOUR },
+    ]);
+    // The rollup of the hour at T0 went with it; the one at T0 + 2 h stays.
+    expect(rows(e, 'SELECT hour FROM usage_hourly')).toEqual([{ hour: T0 + 2 * HOUR }]);
+    expect(rows(e, 'SELECT hour FROM usage_hourly_keys')).toEqual([{ hour: T0 + 2 * HOUR }]);
+  });
+
+  it('folds finished hours into rollups idempotently, and stats read them instead of raw rows', async () => {
+    const e = await start();
+    const [a, b] = await e.addKeys([fakeKey('sched-roll-a'), fakeKey('sched-roll-b')]);
+    e.clock.t = T0 + 10 * MINUTE;
+    e.attempt(a!, OK, 200, 'gemini-2.5-flash', 10);
+    e.attempt(b!, OK, 200, 'gemini-2.5-flash', 20);
+    e.clock.t = T0 + 70 * MINUTE;
+    e.attempt(a!, { kind: 'rate-limited', model: 'gemini-2.5-pro', scope: 'default' }, 429, 'gemini-2.5-pro');
+    e.attempt(b!, OK, 200, 'gemini-2.5-pro', 5);
+    e.clock.t = T0 + 130 * MINUTE;
+    e.attempt(b!, OK, 200, null, 0);
+    await e.gateway.flush();
+    const usage = e.gateway.service.storage.usage;
+    const day = async () => usage.stats({ since: T0 - 21 * HOUR, until: e.clock.t + 1, bucketMs: HOUR });
+    const before = await day();
+    expect(before.totals).toMatchObject({ requests: 5, errors: 1, totalTokens: 35 });
+
+    // 5 minutes' grace after an hour ends: at 3 h 04 the hour from 2 h is not folded yet.
+    e.clock.t = T0 + 3 * HOUR + 4 * MINUTE;
+    expect((await e.gateway.runMaintenance()).usageHoursRolledUp).toBe(2);
+    const hourly = () =>
+      rows(
+        e,
+        'SELECT hour, endpoint, model, response_status, requests, errors, total_tokens FROM usage_hourly ORDER BY hour, model, response_status',
+      );
+    expect(hourly()).toEqual([
+      {
+        hour: T0,
+        endpoint: 'chat.completions',
+        model: 'gemini-2.5-flash',
+        response_status: 200,
+        requests: 2,
+        errors: 0,
+        total_tokens: 30,
+      },
+      {
+        hour: T0 + HOUR,
+        endpoint: 'chat.completions',
+        model: 'gemini-2.5-pro',
+        response_status: 200,
+        requests: 1,
+        errors: 0,
+        total_tokens: 5,
+      },
+      {
+        hour: T0 + HOUR,
+        endpoint: 'chat.completions',
+        model: 'gemini-2.5-pro',
+        response_status: 429,
+        requests: 1,
+        errors: 1,
+        total_tokens: 0,
+      },
+    ]);
+    e.clock.t = T0 + 3 * HOUR + 6 * MINUTE;
+    expect((await e.gateway.runMaintenance()).usageHoursRolledUp).toBe(1);
+    expect((await e.gateway.runMaintenance()).usageHoursRolledUp).toBe(0);
+    const folded = hourly();
+    const foldedKeys = rows(e, 'SELECT * FROM usage_hourly_keys ORDER BY hour, api_key_id');
+    expect(folded).toHaveLength(4);
+    expect(folded[3]).toMatchObject({ hour: T0 + 2 * HOUR, model: '', requests: 1 });
+    expect(foldedKeys).toHaveLength(5);
+    expect(row(e, "SELECT value FROM pool_meta WHERE key = 'usage_rollup_until'").value).toBe(
+      String(T0 + 3 * HOUR),
+    );
+
+    // Folding the same hours again (a run that died half-way, two isolates at once) changes nothing.
+    e.db.prepare("UPDATE pool_meta SET value = ? WHERE key = 'usage_rollup_until'").run(String(T0));
+    expect((await e.gateway.runMaintenance()).usageHoursRolledUp).toBe(3);
+    expect(hourly()).toEqual(folded);
+    expect(rows(e, 'SELECT * FROM usage_hourly_keys ORDER BY hour, api_key_id')).toEqual(foldedKeys);
+
+    // Stats over whole hours now come from the rollups: without the raw rows they are unchanged.
+    const after = await day();
+    expect(after).toEqual({ ...before, series: before.series });
+    e.db.prepare('DELETE FROM api_key_usage WHERE request_timestamp < ?').run(T0 + 3 * HOUR);
+    expect(await day()).toEqual(after);
+    // Minute buckets cannot use hourly rollups: that range reads raw rows (now gone).
+    expect((await usage.stats({ since: T0, until: T0 + HOUR, bucketMs: MINUTE })).totals.requests).toBe(0);
+
+    // The hour still running is read raw and added to the rolled-up hours.
+    e.attempt(a!, OK, 200, 'gemini-2.5-flash', 1);
+    await e.gateway.flush();
+    const live = await day();
+    expect(live.totals.requests).toBe(6);
+    expect(live.byKey).toEqual([
+      { keyId: a, requests: 3, errors: 1, totalTokens: 11 },
+      { keyId: b, requests: 3, errors: 0, totalTokens: 25 },
+    ]);
+    expect(live.byModel.map((m) => [m.model, m.requests])).toEqual([
+      ['gemini-2.5-flash', 3],
+      ['gemini-2.5-pro', 2],
+      [null, 1],
+    ]);
+  });
+
+  it('re-checks auto-disabled keys every revalidate_interval_minutes; hand-disabled keys are never sent', async () => {
+    const e = await start();
+    const REVIVED = fakeKey('sched-rv-revd');
+    const STILL = fakeKey('sched-rv-stil');
+    const MANUAL = fakeKey('sched-rv-manl');
+    const ids = await e.addKeys([REVIVED, STILL, MANUAL]);
+    const service = e.gateway.service;
+    service.applyChanges(
+      ids.slice(0, 2).map((keyId) => ({
+        keyId,
+        disabled: { by: 'auto' as const, reason: 'API_KEY_INVALID', until: null },
+      })),
+    );
+    await e.storage.keys.updateKey(ids[2]!, { isActive: false }, T0);
+    await e.gateway.flush();
+    mock.setKey(STILL, 'invalid');
+
+    const report = await e.gateway.runMaintenance();
+    expect(report.revalidation).toEqual({ checked: 2, reenabled: 1, passComplete: true });
+    expect(mock.stats().byKey).toEqual({ [maskKey(REVIVED)]: 1, [maskKey(STILL)]: 1 });
+    expect(service.pool.get(ids[0]!)?.disabled).toBeNull();
+    expect(row(e, 'SELECT is_active FROM api_keys WHERE id = ?', ids[0]).is_active).toBe(1);
+    expect(service.pool.get(ids[1]!)?.disabled).toMatchObject({ by: 'auto', reason: 'API_KEY_INVALID' });
+    expect(service.pool.get(ids[2]!)?.disabled).toMatchObject({ by: 'manual' });
+
+    e.clock.t = T0 + 59 * MINUTE;
+    expect((await e.gateway.runMaintenance()).revalidation).toBeNull();
+    e.clock.t = T0 + 60 * MINUTE;
+    expect((await e.gateway.runMaintenance()).revalidation).toEqual({
+      checked: 1,
+      reenabled: 0,
+      passComplete: true,
+    });
+    expect(mock.stats().byKey).toEqual({ [maskKey(REVIVED)]: 1, [maskKey(STILL)]: 2 });
+
+    await e.setConfig({ revalidate_interval_minutes: 0 });
+    e.clock.t = T0 + 10 * HOUR;
+    expect((await e.gateway.runMaintenance()).revalidation).toBeNull();
+    expect(mock.stats().requests).toBe(3);
+  });
+
+  it('re-checks at most 40 keys per run, and continues the pass at the next run', async () => {
+    const e = await start();
+    const ids = await e.addKeys(
+      Array.from({ length: 45 }, (_, i) => fakeKey(`sched-batch-${String(i).padStart(3, '0')}`)),
+    );
+    e.gateway.service.applyChanges(
+      ids.map((keyId) => ({
+        keyId,
+        disabled: { by: 'auto' as const, reason: 'API_KEY_INVALID', until: null },
+      })),
+    );
+    await e.gateway.flush();
+    for (const id of ids) mock.setKey(e.gateway.service.pool.get(id)!.apiKey, 'invalid');
+
+    expect((await e.gateway.runMaintenance()).revalidation).toEqual({
+      checked: 40,
+      reenabled: 0,
+      passComplete: false,
+    });
+    e.clock.t = T0 + MINUTE;
+    expect((await e.gateway.runMaintenance()).revalidation).toEqual({
+      checked: 5,
+      reenabled: 0,
+      passComplete: true,
+    });
+    e.clock.t = T0 + 2 * MINUTE;
+    expect((await e.gateway.runMaintenance()).revalidation).toBeNull();
+    // Every key was checked exactly once.
+    const counts = Object.values(mock.stats().byKey);
+    expect(counts).toHaveLength(45);
+    expect(counts.every((n) => n === 1)).toBe(true);
+  });
+
+  it('drops local-limit counts of windows that have ended', async () => {
+    const e = await start();
+    await e.setConfig({ local_rpm_limit: 10, local_rpd_limit: 100 });
+    const [id] = await e.addKeys([fakeKey('sched-limits')]);
+    e.attempt(id!, OK, 200);
+    await e.gateway.flush();
+    expect(rows(e, 'SELECT period, count FROM local_limit_counts ORDER BY period')).toEqual([
+      { period: 'day', count: 1 },
+      { period: 'minute', count: 1 },
+    ]);
+    e.clock.t = T0 + MINUTE;
+    expect((await e.gateway.runMaintenance()).limitCountsPruned).toBe(1);
+    expect(rows(e, 'SELECT period FROM local_limit_counts')).toEqual([{ period: 'day' }]);
+  });
+});
+
+describe('snapshot refresh', () => {
+  it('a refresh asked for while another is in flight still sees a key added in between', async () => {
+    let gate: Promise<void> | null = null;
+    const e = await start((s) => ({
+      ...s,
+      keys: Object.assign(Object.create(s.keys) as typeof s.keys, {
+        loadChangesSince: async (since: number) => {
+          const result = s.keys.loadChangesSince(since);
+          await gate;
+          return result;
+        },
+      }),
+    }));
+    let open!: () => void;
+    gate = new Promise((resolve) => (open = resolve));
+    const inFlight = e.gateway.service.refresh();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await e.storage.keys.addKeys([{ apiKey: fakeKey('sched-race') }], T0);
+    const mine = e.gateway.service.refresh();
+    open();
+    await inFlight;
+    await mine;
+    expect(e.gateway.service.pool.list().map((k) => maskKey(k.apiKey))).toEqual([
+      maskKey(fakeKey('sched-race')),
+    ]);
+  });
+});
