@@ -49,6 +49,11 @@ describe('ciphers', () => {
     expect(await plainCipher.decrypt(KEY)).toBe(KEY);
   });
 
+  it('plainCipher refuses encrypted rows instead of passing ciphertext on as a key', async () => {
+    const sealed = await (await createAesGcmCipher('a secret of sixteen+ chars')).encrypt(KEY);
+    await expect(plainCipher.decrypt(sealed)).rejects.toThrow(/set ENCRYPTION_KEY/);
+  });
+
   it('AES-GCM round trip, with a fresh IV per value', async () => {
     const cipher = await createAesGcmCipher('correct horse battery staple');
     const a = await cipher.encrypt(KEY);

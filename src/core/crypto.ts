@@ -52,10 +52,20 @@ export function tokenHint(token: string): string {
   return token.length < 12 ? `…${token.slice(-2)}` : `${token.slice(0, 4)}…${token.slice(-4)}`;
 }
 
-/** The identity cipher, used when no `ENCRYPTION_KEY` is set. */
+/**
+ * Stores keys as they are: used when no `ENCRYPTION_KEY` is set. It refuses encrypted rows: sent
+ * upstream as a key, the ciphertext would fail as invalid and get the key disabled.
+ */
 export const plainCipher: KeyCipher = {
   encrypt: async (plain) => plain,
-  decrypt: async (stored) => stored,
+  decrypt: async (stored) => {
+    if (stored.startsWith('enc:')) {
+      throw new Error(
+        'The database holds encrypted keys: set ENCRYPTION_KEY to the secret they were encrypted with',
+      );
+    }
+    return stored;
+  },
 };
 
 const PREFIX = 'enc:v1:';

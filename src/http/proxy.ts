@@ -175,6 +175,14 @@ export class Proxy {
       }
       return upstreamErrorResponse(plan.dialect, last.status, last.google, [last.key.apiKey]);
     }
+    if (last && last.outcome.kind === 'rate-limited') {
+      // The retry budget ran out on rate-limited keys; other keys may still be usable, so this is
+      // a 429 to retry later, not a missing key.
+      const response = upstreamErrorResponse(plan.dialect, 429, last.google, [last.key.apiKey]);
+      const delayMs = last.outcome.retryDelayMs ?? this.deps.service.config.defaultCooldownMs;
+      response.headers.set('retry-after', String(Math.max(1, Math.ceil(delayMs / 1000))));
+      return response;
+    }
     const cooling = this.deps.service.pool.pick(plan.model);
     if (!cooling.ok && cooling.reason === 'cooling') {
       const seconds = Math.max(1, Math.ceil(cooling.retryAfterMs / 1000));

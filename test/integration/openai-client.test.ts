@@ -104,6 +104,28 @@ describe('failover across an invalid, a rate-limited and a good key', () => {
   });
 });
 
+describe('retry budget', () => {
+  it('answers 429 with the upstream delay when the budget runs out on a rate-limited key', async () => {
+    await gw.admin('PUT', '/config', { max_retries: 0 });
+    try {
+      mock.setKey(GOOD, { rateLimit: 'per_minute', models: ['gemini-3-flash-preview'], retryDelay: '7s' });
+      mock.setKey(LIMITED, { rateLimit: 'per_minute', models: ['gemini-3-flash-preview'], retryDelay: '7s' });
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${gw.accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gemini-3-flash-preview', messages: [{ role: 'user', content: 'x' }] }),
+      });
+      expect(res.status).toBe(429);
+      expect(res.headers.get('retry-after')).toBe('7');
+      const body = (await res.json()) as { error: Record<string, unknown> };
+      expect(body.error).toMatchObject({ type: 'rate_limit_error', code: 'resource_exhausted' });
+      expect(mock.stats().requests).toBe(1);
+    } finally {
+      await gw.admin('PUT', '/config', { max_retries: 3 });
+    }
+  });
+});
+
 describe('OpenAI client modes', () => {
   it('streams, recording the final cumulative usage rather than the sum', async () => {
     mock.configure({ streamChunks: 5 });

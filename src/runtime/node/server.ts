@@ -9,7 +9,7 @@ import { getRequestListener, RequestError, type HttpBindings } from '@hono/node-
 import { redactSecrets } from '../../core/keys/redact.js';
 import type { ExecutionContext } from 'hono';
 import { createAesGcmCipher, plainCipher, sha256Hex } from '../../core/crypto.js';
-import type { KeyCipher, Logger } from '../../core/ports.js';
+import type { Logger } from '../../core/ports.js';
 import { createGateway, jsonLogger, type Gateway } from '../../gateway.js';
 import { GatewayError, gatewayErrorResponse } from '../../http/errors.js';
 import { importEnvAccessTokens, importEnvKeys } from '../../setup.js';
@@ -25,22 +25,6 @@ const MAINTENANCE_INTERVAL_MS = 60_000;
 const SETTLE_MS = 1000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/**
- * The cipher without ENCRYPTION_KEY. An encrypted row must stop the start: used as it is, the
- * ciphertext would go upstream as a key, fail as invalid and get the key disabled.
- */
-const refuseEncryptedKeys: KeyCipher = {
-  encrypt: plainCipher.encrypt,
-  async decrypt(stored) {
-    if (stored.startsWith('enc:')) {
-      throw new Error(
-        'The database holds encrypted keys: set ENCRYPTION_KEY to the secret they were encrypted with',
-      );
-    }
-    return stored;
-  },
-};
 
 export interface RunningGateway {
   url: string;
@@ -58,9 +42,7 @@ export async function startNodeGateway(
   opts: { logger?: Logger; panelDir?: string } = {},
 ): Promise<RunningGateway> {
   const logger = opts.logger ?? jsonLogger;
-  const cipher = settings.encryptionKey
-    ? await createAesGcmCipher(settings.encryptionKey)
-    : refuseEncryptedKeys;
+  const cipher = settings.encryptionKey ? await createAesGcmCipher(settings.encryptionKey) : plainCipher;
   const sqlite = openSqliteStorage(settings.databasePath, { cipher });
   const { storage } = sqlite;
   const now = Date.now();
