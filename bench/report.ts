@@ -1,0 +1,215 @@
+/** Targets, the markdown report and the saved files in bench/results/. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BenchResult, Cell, TargetCheck, TargetName, Workload } from './types.js';
+
+const f = (n: number, digits = 2): string => n.toFixed(digits);
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+function cell(cells: Cell[], workload: Workload, c: number, target: TargetName): Cell | undefined {
+  return cells.find((x) => x.workload === workload && x.concurrency === c && x.target === target);
+}
+
+/** The issue's targets, each with its measured value and pass/fail (null when not measured). */
+export function checkTargets(r: Omit<BenchResult, 'targets'>): TargetCheck[] {
+  const top = Math.max(...r.settings.concurrency);
+  const low = Math.min(...r.settings.concurrency);
+  const gw = cell(r.cells, 'chat', top, 'gateway');
+  const ng = cell(r.cells, 'chat', top, 'nginx');
+  const ratio = gw && ng && ng.rps > 0 ? gw.rps / ng.rps : null;
+  const gw1 = cell(r.cells, 'chat', low, 'gateway');
+  const direct1 = cell(r.cells, 'chat', low, 'direct');
+  const added = gw1 && direct1 ? gw1.p50Ms - direct1.p50Ms : null;
+  const scale = r.keyScale.throughput;
+  const fewest = scale[0];
+  const most = scale.at(-1);
+  const slowdown = fewest && most && most !== fewest && most.rps > 0 ? fewest.rps / most.rps : null;
+  const delay = r.chunkDelay.gateway;
+  const open = r.openStreams;
+  return [
+    {
+      measure: `non-streaming throughput at c=${top}, usage tracking on`,
+      target: '≥ 50% of nginx proxy_pass',
+      measured:
+        ratio === null ? 'no nginx' : `${f(ratio * 100, 0)}% (${int(gw!.rps)} vs ${int(ng!.rps)} req/s)`,
+      pass: ratio === null ? null : ratio >= 0.5,
+    },
+    {
+      measure: `added p50 latency (gateway minus direct) at c=${low}`,
+      target: '≤ 1 ms',
+      measured: added === null ? 'not measured' : `${f(added, 3)} ms`,
+      pass: added === null ? null : added <= 1,
+    },
+    {
+      measure: `throughput, ${int(Math.max(...r.settings.scaleKeys))} keys vs ${int(Math.min(...r.settings.scaleKeys))} keys`,
+      target: 'within 1.5×',
+      measured:
+        slowdown === null
+          ? 'not measured'
+          : `${f(slowdown)}× (${int(most!.rps)} vs ${int(fewest!.rps)} req/s)`,
+      pass: slowdown === null ? null : slowdown <= 1.5,
+    },
+    {
+      measure: 'stream chunk delay (upstream send to client receipt)',
+      target: 'p99 ≤ 2 ms',
+      measured: delay ? `p99 ${f(delay.p99Ms, 3)} ms (p50 ${f(delay.p50Ms, 3)} ms)` : 'not measured',
+      pass: delay ? delay.p99Ms <= 2 : null,
+    },
+    {
+      measure: `${int(r.settings.openStreams)} concurrent open streams`,
+      target: 'under 300 MB RSS',
+      measured: open
+        ? `${f(open.rssPeakMb, 0)} MB peak RSS, ${int(open.maxOpen)} open at once, ${int(open.completed)} completed`
+        : 'not measured',
+      pass: open
+        ? open.rssPeakMb < 300 && open.maxOpen === open.requested && open.completed === open.requested
+        : null,
+    },
+  ];
+}
+
+const mark = (pass: boolean | null): string => (pass === null ? '–' : pass ? 'pass' : '**FAIL**');
+
+/** A markdown table; the first `left` columns are left-aligned, the rest (numbers) right-aligned. */
+function table(head: string[], rows: string[][], left = 1): string {
+  const align = head.map((_, i) => (i < left ? '---' : '---:'));
+  return [head, align, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+function overheadTable(r: BenchResult): string {
+  const rows = r.cells.map((c) => {
+    const direct = cell(r.cells, c.workload, c.concurrency, 'direct');
+    const nginx = cell(r.cells, c.workload, c.concurrency, 'nginx');
+    const added =
+      c.target !== 'direct' && direct
+        ? `${c.p50Ms - direct.p50Ms >= 0 ? '+' : ''}${f(c.p50Ms - direct.p50Ms, 3)}`
+        : '';
+    const ratio =
+      c.target === 'gateway' && nginx && nginx.rps > 0 ? `${f((c.rps / nginx.rps) * 100, 0)}%` : '';
+    const flags = c.errors || c.badStatus ? ` (${c.errors} errors, ${c.badStatus} bad status)` : '';
+    return [
+      c.workload,
+      String(c.concurrency),
+      c.target + flags,
+      int(c.rps),
+      f(c.p50Ms, 3),
+      f(c.p99Ms, 3),
+      added,
+      ratio,
+      f(c.cpuMsPerRequest, 3),
+      f(c.peakRssMb, 0),
+    ];
+  });
+  const head = ['workload', 'c', 'target', 'req/s', 'p50 ms', 'p99 ms', '+p50 vs direct', 'gateway/nginx'];
+  return table([...head, 'CPU ms/req', 'peak RSS MB'], rows, 3);
+}
+
+function pickTable(r: BenchResult): string {
+  const sizes = [...new Set(r.keyScale.pickCost.map((p) => p.keys))];
+  const groups = [...new Set(r.keyScale.pickCost.map((p) => `${p.strategy}|${p.cooling}`))];
+  const rows = groups.map((g) => {
+    const [strategy, cooling] = g.split('|') as [string, string];
+    const costs = sizes.map((k) => {
+      const p = r.keyScale.pickCost.find((x) => `${x.strategy}|${x.cooling}` === g && x.keys === k);
+      return p ? int(p.nsPerPick) : '';
+    });
+    return [strategy, `${f(Number(cooling) * 100, 0)}%`, ...costs];
+  });
+  return table(['strategy', 'keys cooling', ...sizes.map((k) => `${int(k)} keys`)], rows, 2);
+}
+
+function scaleTable(r: BenchResult): string {
+  const base = r.keyScale.throughput[0];
+  const rows = r.keyScale.throughput.map((s) => [
+    int(s.keys),
+    int(s.rps),
+    f(s.p50Ms, 3),
+    f(s.p99Ms, 3),
+    base && s.rps > 0 ? `${f(base.rps / s.rps)}×` : '',
+    f(s.cpuMsPerRequest, 3),
+    f(s.importSeconds, 1),
+  ]);
+  return table(['keys', 'req/s', 'p50 ms', 'p99 ms', 'slowdown vs fewest', 'CPU ms/req', 'import s'], rows);
+}
+
+function streamSection(r: BenchResult): string {
+  const s = r.settings;
+  const delays = (
+    Object.entries(r.chunkDelay) as [TargetName, NonNullable<BenchResult['chunkDelay'][TargetName]>][]
+  ).map(([name, d]) => [
+    name,
+    int(d.chunks),
+    f(d.p50Ms, 3),
+    f(d.p99Ms, 3),
+    f(d.maxMs, 3),
+    String(d.failures),
+  ]);
+  const o = r.openStreams;
+  return [
+    `Chunk delay: ${s.delayStreams} concurrent streams of ${s.delayChunks} chunks, ${s.delayIntervalMs} ms apart, ` +
+      `for ${s.delayDurationS} s per path. Each chunk carries the upstream's send time (monotonic clock, shared by all processes).`,
+    '',
+    table(['path', 'chunks', 'p50 ms', 'p99 ms', 'max ms', 'failed streams'], delays),
+    '',
+    o
+      ? `Open streams: ${int(o.requested)} streams of ${s.openChunks} chunks, ${s.openIntervalMs} ms apart, opened at once ` +
+        `through the gateway. At most ${int(o.maxOpen)} were open at the same time; ${int(o.completed)} completed, ` +
+        `${int(o.failed)} failed, in ${f(o.seconds, 1)} s. Gateway RSS: ${f(o.rssBeforeMb, 0)} MB before, ` +
+        `${f(o.rssAtMaxOpenMb, 0)} MB with the most open, ${f(o.rssPeakMb, 0)} MB peak (VmHWM ${f(o.hwmMb, 0)} MB).`
+      : 'Open streams: not measured.',
+  ].join('\n');
+}
+
+/** The whole run as markdown. */
+export function renderMarkdown(r: BenchResult): string {
+  const m = r.machine;
+  const s = r.settings;
+  const nginx = r.nginx
+    ? `nginx ${r.nginx.version}, \`worker_processes ${r.nginx.workerProcesses}\``
+    : 'nginx not installed';
+  return `# Benchmark ${r.date.slice(0, 10)} (${r.commit}${r.dirty ? ', uncommitted changes' : ''})${s.smoke ? ' — smoke run' : ''}
+
+Machine: ${m.cpu}, ${m.cores} cores, ${f(m.memoryGb, 0)} GB, ${m.os}, Node ${m.node}. Load average ${m.loadAvgStart.map((x) => f(x)).join(' ')} at start, ${m.loadAvgEnd.map((x) => f(x)).join(' ')} at end.
+Load generator: ${r.loader.name} (${r.loader.version}); ${nginx}. All servers and the load generator share the machine.
+Command: \`${r.command}\`
+
+## Targets
+
+${table(
+  ['measure', 'target', 'measured', 'result'],
+  r.targets.map((t) => [t.measure, t.target, t.measured, mark(t.pass)]),
+  4,
+)}
+
+## Proxy overhead
+
+${s.durationS} s per cell × ${s.rounds} rounds, interleaved; medians over rounds. Streams have ${s.streamChunks} chunks. Gateway: Node, SQLite, usage tracking on. CPU and RSS are the serving process's (the mock's for direct; master + workers for nginx).
+
+${overheadTable(r)}
+
+## Key scale
+
+Selection cost, ns per \`KeyPool.pick\` + \`markUsed\` (in process, best of three):
+
+${pickTable(r)}
+
+Gateway throughput by pool size (non-streaming chat, c=${s.scaleConcurrency}, interleaved):
+
+${scaleTable(r)}
+
+## Streaming
+
+${streamSection(r)}
+`;
+}
+
+/** Writes `<date>-<sha>.json`, `<date>-<sha>.md` and `latest.md` into `dir`; returns the paths. */
+export function saveResults(r: BenchResult, dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const stem = join(dir, `${r.date.slice(0, 10)}-${r.commit}`);
+  const md = renderMarkdown(r);
+  writeFileSync(`${stem}.json`, JSON.stringify(r, null, 2) + '\n');
+  writeFileSync(`${stem}.md`, md);
+  writeFileSync(join(dir, 'latest.md'), md);
+  return [`${stem}.json`, `${stem}.md`, join(dir, 'latest.md')];
+}

@@ -1,0 +1,81 @@
+/**
+ * CI smoke of the benchmark: `bench/run.ts --smoke` in a subprocess must start every server, run
+ * every phase, print its table and save JSON with the expected cells. It asserts what was measured,
+ * never how fast: benchmarks are not timed tests.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { BenchResult } from '../../bench/types.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const out = mkdtempSync(join(tmpdir(), 'bench-smoke-test-'));
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+function runSmoke(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out], {
+      cwd: ROOT,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run bench:smoke', () => {
+  it('runs every phase, prints the report and saves the expected cells', async () => {
+    const { code, stdout, stderr } = await runSmoke();
+    expect(code, stderr.slice(-3000)).toBe(0);
+
+    expect(stdout).toContain('## Targets');
+    expect(stdout).toMatch(/\| workload \| c \| target \| req\/s \| p50 ms \| p99 ms \|/);
+    expect(stdout).toContain('## Key scale');
+    expect(stdout).toContain('## Streaming');
+
+    const files = readdirSync(out);
+    const json = files.find((f) => f.endsWith('.json'));
+    expect(json).toBeDefined();
+    expect(files).toContain('latest.md');
+    expect(files).toContain(json!.replace(/\.json$/, '.md'));
+    const r = JSON.parse(readFileSync(join(out, json!), 'utf8')) as BenchResult;
+
+    const targets = r.nginx ? ['direct', 'gateway', 'nginx'] : ['direct', 'gateway'];
+    const expected = ['chat', 'stream', 'embed'].flatMap((w) =>
+      [1, 8].flatMap((c) => targets.map((t) => `${w}/${c}/${t}`)),
+    );
+    expect(r.cells.map((c) => `${c.workload}/${c.concurrency}/${c.target}`)).toEqual(expected);
+    for (const cell of r.cells) {
+      expect(cell.requests, `${cell.workload}/${cell.concurrency}/${cell.target}`).toBeGreaterThan(0);
+      expect(cell.badStatus, `${cell.workload}/${cell.concurrency}/${cell.target}`).toBe(0);
+      expect(cell.runs).toHaveLength(1);
+    }
+    expect(['wrk', 'autocannon']).toContain(r.loader.name);
+
+    expect(r.keyScale.throughput.map((s) => s.keys)).toEqual([10, 1000]);
+    for (const row of r.keyScale.throughput) expect(row.runs[0]!.requests).toBeGreaterThan(0);
+    expect(r.keyScale.pickCost).toHaveLength(3 * 2 * 2);
+    expect(new Set(r.keyScale.pickCost.map((p) => p.strategy))).toEqual(
+      new Set(['round_robin', 'least_used', 'random']),
+    );
+
+    expect(Object.keys(r.chunkDelay).sort()).toEqual([...targets].sort());
+    for (const delay of Object.values(r.chunkDelay)) {
+      expect(delay.chunks).toBeGreaterThan(0);
+      expect(delay.failures).toBe(0);
+    }
+
+    expect(r.openStreams).toMatchObject({ requested: 50, completed: 50, failed: 0 });
+    expect(r.openStreams!.maxOpen).toBeGreaterThan(0);
+
+    expect(r.targets).toHaveLength(5);
+    for (const t of r.targets) expect(stdout).toContain(t.measure);
+  }, 240_000);
+});
