@@ -1,0 +1,150 @@
+/**
+ * Storage behaviour the operations features rely on: hourly rollups (and stats over them) and
+ * persisted local-limit counts. Nothing Node-only, so a workerd test can run it against D1 too:
+ * `opsStorageContract('d1', makeD1())` with the fixture of test/worker/storage-contract.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Storage } from '../../src/core/ports.js';
+import { emptyBatch, type MakeStorage, type StorageFixture, usage, useFixture } from '../contract/fixture.js';
+
+const HOUR = 3_600_000;
+/** An hour boundary in the past. */
+const H0 = Math.floor(Date.now() / HOUR) * HOUR - 48 * HOUR;
+/** Tables these tests write that an adapter's own wipe may not know yet. */
+const OPS_TABLES = ['usage_hourly', 'usage_hourly_keys', 'local_limit_counts'];
+
+async function fresh(fx: () => StorageFixture): Promise<Storage> {
+  const f = fx();
+  for (const table of OPS_TABLES) await f.sql?.(`DELETE FROM ${table}`);
+  await f.sql?.("DELETE FROM pool_meta WHERE key = 'usage_rollup_until'");
+  return f.storage;
+}
+
+async function seed(storage: Storage): Promise<void> {
+  await storage.keys.applyBatch(
+    {
+      ...emptyBatch(),
+      usage: [
+        usage({ keyId: 1, model: 'flash', timestamp: H0 + 1 }),
+        usage({
+          keyId: 2,
+          model: 'flash',
+          status: 429,
+          outcome: 'rate-limited',
+          timestamp: H0 + 2,
+          tokens: { prompt: 0, completion: 0, total: 0 },
+        }),
+        usage({ keyId: 2, model: null, endpoint: 'models.list', timestamp: H0 + HOUR + 3 }),
+        usage({
+          keyId: null,
+          model: 'pro',
+          status: 503,
+          outcome: 'upstream-fault',
+          timestamp: H0 + 2 * HOUR + 4,
+        }),
+      ],
+    },
+    H0,
+  );
+}
+
+export function opsStorageContract(name: string, make: MakeStorage): void {
+  describe(`ops storage: ${name}`, () => {
+    const fx = useFixture(make);
+
+    it('folds finished hours once, moves the watermark forward only, and stats read the rollups', async () => {
+      const storage = await fresh(fx);
+      await seed(storage);
+      const range = { since: H0, until: H0 + 3 * HOUR, bucketMs: HOUR };
+      const raw = await storage.usage.stats(range);
+
+      expect(await storage.usage.rollupUsage(H0 + 2 * HOUR + 10, 1)).toEqual({
+        hours: 1,
+        rolledUpUntil: H0 + HOUR,
+      });
+      expect(await storage.usage.rollupUsage(H0 + 2 * HOUR + 10, 24)).toEqual({
+        hours: 1,
+        rolledUpUntil: H0 + 2 * HOUR,
+      });
+      expect(await storage.usage.rollupUsage(H0 + 2 * HOUR + 10, 24)).toEqual({
+        hours: 0,
+        rolledUpUntil: H0 + 2 * HOUR,
+      });
+      expect(await storage.usage.stats(range)).toEqual(raw);
+      // Whole hours before the watermark no longer touch raw rows.
+      await fx().sql?.('DELETE FROM api_key_usage WHERE request_timestamp < ?', [H0 + 2 * HOUR]);
+      if (fx().sql) expect(await storage.usage.listUsage({ limit: 10 })).toHaveLength(1);
+      const rolled = await storage.usage.stats(range);
+      expect(rolled).toEqual(raw);
+      expect(rolled.byKey).toEqual([
+        { keyId: 2, requests: 2, errors: 1, totalTokens: 15 },
+        { keyId: 1, requests: 1, errors: 0, totalTokens: 15 },
+        { keyId: null, requests: 1, errors: 1, totalTokens: 15 },
+      ]);
+      expect(rolled.byModel.map((m) => m.model)).toEqual(['flash', 'pro', null]);
+    });
+
+    it('a first rollup over an empty table only records where to start; pruning drops old rollups', async () => {
+      const storage = await fresh(fx);
+      expect(await storage.usage.rollupUsage(H0 + 2 * HOUR + 1, 24)).toEqual({
+        hours: 0,
+        rolledUpUntil: H0 + 2 * HOUR,
+      });
+      // Rows that arrive afterwards carry later times: they are read raw until their hour is folded.
+      await seed(storage);
+      const range = { since: H0 + 2 * HOUR, until: H0 + 3 * HOUR, bucketMs: HOUR };
+      expect((await storage.usage.stats(range)).totals.requests).toBe(1);
+      expect(await storage.usage.rollupUsage(H0 + 3 * HOUR, 24)).toEqual({
+        hours: 1,
+        rolledUpUntil: H0 + 3 * HOUR,
+      });
+      expect((await storage.usage.stats(range)).totals.requests).toBe(1);
+      // Retention removes a rollup hour once all of it is older than the cut-off.
+      await storage.usage.pruneUsage(H0 + 3 * HOUR - 1);
+      expect((await storage.usage.stats(range)).totals.requests).toBe(1);
+      await storage.usage.pruneUsage(H0 + 3 * HOUR);
+      expect((await storage.usage.stats(range)).totals.requests).toBe(0);
+    });
+
+    it('adds local-limit increments per window, loads running windows, and prunes ended ones', async () => {
+      const storage = await fresh(fx);
+      const minuteEnd = H0 + 60_000;
+      const dayEnd = H0 + 24 * HOUR;
+      const batch = (count: number) => ({
+        ...emptyBatch(),
+        limitCounts: [
+          { subject: 'p:proj', model: 'flash', period: 'minute' as const, windowEnd: minuteEnd, count },
+          { subject: 'p:proj', model: 'flash', period: 'day' as const, windowEnd: dayEnd, count },
+          { subject: 'k:7', model: 'pro', period: 'day' as const, windowEnd: dayEnd, count: 1 },
+        ],
+      });
+      await storage.keys.applyBatch(batch(2), H0);
+      await storage.keys.applyBatch(batch(3), H0);
+      const loaded = await storage.limits.loadLimitCounts(H0);
+      expect(
+        loaded.sort((a, b) => `${a.subject}${a.period}`.localeCompare(`${b.subject}${b.period}`)),
+      ).toEqual([
+        { subject: 'k:7', model: 'pro', period: 'day', windowEnd: dayEnd, count: 2 },
+        { subject: 'p:proj', model: 'flash', period: 'day', windowEnd: dayEnd, count: 5 },
+        { subject: 'p:proj', model: 'flash', period: 'minute', windowEnd: minuteEnd, count: 5 },
+      ]);
+      expect((await storage.limits.loadLimitCounts(minuteEnd)).map((r) => r.period)).toEqual(['day', 'day']);
+      expect(await storage.limits.pruneLimitCounts(minuteEnd)).toBe(1);
+      expect(await storage.limits.pruneLimitCounts(dayEnd)).toBe(2);
+      expect(await storage.limits.loadLimitCounts(H0)).toEqual([]);
+    });
+
+    it('writes many local-limit rows in one flush (D1 binds at most 100 parameters per statement)', async () => {
+      const storage = await fresh(fx);
+      const limitCounts = Array.from({ length: 250 }, (_, i) => ({
+        subject: `k:${i + 1}`,
+        model: 'flash',
+        period: 'day' as const,
+        windowEnd: H0 + 24 * HOUR,
+        count: 1,
+      }));
+      await storage.keys.applyBatch({ ...emptyBatch(), limitCounts }, H0);
+      expect(await storage.limits.loadLimitCounts(H0)).toHaveLength(250);
+    });
+  });
+}
