@@ -116,6 +116,19 @@ describe('LocalLimiter counts for storage', () => {
     expect(limiter.drain().map((r) => r.count)).toEqual([3, 3]);
   });
 
+  it('keeps the counts of a window that ended before the drain', () => {
+    const limiter = new LocalLimiter();
+    limiter.setLimits({ perMinute: 10, perDay: 0 });
+    limiter.count(key, 'm', T0);
+    limiter.count(key, 'm', T0 + 50_000);
+    limiter.count(key, 'm', T0 + 50_001);
+    expect(limiter.drain()).toEqual([
+      { subject: 'k:7', model: 'm', period: 'minute', windowEnd: T0 + 50_000, count: 1 },
+      { subject: 'k:7', model: 'm', period: 'minute', windowEnd: T0 + 110_000, count: 2 },
+    ]);
+    expect(limiter.pendingSize).toBe(0);
+  });
+
   it('a new limiter loaded with the stored counts blocks where the old one stopped', () => {
     const before = new LocalLimiter();
     before.setLimits({ perMinute: 2, perDay: 0 });

@@ -18,10 +18,15 @@ export interface LocalLimits {
 }
 
 interface Entry {
+  subject: string;
+  model: string;
   minuteEnd: number;
   minute: number;
   dayEnd: number;
   day: number;
+  /** Counted in the current windows since the last drain. */
+  minutePending: number;
+  dayPending: number;
 }
 
 const MINUTE = 60_000;
@@ -38,7 +43,10 @@ const entryId = (subject: string, model: string): string => `${subject}\u0000${m
 export class LocalLimiter {
   #limits: LocalLimits = { perMinute: 0, perDay: 0 };
   readonly #entries = new Map<string, Entry>();
-  #pending = new Map<string, LimitCount>();
+  /** Entries with pending counts, so a count costs no allocation. */
+  #dirty = new Set<Entry>();
+  /** Pending counts of windows that ended before they were drained, and restored rows. */
+  #overflow: LimitCount[] = [];
   #dayEnd = 0;
 
   /** True when at least one window has a limit. */
@@ -52,7 +60,7 @@ export class LocalLimiter {
 
   /** Count increments not yet handed to storage. */
   get pendingSize(): number {
-    return this.#pending.size;
+    return this.#dirty.size + this.#overflow.length;
   }
 
   /** Sets the limits; returns true when they changed. */
@@ -80,27 +88,28 @@ export class LocalLimiter {
   /** Counts one request of `key` for `model` in every window that has a limit. */
   count(key: PoolKey, model: string | null, now: number): void {
     if (model === null || !this.enabled) return;
-    const m = normalizeModel(model);
-    const subject = limitSubject(key);
-    const entry = this.#entry(subject, m);
+    const entry = this.#entry(limitSubject(key), normalizeModel(model));
     if (this.#limits.perMinute > 0) {
       const end = Math.floor(now / MINUTE) * MINUTE + MINUTE;
       if (entry.minuteEnd !== end) {
+        this.#spill(entry, 'minute');
         entry.minuteEnd = end;
         entry.minute = 0;
       }
       entry.minute++;
-      this.#addPending({ subject, model: m, period: 'minute', windowEnd: end, count: 1 });
+      entry.minutePending++;
     }
     if (this.#limits.perDay > 0) {
       const end = this.#dayEndAt(now);
       if (entry.dayEnd !== end) {
+        this.#spill(entry, 'day');
         entry.dayEnd = end;
         entry.day = 0;
       }
       entry.day++;
-      this.#addPending({ subject, model: m, period: 'day', windowEnd: end, count: 1 });
+      entry.dayPending++;
     }
+    this.#dirty.add(entry);
   }
 
   /** Adds stored counts of running windows (at start-up); windows that ended are ignored. */
@@ -109,48 +118,71 @@ export class LocalLimiter {
       if (row.windowEnd <= now) continue;
       const entry = this.#entry(row.subject, normalizeModel(row.model));
       if (row.period === 'minute') {
-        if (entry.minuteEnd !== row.windowEnd) entry.minute = 0;
+        if (entry.minuteEnd !== row.windowEnd) {
+          this.#spill(entry, 'minute');
+          entry.minute = 0;
+        }
         entry.minuteEnd = row.windowEnd;
         entry.minute += row.count;
       } else {
-        if (entry.dayEnd !== row.windowEnd) entry.day = 0;
+        if (entry.dayEnd !== row.windowEnd) {
+          this.#spill(entry, 'day');
+          entry.day = 0;
+        }
         entry.dayEnd = row.windowEnd;
         entry.day += row.count;
       }
     }
   }
 
-  /** Takes the increments counted since the last drain. */
+  /** Takes the increments counted since the last drain, one row per window. */
   drain(): LimitCount[] {
-    const rows = [...this.#pending.values()];
-    this.#pending = new Map();
-    return rows;
+    for (const entry of this.#dirty) {
+      this.#spill(entry, 'minute');
+      this.#spill(entry, 'day');
+    }
+    this.#dirty = new Set();
+    const rows = new Map<string, LimitCount>();
+    for (const row of this.#overflow) {
+      const id = `${row.subject}\u0000${row.model}\u0000${row.period}\u0000${row.windowEnd}`;
+      const same = rows.get(id);
+      if (same) same.count += row.count;
+      else rows.set(id, row);
+    }
+    this.#overflow = [];
+    return [...rows.values()];
   }
 
   /** Puts increments whose write failed back, to be written by a later flush. */
   restore(rows: readonly LimitCount[]): void {
-    for (const row of rows) this.#addPending(row);
+    this.#overflow.push(...rows.map((r) => ({ ...r })));
   }
 
   /** Forgets entries whose windows have all ended, so model names sent by clients do not pile up. */
   prune(now: number): void {
     for (const [id, entry] of this.#entries) {
-      if (entry.minuteEnd <= now && entry.dayEnd <= now) this.#entries.delete(id);
+      if (entry.minuteEnd <= now && entry.dayEnd <= now && !this.#dirty.has(entry)) this.#entries.delete(id);
     }
   }
 
   #entry(subject: string, model: string): Entry {
     const id = entryId(subject, model);
     let entry = this.#entries.get(id);
-    if (!entry) this.#entries.set(id, (entry = { minuteEnd: 0, minute: 0, dayEnd: 0, day: 0 }));
+    if (!entry) {
+      entry = { subject, model, minuteEnd: 0, minute: 0, dayEnd: 0, day: 0, minutePending: 0, dayPending: 0 };
+      this.#entries.set(id, entry);
+    }
     return entry;
   }
 
-  #addPending(row: LimitCount): void {
-    const id = `${row.subject}\u0000${row.model}\u0000${row.period}\u0000${row.windowEnd}`;
-    const pending = this.#pending.get(id);
-    if (pending) pending.count += row.count;
-    else this.#pending.set(id, { ...row });
+  /** Moves an entry's pending count of one window into `#overflow` (before the window changes, or on drain). */
+  #spill(entry: Entry, period: 'minute' | 'day'): void {
+    const count = period === 'minute' ? entry.minutePending : entry.dayPending;
+    if (count === 0) return;
+    const windowEnd = period === 'minute' ? entry.minuteEnd : entry.dayEnd;
+    this.#overflow.push({ subject: entry.subject, model: entry.model, period, windowEnd, count });
+    if (period === 'minute') entry.minutePending = 0;
+    else entry.dayPending = 0;
   }
 
   /** The end of the Pacific day containing `now`, computed once a day (the clock may also jump back in tests). */
