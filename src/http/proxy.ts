@@ -59,6 +59,18 @@ interface Failure {
   key: PoolKey;
 }
 
+/** 429 with `Retry-After`: every key that could serve the model is cooling down for it. */
+function coolingResponse(plan: ForwardPlan, retryAfterMs: number): Response {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  const err = new GatewayError(
+    429,
+    `Every usable key is cooling down for model ${plan.model ?? '*'}; retry in ${seconds} s`,
+    'all_keys_cooling',
+    { retryAfterSeconds: seconds },
+  );
+  return gatewayErrorResponse(plan.dialect, err);
+}
+
 const isRetryable = (o: Outcome): boolean => o.kind !== 'ok' && o.kind !== 'client-fault';
 
 function keyHeaders(plan: ForwardPlan, key: PoolKey): Record<string, string> {
@@ -119,14 +131,7 @@ export class Proxy {
       const pick = service.pool.pick(plan.model, tried);
       if (!pick.ok) {
         if (pick.reason === 'cooling') {
-          const seconds = Math.max(1, Math.ceil(pick.retryAfterMs / 1000));
-          const err = new GatewayError(
-            429,
-            `Every usable key is cooling down for model ${plan.model ?? '*'}; retry in ${seconds} s`,
-            'all_keys_cooling',
-            { retryAfterSeconds: seconds },
-          );
-          return finish(gatewayErrorResponse(plan.dialect, err), null, NO_TOKENS);
+          return finish(coolingResponse(plan, pick.retryAfterMs), null, NO_TOKENS);
         }
         break;
       }
@@ -175,6 +180,8 @@ export class Proxy {
       }
       return upstreamErrorResponse(plan.dialect, last.status, last.google, [last.key.apiKey]);
     }
+    const cooling = this.deps.service.pool.pick(plan.model);
+    if (!cooling.ok && cooling.reason === 'cooling') return coolingResponse(plan, cooling.retryAfterMs);
     if (last && last.outcome.kind === 'rate-limited') {
       // The retry budget ran out on rate-limited keys; other keys may still be usable, so this is
       // a 429 to retry later, not a missing key.
@@ -182,21 +189,6 @@ export class Proxy {
       const delayMs = last.outcome.retryDelayMs ?? this.deps.service.config.defaultCooldownMs;
       response.headers.set('retry-after', String(Math.max(1, Math.ceil(delayMs / 1000))));
       return response;
-    }
-    const cooling = this.deps.service.pool.pick(plan.model);
-    if (!cooling.ok && cooling.reason === 'cooling') {
-      const seconds = Math.max(1, Math.ceil(cooling.retryAfterMs / 1000));
-      return gatewayErrorResponse(
-        plan.dialect,
-        new GatewayError(
-          429,
-          `Every usable key is cooling down for model ${plan.model ?? '*'}`,
-          'all_keys_cooling',
-          {
-            retryAfterSeconds: seconds,
-          },
-        ),
-      );
     }
     const detail = last ? ` (last key error: ${describe(last.outcome, last.google, last.key)})` : '';
     return gatewayErrorResponse(
