@@ -1,4 +1,34 @@
 // English UI strings. zh-CN.ts must define the same keys (the type checker enforces it).
+import type { ConfigKey } from '../../../src/core/config.js';
+
+// One description per config key of the gateway: a key added there and not here fails the panel's type check.
+const CONFIG_DESCRIPTIONS = {
+  'config.desc.rotation_strategy': 'Key rotation strategy: round_robin, least_used or random.',
+  'config.desc.max_errors_threshold':
+    'Consecutive key errors (401/403 without a known reason) before a key is disabled for error_reset_interval.',
+  'config.desc.error_reset_interval':
+    'Seconds a key stays disabled after too many errors; also when error counts reset.',
+  'config.desc.enable_usage_tracking':
+    'Record one usage row per upstream attempt (1) or only the key counters (0).',
+  'config.desc.max_retries': 'How many other keys a request may try after the first one fails.',
+  'config.desc.request_timeout_ms':
+    'Time limit of one upstream attempt until its response headers, in milliseconds.',
+  'config.desc.stream_idle_timeout_ms':
+    'A stream that sends nothing for this long is ended, in milliseconds.',
+  'config.desc.default_cooldown_seconds':
+    'Cooldown for a model after a 429 that carries no retry delay, in seconds.',
+  'config.desc.usage_retention_days':
+    'Usage rows older than this many days are deleted by the scheduled job.',
+  'config.desc.snapshot_refresh_seconds':
+    'How often a running gateway reloads key changes made elsewhere, in seconds.',
+  'config.desc.revalidate_interval_minutes':
+    'How often the scheduled job re-checks auto-disabled keys with Google and enables again those that pass, in minutes (0 = never).',
+  'config.desc.local_rpm_limit':
+    'Local limit: requests per minute for each key and model (counted per project when the key has one). A key at its limit is skipped (0 = off).',
+  'config.desc.local_rpd_limit':
+    'Local limit: requests per day for each key and model (counted per project when the key has one), midnight to midnight Pacific time. A key at its limit is skipped (0 = off).',
+} satisfies Record<`config.desc.${ConfigKey}`, string>;
+
 export const en = {
   'app.title': 'Gemini Key Pool',
 
@@ -167,24 +197,7 @@ export const en = {
   'config.discard': 'Discard changes',
   'config.saved': 'Settings saved.',
   'config.refused': 'Nothing was saved: fix the marked fields.',
-  'config.desc.rotation_strategy': 'Key rotation strategy: round_robin, least_used or random.',
-  'config.desc.max_errors_threshold':
-    'Consecutive key errors (401/403 without a known reason) before a key is disabled for error_reset_interval.',
-  'config.desc.error_reset_interval':
-    'Seconds a key stays disabled after too many errors; also when error counts reset.',
-  'config.desc.enable_usage_tracking':
-    'Record one usage row per upstream attempt (1) or only the key counters (0).',
-  'config.desc.max_retries': 'How many other keys a request may try after the first one fails.',
-  'config.desc.request_timeout_ms':
-    'Time limit of one upstream attempt until its response headers, in milliseconds.',
-  'config.desc.stream_idle_timeout_ms':
-    'A stream that sends nothing for this long is ended, in milliseconds.',
-  'config.desc.default_cooldown_seconds':
-    'Cooldown for a model after a 429 that carries no retry delay, in seconds.',
-  'config.desc.usage_retention_days':
-    'Usage rows older than this many days are deleted by the scheduled job.',
-  'config.desc.snapshot_refresh_seconds':
-    'How often a running gateway reloads key changes made elsewhere, in seconds.',
+  ...CONFIG_DESCRIPTIONS,
 
   'tokens.title': 'Access tokens',
   'tokens.intro': 'Clients use an access token as their API key when they call the gateway.',

@@ -179,6 +179,12 @@ export const zhCN: Messages = {
   'config.desc.default_cooldown_seconds': '上游返回 429 但未给出重试时间时，该模型的冷却秒数。',
   'config.desc.usage_retention_days': '超过这么多天的调用记录会被定时任务删除。',
   'config.desc.snapshot_refresh_seconds': '运行中的网关多久重新加载一次别处修改的密钥，单位秒。',
+  'config.desc.revalidate_interval_minutes':
+    '定时任务每隔多少分钟向 Google 重新检查一次被自动停用的密钥，检查通过的会重新启用（0 表示不检查）。',
+  'config.desc.local_rpm_limit':
+    '本地限流：每个密钥每个模型每分钟最多请求几次（设置了项目的密钥按项目合计），达到上限的密钥会被跳过（0 表示不限）。',
+  'config.desc.local_rpd_limit':
+    '本地限流：每个密钥每个模型每天最多请求几次（设置了项目的密钥按项目合计，按太平洋时间零点到零点计），达到上限的密钥会被跳过（0 表示不限）。',
 
   'tokens.title': '访问令牌',
   'tokens.intro': '客户端调用网关时，把访问令牌当作 API Key 使用。',
