@@ -142,6 +142,27 @@ CREATE TABLE IF NOT EXISTS local_limit_counts (
 );
 CREATE INDEX IF NOT EXISTS idx_local_limit_counts_end ON local_limit_counts (window_end);
 
+-- migrations/0003_config_version.sql
+-- A counter bumped by every write to pool_config (the admin API, the CLI, or a hand-run query), so
+-- a snapshot refresh reads this one row and re-reads the whole config only when it changed.
+INSERT OR IGNORE INTO pool_meta (key, value) VALUES ('config_version', '0');
+
+CREATE TRIGGER IF NOT EXISTS pool_config_version_after_insert AFTER INSERT ON pool_config
+BEGIN
+  UPDATE pool_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'config_version';
+END;
+
+CREATE TRIGGER IF NOT EXISTS pool_config_version_after_update AFTER UPDATE ON pool_config
+BEGIN
+  UPDATE pool_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'config_version';
+END;
+
+CREATE TRIGGER IF NOT EXISTS pool_config_version_after_delete AFTER DELETE ON pool_config
+BEGIN
+  UPDATE pool_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'config_version';
+END;
+
 CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);
 INSERT OR IGNORE INTO d1_migrations (name) VALUES ('0001_init.sql');
 INSERT OR IGNORE INTO d1_migrations (name) VALUES ('0002_ops.sql');
+INSERT OR IGNORE INTO d1_migrations (name) VALUES ('0003_config_version.sql');

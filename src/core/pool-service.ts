@@ -13,6 +13,7 @@ import { WriteBuffer } from './write-buffer.js';
 
 /** Keys whose `updated_at` lies this close before the last refresh are read again, to tolerate clock skew between writers. */
 const REFRESH_OVERLAP_MS = 10_000;
+const CONFIG_VERSION_META = 'config_version';
 /** A flush that fails keeps its rows for the next one, but never more than this many usage rows. */
 const MAX_PENDING_USAGE = 100_000;
 /** Raw usage is folded into hourly rollups this long after an hour ends, so late flushes land first. */
@@ -62,6 +63,8 @@ export class PoolService {
   private current: PoolConfig = parseConfig({});
   private readonly buffer = new WriteBuffer();
   private lastRefreshAt = 0;
+  /** `pool_meta.config_version` when the config was last read; a trigger bumps it on every config write. */
+  private configVersion: string | null = null;
   private refreshing: Promise<void> | null = null;
   private queuedRefresh: Promise<void> | null = null;
   private flushing: Promise<void> = Promise.resolve();
@@ -80,6 +83,7 @@ export class PoolService {
 
   /** Seeds missing config rows, then loads config and every key. */
   async init(): Promise<void> {
+    this.configVersion = await this.deps.storage.meta.getMeta(CONFIG_VERSION_META);
     const stored = await this.deps.storage.config.getConfigValues();
     const missing = defaultConfigRows().filter((row) => !(row.key in stored));
     if (missing.length > 0) await this.deps.storage.config.setConfigValues(missing);
@@ -120,11 +124,14 @@ export class PoolService {
     // Unflushed in-memory state changes would otherwise be overwritten by older rows.
     await this.flush().catch(() => undefined);
     const startedAt = this.deps.clock.now();
-    const [stored, changes] = await Promise.all([
-      this.deps.storage.config.getConfigValues(),
+    const [configVersion, changes] = await Promise.all([
+      this.deps.storage.meta.getMeta(CONFIG_VERSION_META),
       this.deps.storage.keys.loadChangesSince(this.lastRefreshAt - REFRESH_OVERLAP_MS),
     ]);
-    this.applyConfig(stored);
+    if (configVersion === null || configVersion !== this.configVersion) {
+      this.applyConfig(await this.deps.storage.config.getConfigValues());
+      this.configVersion = configVersion;
+    }
     if (changes.deletedIds.length > 0) this.pool.remove(changes.deletedIds);
     if (changes.keys.length > 0) this.pool.upsert(changes.keys);
     this.lastRefreshAt = startedAt;

@@ -15,6 +15,7 @@ function fakeStorage(keys: PoolKey[]) {
     config: { getConfigValues: async () => ({}), setConfigValues: async () => {} },
     keys: { loadKeys: async () => keys, applyBatch: async (b: WriteBatch) => void batches.push(b) },
     limits: { loadLimitCounts: async () => [] },
+    meta: { getMeta: async () => null },
   } as unknown as Storage;
   return { storage, batches };
 }
