@@ -1,12 +1,10 @@
 /** The admin API's view of a key: masked, with its state spelled out. Never the full key. */
 import type { KeyPool } from '../core/pool/pool.js';
+import { isoTime } from '../core/access-tokens.js';
 import { maskKey } from '../core/keys/mask.js';
 import type { PoolKey } from '../core/types.js';
 
 export type KeyStateName = 'active' | 'cooling' | 'disabled';
-
-const iso = (ms: number | null | undefined): string | null =>
-  ms === null || ms === undefined ? null : new Date(ms).toISOString();
 
 export function keyView(pool: KeyPool, key: PoolKey, now: number) {
   const view = pool.stateOf(key, now);
@@ -18,9 +16,9 @@ export function keyView(pool: KeyPool, key: PoolKey, now: number) {
     project: key.project,
     is_active: view.state !== 'disabled',
     state: view.state as KeyStateName,
-    cooldowns: running.map((c) => ({ model: c.model, until: iso(c.until), reason: c.reason })),
+    cooldowns: running.map((c) => ({ model: c.model, until: isoTime(c.until), reason: c.reason })),
     disabled: key.disabled
-      ? { by: key.disabled.by, reason: key.disabled.reason, until: iso(key.disabled.until) }
+      ? { by: key.disabled.by, reason: key.disabled.reason, until: isoTime(key.disabled.until) }
       : null,
     total_requests: key.totalRequests,
     error_count: key.errorCount,
@@ -28,11 +26,10 @@ export function keyView(pool: KeyPool, key: PoolKey, now: number) {
     prompt_tokens: key.tokens.prompt,
     completion_tokens: key.tokens.completion,
     total_tokens: key.tokens.total,
-    last_used_at: iso(key.lastUsedAt),
+    last_used_at: isoTime(key.lastUsedAt),
     last_error: key.lastError,
-    created_at: iso(key.createdAt),
+    created_at: isoTime(key.createdAt),
   };
 }
 
 export type KeyView = ReturnType<typeof keyView>;
-export { iso };

@@ -1,24 +1,8 @@
 /** `tokens create|list|revoke`: client access tokens, stored hashed. */
-import { randomToken, sha256Hex, tokenHint } from '../../core/crypto.js';
-import type { AccessToken } from '../../core/types.js';
+import { accessTokenView, issueAccessToken, TOKEN_NAME_MAX_LENGTH } from '../../core/access-tokens.js';
 import type { Command } from '../command.js';
 import { json, parseIds, table, when } from '../format.js';
 import { UsageError } from '../io.js';
-
-const NAME_MAX = 100;
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-function view(t: AccessToken) {
-  return {
-    id: t.id,
-    name: t.name,
-    hint: t.hint,
-    source: t.source,
-    created_at: iso(t.createdAt),
-    last_used_at: iso(t.lastUsedAt),
-    revoked_at: iso(t.revokedAt),
-  };
-}
 
 const tokensCreate: Command = {
   name: 'tokens create',
@@ -26,17 +10,13 @@ const tokensCreate: Command = {
   args: 'NAME',
   async run(ctx, _values, args) {
     const name = args.join(' ').trim();
-    if (name === '' || name.length > NAME_MAX) {
-      throw new UsageError(`give a name of 1–${NAME_MAX} characters, e.g.: tokens create laptop`);
+    if (name === '' || name.length > TOKEN_NAME_MAX_LENGTH) {
+      throw new UsageError(
+        `give a name of 1–${TOKEN_NAME_MAX_LENGTH} characters, e.g.: tokens create laptop`,
+      );
     }
-    const secret = randomToken();
-    const token = await ctx.withStorage(async (s) =>
-      s.tokens.createToken(
-        { name, hash: await sha256Hex(secret), hint: tokenHint(secret), source: 'api' },
-        Date.now(),
-      ),
-    );
-    if (ctx.json) ctx.io.out(json({ token: view(token), secret }));
+    const { token, secret } = await ctx.withStorage((s) => issueAccessToken(s.tokens, name, Date.now()));
+    if (ctx.json) ctx.io.out(json({ token: accessTokenView(token), secret }));
     else {
       ctx.io.out(`Created token ${token.id} (${token.name}). It is shown only now; store it safely:`);
       ctx.io.out(secret);
@@ -51,7 +31,7 @@ const tokensList: Command = {
   args: '',
   async run(ctx) {
     const tokens = await ctx.withStorage((s) => s.tokens.listTokens());
-    if (ctx.json) ctx.io.out(json({ tokens: tokens.map(view) }));
+    if (ctx.json) ctx.io.out(json({ tokens: tokens.map(accessTokenView) }));
     else if (tokens.length === 0) ctx.io.out('No access tokens.');
     else {
       const rows = tokens.map((t) => [

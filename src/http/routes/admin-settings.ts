@@ -1,27 +1,11 @@
 /** `/admin/api/config` and `/admin/api/tokens`. Contract: docs/admin-api.md. */
 import { Hono } from 'hono';
 import { CONFIG_FIELDS, CONFIG_KEYS, resolveConfigValues, validateConfigPatch } from '../../core/config.js';
-import { randomToken, sha256Hex, tokenHint } from '../../core/crypto.js';
-import type { AccessToken } from '../../core/types.js';
+import { accessTokenView, issueAccessToken, TOKEN_NAME_MAX_LENGTH } from '../../core/access-tokens.js';
 import type { AppEnv, RouteDeps } from '../context.js';
 import { GatewayError } from '../errors.js';
-import { iso } from '../key-view.js';
 import { readJsonBody } from '../request-body.js';
 import { parseId } from './params.js';
-
-const NAME_MAX = 100;
-
-function tokenView(t: AccessToken) {
-  return {
-    id: t.id,
-    name: t.name,
-    hint: t.hint,
-    source: t.source,
-    created_at: iso(t.createdAt),
-    last_used_at: iso(t.lastUsedAt),
-    revoked_at: iso(t.revokedAt),
-  };
-}
 
 export function adminSettingsRoutes(deps: RouteDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -60,27 +44,25 @@ export function adminSettingsRoutes(deps: RouteDeps): Hono<AppEnv> {
     return c.json(await configView());
   });
 
-  app.get('/tokens', async (c) => c.json({ tokens: (await storage.tokens.listTokens()).map(tokenView) }));
+  app.get('/tokens', async (c) =>
+    c.json({ tokens: (await storage.tokens.listTokens()).map(accessTokenView) }),
+  );
 
   app.post('/tokens', async (c) => {
     const { json } = await readJsonBody(c.req.raw, deps.maxBodyBytes);
     const name = typeof json.name === 'string' ? json.name.trim() : '';
-    if (name === '' || name.length > NAME_MAX) {
+    if (name === '' || name.length > TOKEN_NAME_MAX_LENGTH) {
       throw new GatewayError(
         400,
-        `'name' must be a non-empty string of at most ${NAME_MAX} characters`,
+        `'name' must be a non-empty string of at most ${TOKEN_NAME_MAX_LENGTH} characters`,
         'invalid_name',
         {
           param: 'name',
         },
       );
     }
-    const secret = randomToken();
-    const token = await storage.tokens.createToken(
-      { name, hash: await sha256Hex(secret), hint: tokenHint(secret), source: 'api' },
-      clock.now(),
-    );
-    return c.json({ token: tokenView(token), secret }, 201);
+    const { token, secret } = await issueAccessToken(storage.tokens, name, clock.now());
+    return c.json({ token: accessTokenView(token), secret }, 201);
   });
 
   app.delete('/tokens/:id', async (c) => {

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { maskKey } from '../../core/keys/mask.js';
 import type { AppEnv, RouteDeps } from '../context.js';
 import { GatewayError } from '../errors.js';
-import { iso } from '../key-view.js';
+import { isoTime } from '../../core/access-tokens.js';
 import { intParam } from './params.js';
 
 const HOUR = 3_600_000;
@@ -45,8 +45,8 @@ export function adminStatsRoutes(deps: RouteDeps): Hono<AppEnv> {
     });
     return c.json({
       range: rangeName,
-      since: iso(since),
-      until: iso(until),
+      since: isoTime(since),
+      until: isoTime(until),
       bucket_seconds: range.bucket / 1000,
       totals: {
         requests: stats.totals.requests,
@@ -59,7 +59,7 @@ export function adminStatsRoutes(deps: RouteDeps): Hono<AppEnv> {
       by_endpoint: stats.byEndpoint.map((g) => ({ endpoint: g.endpoint, ...group(g) })),
       by_model: stats.byModel.map((g) => ({ model: g.model, ...group(g) })),
       by_status: stats.byStatus,
-      series: stats.series.map((g) => ({ t: iso(g.t), ...group(g) })),
+      series: stats.series.map((g) => ({ t: isoTime(g.t), ...group(g) })),
       keys,
     });
   });
@@ -83,7 +83,7 @@ export function adminStatsRoutes(deps: RouteDeps): Hono<AppEnv> {
     return c.json({
       usage: rows.map((r) => ({
         id: r.id,
-        time: iso(r.timestamp),
+        time: isoTime(r.timestamp),
         key_id: r.keyId,
         key: maskedKey(r.keyId),
         endpoint: r.endpoint,

@@ -2,7 +2,8 @@
  * First-start credentials: when ADMIN_TOKEN is unset the gateway generates one, stores only its
  * hash and prints it once; likewise a first access token when there is none. No default credentials exist.
  */
-import { randomToken, sha256Hex, tokenHint } from '../../core/crypto.js';
+import { issueAccessToken } from '../../core/access-tokens.js';
+import { randomToken, sha256Hex } from '../../core/crypto.js';
 import type { Storage } from '../../core/ports.js';
 
 const ADMIN_HASH_META = 'admin_token_hash';
@@ -25,10 +26,6 @@ export async function resolveAdminToken(
 export async function ensureFirstAccessToken(storage: Storage, now: number): Promise<string | null> {
   const tokens = await storage.tokens.listTokens();
   if (tokens.length > 0) return null;
-  const token = randomToken();
-  await storage.tokens.createToken(
-    { name: 'first-start', hash: await sha256Hex(token), hint: tokenHint(token), source: 'api' },
-    now,
-  );
-  return token;
+  const { secret } = await issueAccessToken(storage.tokens, 'first-start', now);
+  return secret;
 }
