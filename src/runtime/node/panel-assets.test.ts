@@ -15,16 +15,19 @@ function panelDir(): string {
 }
 
 describe('createDiskPanelAssets', () => {
-  it.each([['with'], ['without']])('serves files from a directory given %s a trailing slash', async (variant) => {
-    const dir = panelDir();
-    const assets = createDiskPanelAssets(variant === 'with' ? `${dir}/` : dir);
-    const index = await assets.get('index.html');
-    expect(index?.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(await index?.text()).toContain('<title>panel</title>');
-    const js = await assets.get('assets/app.js');
-    expect(js?.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-    expect(js?.headers.get('cache-control')).toContain('immutable');
-  });
+  it.each([['with'], ['without']])(
+    'serves files from a directory given %s a trailing slash',
+    async (variant) => {
+      const dir = panelDir();
+      const assets = createDiskPanelAssets(variant === 'with' ? `${dir}/` : dir);
+      const index = await assets.get('index.html');
+      expect(index?.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(await index?.text()).toContain('<title>panel</title>');
+      const js = await assets.get('assets/app.js');
+      expect(js?.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+      expect(js?.headers.get('cache-control')).toContain('immutable');
+    },
+  );
 
   it('answers null for missing files and for paths outside the directory', async () => {
     const assets = createDiskPanelAssets(panelDir());
