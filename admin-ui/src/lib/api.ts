@@ -11,6 +11,7 @@ import type {
   StatsRange,
   UsageFilters,
   UsagePage,
+  ValidateResult,
 } from './types.js';
 
 const API_BASE = `${import.meta.env.BASE_URL}api`;
@@ -90,6 +91,7 @@ export interface AdminApi {
   deleteKey(id: number): Promise<{ deleted: number }>;
   resetErrors(id: number): Promise<{ key: KeyEntry }>;
   bulk(action: BulkAction, ids: number[]): Promise<{ affected: number }>;
+  validateKeys(ids: number[]): Promise<ValidateResult>;
   getConfig(): Promise<{ config: ConfigEntry[] }>;
   putConfig(patch: Record<string, string>): Promise<{ config: ConfigEntry[] }>;
   listTokens(): Promise<{ tokens: AccessToken[] }>;
@@ -121,6 +123,7 @@ export function createAdminApi(token: string, onUnauthorized: () => void): Admin
     deleteKey: (id) => call('DELETE', `/keys/${id}`),
     resetErrors: (id) => call('POST', `/keys/${id}/reset-errors`),
     bulk: (action, ids) => call('POST', '/keys/bulk', { action, ids }),
+    validateKeys: (ids) => call('POST', '/keys/validate', { ids }),
     getConfig: () => call('GET', '/config'),
     putConfig: (patch) => call('PUT', '/config', patch),
     listTokens: () => call('GET', '/tokens'),

@@ -63,6 +63,28 @@ export interface AddKeysResult {
 export type KeyPatch = Partial<Pick<KeyEntry, 'is_active' | 'gmail_email' | 'project'>>;
 export type BulkAction = 'enable' | 'disable' | 'delete' | 'reset-errors';
 
+export type CheckResult = 'valid' | 'invalid' | 'rate_limited' | 'error' | 'unreachable' | 'skipped';
+
+/** One key's upstream check (`POST /admin/api/keys/validate`). */
+export interface KeyCheck {
+  id: number;
+  key: string;
+  result: CheckResult;
+  status: number | null;
+  reason: string | null;
+  action: 'enabled' | 'disabled' | 'none';
+  /** Null when the key was deleted meanwhile. */
+  state: KeyState | null;
+}
+
+export type CheckSummary = Record<CheckResult | 'checked' | 'enabled' | 'disabled', number>;
+
+export interface ValidateResult {
+  results: KeyCheck[];
+  summary: CheckSummary;
+  not_found: number[];
+}
+
 export interface ConfigEntry {
   key: string;
   value: string;

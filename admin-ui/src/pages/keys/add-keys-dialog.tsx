@@ -8,6 +8,7 @@ import type { AddKeysResult } from '../../lib/types.js';
 
 // Large pastes go up in chunks so no single request grows past body limits.
 const CHUNK_LINES = 1000;
+const FORMATS = ['add.form_key', 'add.form_email', 'add.form_project'] as const;
 
 interface AddKeysDialogProps {
   onClose: () => void;
@@ -68,9 +69,17 @@ export function AddKeysDialog({ onClose, onAdded }: AddKeysDialogProps) {
     <Dialog title={t('add.title')} onClose={onClose} testId="add-keys-dialog">
       <form class="dialog-body stack" onSubmit={submit}>
         <label for={textId}>{t('add.paste')}</label>
-        <p class="muted small" id={`${textId}-hint`}>
-          {t('add.format')}
-        </p>
+        <div class="muted small stack-tight" id={`${textId}-hint`} data-testid="add-keys-format">
+          <p>
+            {t('add.format_intro')}{' '}
+            {FORMATS.map((f) => (
+              <code key={f} class="format">
+                {t(f)}
+              </code>
+            ))}
+          </p>
+          <p>{t('add.project_hint')}</p>
+        </div>
         <textarea
           id={textId}
           rows={8}

@@ -11,6 +11,7 @@ import type { BulkAction, KeyEntry, KeySort, KeyState, SortOrder } from '../../l
 import { AddKeysDialog } from './add-keys-dialog.js';
 import { EditKeyDialog } from './edit-key-dialog.js';
 import { KeysTable } from './keys-table.js';
+import { ValidateDialog } from './validate-dialog.js';
 
 const PAGE_SIZES = [25, 50, 100, 200];
 const STATES: KeyState[] = ['active', 'cooling', 'disabled'];
@@ -39,6 +40,7 @@ export function KeysPage() {
   const [selected, setSelected] = useState<Set<number>>(new Set());
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<KeyEntry | null>(null);
+  const [validating, setValidating] = useState<number[] | 'all' | null>(null);
   const [busy, setBusy] = useState(false);
   const search = useDebounced(q.trim(), 300);
 
@@ -48,6 +50,8 @@ export function KeysPage() {
     10_000,
   );
   const data = list.data;
+  const counts = data?.counts;
+  const keyCount = counts ? counts.active + counts.cooling + counts.disabled : 0;
 
   // A new search or filter starts on page 1 with nothing selected.
   useEffect(() => {
@@ -112,6 +116,17 @@ export function KeysPage() {
     }
   };
 
+  const validateAll = async () => {
+    const ok = await confirm({
+      title: t('validate.confirm_title'),
+      message: t(keyCount === 1 ? 'validate.confirm_one' : 'validate.confirm', {
+        n: formatNumber(lang, keyCount),
+      }),
+      confirmLabel: t('validate.all'),
+    });
+    if (ok) setValidating('all');
+  };
+
   const onToggle = async (entry: KeyEntry) => {
     try {
       await api.patchKey(entry.id, { is_active: !entry.is_active });
@@ -122,7 +137,6 @@ export function KeysPage() {
     }
   };
 
-  const counts = data?.counts;
   return (
     <>
       <div class="toolbar">
@@ -154,6 +168,14 @@ export function KeysPage() {
             ))}
           </select>
         </div>
+        <button
+          type="button"
+          disabled={keyCount === 0 || validating !== null}
+          onClick={() => void validateAll()}
+          data-testid="keys-validate-all"
+        >
+          {t('validate.all')}
+        </button>
         <button type="button" class="primary" onClick={() => setAdding(true)} data-testid="keys-add-open">
           {t('keys.add')}
         </button>
@@ -161,6 +183,15 @@ export function KeysPage() {
 
       <div class="bulk-bar" role="group" aria-label={t('bulk.label')} data-testid="bulk-bar">
         <span data-testid="bulk-count">{t('bulk.selected', { n: formatNumber(lang, selected.size) })}</span>
+        <button
+          type="button"
+          class="small"
+          disabled={busy || selected.size === 0 || validating !== null}
+          onClick={() => setValidating([...selected].sort((a, b) => a - b))}
+          data-testid="bulk-validate"
+        >
+          {t('validate.run')}
+        </button>
         {BULK.map((b) => (
           <button
             key={b.action}
@@ -245,6 +276,16 @@ export function KeysPage() {
           entry={editing}
           onClose={() => setEditing(null)}
           onChanged={() => void list.reload()}
+        />
+      )}
+      {validating && (
+        <ValidateDialog
+          target={validating}
+          onClose={() => setValidating(null)}
+          onFinished={() => {
+            setSelected(new Set());
+            void list.reload();
+          }}
         />
       )}
       {confirmElement}

@@ -80,7 +80,7 @@ export function KeysTable(props: KeysTableProps) {
 
   return (
     <div class="table-wrap">
-      <table class="table" data-testid="keys-table">
+      <table class="table keys-table" data-testid="keys-table">
         <caption class="visually-hidden">{t('keys.caption')}</caption>
         <thead>
           <tr>
@@ -89,14 +89,14 @@ export function KeysTable(props: KeysTableProps) {
             </th>
             <SortHeader column="id" label="col.id" {...sortProps} numeric />
             <th scope="col">{t('col.key')}</th>
-            <th scope="col">{t('col.email')}</th>
+            <th scope="col">{t('col.email_project')}</th>
             <th scope="col">{t('col.state')}</th>
             <SortHeader column="total_requests" label="col.requests" {...sortProps} numeric />
             <SortHeader column="total_tokens" label="col.tokens" {...sortProps} numeric />
             <SortHeader column="error_count" label="col.errors" {...sortProps} numeric />
             <SortHeader column="last_used_at" label="col.last_used" {...sortProps} />
             <th scope="col">{t('col.last_error')}</th>
-            <th scope="col">
+            <th scope="col" class="actions">
               <span class="visually-hidden">{t('col.actions')}</span>
             </th>
           </tr>
@@ -125,9 +125,14 @@ export function KeysTable(props: KeysTableProps) {
                 <span data-testid={`key-email-${k.id}`} title={k.gmail_email ?? undefined}>
                   {k.gmail_email ?? '—'}
                 </span>
-                {k.project && <div class="muted small">{k.project}</div>}
+                {k.project && (
+                  <div class="muted small" title={`${t('col.project')}: ${k.project}`}>
+                    <span class="visually-hidden">{t('col.project')}: </span>
+                    <span data-testid={`key-project-${k.id}`}>{k.project}</span>
+                  </div>
+                )}
               </td>
-              <td>
+              <td class="state">
                 <StateBadge entry={k} />
               </td>
               <td class="num">{formatNumber(lang, k.total_requests)}</td>
@@ -140,10 +145,10 @@ export function KeysTable(props: KeysTableProps) {
               <td class="nowrap" title={formatDateTime(k.last_used_at) || undefined}>
                 {k.last_used_at ? formatRelative(lang, k.last_used_at, now) : t('keys.never')}
               </td>
-              <td class="ellipsis error-text" title={k.last_error ?? undefined}>
+              <td class="ellipsis last-error error-text" title={k.last_error ?? undefined}>
                 {k.last_error ?? ''}
               </td>
-              <td>
+              <td class="actions">
                 <div class="row-actions">
                   <button
                     type="button"
