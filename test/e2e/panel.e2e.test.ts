@@ -83,6 +83,33 @@ function ensurePanelBuilt(): void {
     }>;
     return keys.find((k) => k.id === id)!;
   };
+  const keyDisabled = async (id: number) => {
+    const res = await gw.admin('GET', `/keys?page_size=500`);
+    return (res.body.keys as Array<{ id: number; disabled: unknown }>).find((k) => k.id === id)!.disabled;
+  };
+  /** Horizontal overflow of the keys table's scroll box, and row buttons cut off at its right edge. */
+  const keysTableFit = () =>
+    page.getByTestId('keys-table').evaluate((table: Element) => {
+      const wrap = table.parentElement!;
+      const right = wrap.getBoundingClientRect().right;
+      const buttons = [...table.querySelectorAll('.row-actions button')];
+      return {
+        overflow: wrap.scrollWidth - wrap.clientWidth,
+        cutOff: buttons.filter((b) => b.getBoundingClientRect().right > right).length,
+        buttons: buttons.length,
+      };
+    });
+  /** The validate dialog's summary tiles, once its checks are finished. */
+  const validateSummary = async (done: string) => {
+    await expect.poll(() => page.getByTestId('validate-close').textContent(), { timeout: 10_000 }).toBe(done);
+    const fields = ['checked', 'valid', 'rate_limited', 'invalid', 'error', 'unreachable', 'skipped'];
+    const values: Record<string, number> = {};
+    for (const f of [...fields, 'enabled', 'disabled']) {
+      values[f] = Number(await page.getByTestId(`validate-sum-${f}`).getAttribute('data-value'));
+    }
+    return values;
+  };
+  const modelListCalls = () => mock.stats().byPath['/v1beta/models'] ?? 0;
   const badge = (id: number) => page.getByTestId(`key-state-${id}`);
   const badgeText = async (id: number) => {
     await page.getByTestId('keys-refresh').click();
@@ -159,6 +186,9 @@ function ensurePanelBuilt(): void {
   it('adds keys in bulk and reports added, duplicate and invalid lines', async () => {
     await goTo('keys', 'keys-table');
     await page.getByTestId('keys-add-open').click();
+    const formats = page.locator('[data-testid="add-keys-format"] code');
+    expect(await formats.allTextContents()).toEqual(['key', 'key,email', 'key,email,project']);
+    expect(await page.getByTestId('add-keys-format').textContent()).toContain('share its rate limits');
     await page.getByTestId('add-keys-text').fill(`${ADDED},${XSS_EMAIL},proj-e2e\n${GOOD}\nnot-a-key\n`);
     await page.getByTestId('add-keys-submit').click();
     await page.getByTestId('add-keys-result').waitFor();
@@ -175,7 +205,8 @@ function ensurePanelBuilt(): void {
       mimeType: 'text/csv',
       buffer: Buffer.from(`${FROM_FILE},file@example.com\n${ADDED}\n`),
     });
-    expect(await page.getByTestId('add-keys-text').inputValue()).toContain(FROM_FILE);
+    // The file is read asynchronously.
+    await expect.poll(() => page.getByTestId('add-keys-text').inputValue()).toContain(FROM_FILE);
     await page.getByTestId('add-keys-submit').click();
     await page.getByTestId('add-keys-result').waitFor();
     expect(await page.getByTestId('add-result-added').textContent()).toBe('Added: 1');
@@ -187,6 +218,8 @@ function ensurePanelBuilt(): void {
     expect(res.body.total).toBe(5);
     await page.getByTestId(`key-row-${await idOf(ADDED)}`).waitFor();
     await page.getByTestId(`key-row-${await idOf(FROM_FILE)}`).waitFor();
+    expect(await page.getByTestId(`key-project-${await idOf(ADDED)}`).textContent()).toBe('proj-e2e');
+    expect(await page.getByTestId(`key-project-${await idOf(FROM_FILE)}`).count()).toBe(0);
   });
 
   it('shows a hostile email as literal text, creating no element and firing no dialog', async () => {
@@ -221,6 +254,8 @@ function ensurePanelBuilt(): void {
     const clock = `${String(until.getHours()).padStart(2, '0')}:${String(until.getMinutes()).padStart(2, '0')}`;
     await expect.poll(() => badgeText(limitedId)).toBe(`cooling for gemini-2.5-flash until ${clock}`);
     expect(await badge(await idOf(GOOD)).textContent()).toBe('active');
+    // Long badges and errors on screen: at 1360 px the table still needs no sideways scrolling.
+    expect(await keysTableFit()).toEqual({ overflow: 0, cutOff: 0, buttons: 10 });
     await shot('keys');
 
     expect((await keyEntry(invalidId)).error_count).toBeGreaterThan(0);
@@ -270,6 +305,103 @@ function ensurePanelBuilt(): void {
     expect((await gw.admin('GET', '/keys')).body.total).toBe(4);
   });
 
+  it('validates the selected keys: one the upstream rejects is disabled with its reason, a good one stays active', async () => {
+    const good = await idOf(GOOD);
+    const added = await idOf(ADDED);
+    mock.setKey(ADDED, 'suspended');
+    const calls = modelListCalls();
+    await page.getByTestId(`key-check-${good}`).check();
+    await page.getByTestId(`key-check-${added}`).check();
+    await page.getByTestId('bulk-validate').click();
+    expect(await validateSummary('Done')).toEqual({
+      checked: 2,
+      valid: 1,
+      rate_limited: 0,
+      invalid: 1,
+      error: 0,
+      unreachable: 0,
+      skipped: 0,
+      enabled: 0,
+      disabled: 1,
+    });
+    expect(modelListCalls() - calls).toBe(2);
+    const row = page.getByTestId(`validate-row-${added}`);
+    expect(await row.locator('td').allTextContents()).toEqual([
+      maskKey(ADDED),
+      'invalid (403)',
+      'CONSUMER_SUSPENDED',
+      'disabled',
+    ]);
+    expect(await page.getByTestId(`validate-row-${good}`).count()).toBe(0);
+    await shot('keys-validate');
+    await page.getByTestId('validate-close').click();
+    await page.getByTestId('validate-dialog').waitFor({ state: 'detached' });
+
+    // The table reloads by itself once the checks are done.
+    await expect.poll(() => badge(added).textContent()).toBe('disabled: CONSUMER_SUSPENDED (auto)');
+    expect(await badge(good).textContent()).toBe('active');
+    expect(await page.getByTestId(`key-project-${added}`).textContent()).toBe('proj-e2e');
+    expect(await page.getByTestId('bulk-count').textContent()).toBe('0 selected');
+    expect(await keyDisabled(added)).toEqual({ by: 'auto', reason: 'CONSUMER_SUSPENDED', until: null });
+    expect(await keyDisabled(good)).toBeNull();
+  });
+
+  it('validates every key after a confirm: a revived key is enabled again, a hand-disabled one is skipped', async () => {
+    const good = await idOf(GOOD);
+    const added = await idOf(ADDED);
+    const invalid = await idOf(INVALID);
+    mock.setKey(ADDED, 'ok');
+    expect((await gw.admin('PATCH', `/keys/${good}`, { is_active: false })).status).toBe(200);
+    const calls = modelListCalls();
+
+    await page.getByTestId('keys-validate-all').click();
+    expect(await page.getByTestId('confirm-message').textContent()).toBe(
+      'Check all 4 keys with Google now? Keys it rejects are disabled.',
+    );
+    await page.getByTestId('confirm-cancel').click();
+    expect(await page.getByTestId('validate-dialog').count()).toBe(0);
+    expect(modelListCalls()).toBe(calls);
+
+    await page.getByTestId('keys-validate-all').click();
+    await page.getByTestId('confirm-ok').click();
+    expect(await validateSummary('Done')).toEqual({
+      checked: 3,
+      valid: 2,
+      rate_limited: 0,
+      invalid: 1,
+      error: 0,
+      unreachable: 0,
+      skipped: 1,
+      enabled: 1,
+      disabled: 0,
+    });
+    // The hand-disabled key is never sent upstream.
+    expect(modelListCalls() - calls).toBe(3);
+    expect(await page.getByTestId(`validate-row-${added}`).locator('td').allTextContents()).toEqual([
+      maskKey(ADDED),
+      'valid (200)',
+      '',
+      'enabled again',
+    ]);
+    expect(await page.getByTestId(`validate-row-${invalid}`).locator('td').allTextContents()).toEqual([
+      maskKey(INVALID),
+      'invalid (400)',
+      'API_KEY_INVALID',
+      '—',
+    ]);
+    await shot('keys-validate-all');
+    await page.getByTestId('validate-close').click();
+
+    await expect.poll(() => badge(added).textContent()).toBe('active');
+    expect(await badge(good).textContent()).toBe('disabled (manual)');
+    expect(await badge(invalid).textContent()).toBe('disabled: API_KEY_INVALID (auto)');
+    expect(await keyDisabled(added)).toBeNull();
+    expect(await keyDisabled(good)).toMatchObject({ by: 'manual', until: null });
+
+    expect((await gw.admin('PATCH', `/keys/${good}`, { is_active: true })).status).toBe(200);
+    await expect.poll(() => badgeText(good)).toBe('active');
+  });
+
   it('lists recent requests and filters them by status', async () => {
     await goTo('usage', 'usage-table');
     await page.getByTestId('usage-row').first().waitFor();
@@ -306,6 +438,11 @@ function ensurePanelBuilt(): void {
     expect(await page.getByTestId('config-error-max_retries').count()).toBe(0);
     const saved = await gw.admin('GET', '/config');
     expect(saved.body.config.find((c: { key: string }) => c.key === 'max_retries').value).toBe('2');
+    expect(await page.locator('#config-revalidate_interval_minutes-desc').textContent()).toMatch(
+      /^How often the scheduled job re-checks auto-disabled keys.*\(default: 60\)$/,
+    );
+    expect(await page.locator('#config-local_rpm_limit-desc').textContent()).toMatch(/requests per minute/);
+    expect(await page.locator('#config-local_rpd_limit-desc').textContent()).toMatch(/requests per day/);
   });
 
   it('creates an access token, shows its secret once, and revokes it', async () => {
@@ -343,7 +480,43 @@ function ensurePanelBuilt(): void {
     expect(await page.getByTestId('nav-settings').textContent()).toBe('设置');
     expect(await badge(await idOf(INVALID)).textContent()).toBe('已停用：API_KEY_INVALID（自动）');
     expect(await badge(await idOf(GOOD)).textContent()).toBe('可用');
+    expect(await keysTableFit()).toEqual({ overflow: 0, cutOff: 0, buttons: 8 });
     await shot('keys-zh');
+
+    const invalid = await idOf(INVALID);
+    await page.getByTestId(`key-check-${invalid}`).check();
+    await page.getByTestId('bulk-validate').click();
+    expect(await validateSummary('完成')).toMatchObject({ checked: 1, invalid: 1, disabled: 0 });
+    expect(await page.getByTestId(`validate-row-${invalid}`).locator('td').allTextContents()).toEqual([
+      maskKey(INVALID),
+      '无效 (400)',
+      'API_KEY_INVALID',
+      '—',
+    ]);
+    await shot('keys-validate-zh');
+    await page.getByTestId('validate-close').click();
+
+    await page.getByTestId('keys-add-open').click();
+    expect(await page.locator('[data-testid="add-keys-format"] code').allTextContents()).toEqual([
+      '密钥',
+      '密钥,邮箱',
+      '密钥,邮箱,项目',
+    ]);
+    await shot('keys-add-zh');
+    await page.keyboard.press('Escape');
+
+    // Every config key is described in Chinese, the three operations settings included.
+    await goTo('settings', 'config-form');
+    const config = (await gw.admin('GET', '/config')).body.config as Array<{ key: string }>;
+    expect(config.map((c) => c.key)).toEqual(
+      expect.arrayContaining(['revalidate_interval_minutes', 'local_rpm_limit', 'local_rpd_limit']),
+    );
+    for (const { key } of config) {
+      const text = await page.locator(`#config-${key}-desc`).textContent();
+      expect(text, key).toMatch(/[\u4e00-\u9fff]/);
+    }
+    expect(await page.locator('#config-local_rpd_limit-desc').textContent()).toContain('太平洋时间');
+    await shot('settings-zh');
 
     await page.getByTestId('lang-select').selectOption('en');
     expect(await page.getByTestId('nav-keys').textContent()).toBe('Keys');
