@@ -1,4 +1,4 @@
-/** The shared storage contract, run inside workerd against a real (local) D1 through `D1Driver`. */
+/** The shared storage contracts (main and ops), run inside workerd against a real (local) D1 through `D1Driver`. */
 import { env } from 'cloudflare:workers';
 import { createAesGcmCipher } from '../../src/core/crypto.js';
 import type { KeyCipher } from '../../src/core/ports.js';
@@ -6,6 +6,7 @@ import { D1Driver } from '../../src/storage/d1/d1-driver.js';
 import { createSqlStorage } from '../../src/storage/sql/sql-storage.js';
 import type { StorageFixture } from '../contract/storage-contract.js';
 import { runStorageContract } from '../contract/storage-contract.js';
+import { opsStorageContract } from '../ops/storage-ops-contract.js';
 
 /** D1 storage is per test file, so each test starts by emptying every table (children first). */
 const WIPE = [
@@ -13,6 +14,9 @@ const WIPE = [
   'DELETE FROM key_cooldowns',
   'DELETE FROM key_tombstones',
   'DELETE FROM api_key_usage',
+  'DELETE FROM usage_hourly',
+  'DELETE FROM usage_hourly_keys',
+  'DELETE FROM local_limit_counts',
   'DELETE FROM pool_config',
   'DELETE FROM access_tokens',
   'DELETE FROM pool_meta',
@@ -38,3 +42,4 @@ function makeD1(cipher?: KeyCipher): () => Promise<StorageFixture> {
 
 runStorageContract('d1', makeD1());
 runStorageContract('d1, AES-GCM', makeD1(await createAesGcmCipher('contract-test-secret')));
+opsStorageContract('d1', makeD1());
