@@ -132,8 +132,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     // Requested headers are echoed back: SDKs send their own (x-stainless-*, x-goog-api-client).
     maxAge: 86400,
   });
+  // Only browsers send Origin; skipping the middleware otherwise keeps the proxied response untouched
+  // (setting a header on it would make Hono rebuild it).
+  const corsForBrowsers: MiddlewareHandler<AppEnv> = (c, next) =>
+    c.req.header('origin') === undefined ? next() : clientCors(c, next);
   for (const path of ['/v1/*', '/v1beta/openai/*', '/v1beta/models', '/v1beta/models/*'])
-    app.use(path, clientCors);
+    app.use(path, corsForBrowsers);
   app.use('/v1/*', clientAuth(false));
   app.use('/v1beta/openai/*', clientAuth(true));
   app.use('/v1beta/models', clientAuth(true));

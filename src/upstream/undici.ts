@@ -18,6 +18,12 @@ export interface UndiciUpstreamOptions {
   proxy?: { httpProxy: string; httpsProxy: string; noProxy: string } | null;
 }
 
+/**
+ * HTTP/1.1 holds a connection for a whole response, and a stream can last minutes: a low cap would
+ * queue new streams behind old ones until a slot frees up.
+ */
+const MAX_CONNECTIONS = 4096;
+
 type Body = Dispatcher.ResponseData['body'];
 
 function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
@@ -66,12 +72,16 @@ export function createUndiciUpstream(opts: UndiciUpstreamOptions): Upstream & { 
   const { proxy } = opts;
   const dispatcher: Dispatcher = proxy
     ? new EnvHttpProxyAgent({
-        connections: opts.connections ?? 256,
+        connections: opts.connections ?? MAX_CONNECTIONS,
         httpProxy: proxy.httpProxy,
         httpsProxy: proxy.httpsProxy || proxy.httpProxy,
         noProxy: proxy.noProxy,
       })
-    : new Pool(origin, { connections: opts.connections ?? 256, pipelining: 1, keepAliveTimeout: 30_000 });
+    : new Pool(origin, {
+        connections: opts.connections ?? MAX_CONNECTIONS,
+        pipelining: 1,
+        keepAliveTimeout: 30_000,
+      });
   return {
     async request(req: UpstreamRequest): Promise<UpstreamResponse> {
       const url = new URL(req.url);

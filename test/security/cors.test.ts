@@ -102,4 +102,28 @@ describe('client routes', () => {
     expect(anonymous.headers.get('access-control-allow-credentials')).toBeNull();
     expect(mock.stats().requests).toBe(0);
   });
+
+  it('answers browsers (requests with Origin) with CORS headers, and leaves other requests without them', async () => {
+    const preflight = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: ORIGIN,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type, x-stainless-os',
+      },
+    });
+    await preflight.text();
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('x-stainless-os');
+    const auth = { authorization: `Bearer ${gw.accessToken}` };
+    const browser = await fetch(`${gw.url}/v1/models`, { headers: { ...auth, origin: ORIGIN } });
+    await browser.text();
+    expect(browser.status).toBe(200);
+    expect(browser.headers.get('access-control-allow-origin')).toBe('*');
+    const server = await fetch(`${gw.url}/v1/models`, { headers: auth });
+    await server.text();
+    expect(server.status).toBe(200);
+    expect(server.headers.get('access-control-allow-origin')).toBeNull();
+  });
 });
