@@ -140,5 +140,3 @@ function redactDetails(details: unknown[], knownKeys: Iterable<string>): unknown
   if (details.length === 0) return details;
   return JSON.parse(redactSecrets(JSON.stringify(details), knownKeys)) as unknown[];
 }
-
-export { jsonResponse };

@@ -6,11 +6,6 @@ export function maskKey(apiKey: string): string {
   return `${apiKey.slice(0, 4)}…${apiKey.slice(-4)}`;
 }
 
-/** The `key_hint` column: the same as `maskKey`. */
-export function keyHint(apiKey: string): string {
-  return maskKey(apiKey);
-}
-
 const PLAUSIBLE_KEY = /^[A-Za-z0-9_.-]{20,256}$/;
 
 /** 20–256 characters of `[A-Za-z0-9_.-]`: the shape of a Gemini key, loose enough for other formats. */
