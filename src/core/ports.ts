@@ -14,9 +14,6 @@ export interface Random {
   next(): number;
 }
 
-/** Keeps work alive after the response: `ctx.waitUntil` on Workers, a tracked set on Node. */
-export type Defer = (work: Promise<unknown>) => void;
-
 /** One structured log line. Adapters print it as JSON; the caller never puts a key in it. */
 export type Logger = (entry: Record<string, unknown>) => void;
 
