@@ -2,40 +2,13 @@
  * `gateway.runMaintenance()` with an injected clock: usage retention and hourly rollups, and
  * stats that read the rollups instead of raw rows.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Storage } from '../../src/core/ports.js';
-import { startMockGemini, type MockGemini } from '../fixtures/mock-gemini/index.js';
+import { describe, expect, it } from 'vitest';
 import { fakeKey } from '../support/keys.js';
-import { startInProcess, type InProcess } from './in-process.js';
+import { HOUR, MINUTE, T0, row, rows, useInProcessSuite } from './in-process-suite.js';
 
-const HOUR = 3_600_000;
-const MINUTE = 60_000;
-/** An hour boundary (2026-06-15 12:00 UTC). */
-const T0 = Date.UTC(2026, 5, 15, 12);
 const OK = { kind: 'ok' } as const;
 
-let mock: MockGemini;
-let env: InProcess | undefined;
-
-beforeAll(async () => {
-  mock = await startMockGemini();
-});
-afterAll(async () => {
-  await mock?.close();
-});
-afterEach(async () => {
-  await env?.close();
-  env = undefined;
-  mock.reset();
-});
-
-async function start(wrapStorage?: (s: Storage) => Storage): Promise<InProcess> {
-  env = await startInProcess({ upstreamUrl: mock.url, t0: T0, wrapStorage });
-  return env;
-}
-
-const row = (e: InProcess, sql: string, ...params: unknown[]) => e.db.prepare(sql).get(...params) as any;
-const rows = (e: InProcess, sql: string, ...params: unknown[]) => e.db.prepare(sql).all(...params) as any[];
+const { start } = useInProcessSuite();
 
 describe('usage rollups and retention', () => {
   it('deletes usage rows, and hourly rollups, older than usage_retention_days', async () => {

@@ -3,41 +3,15 @@
  * clock: error-count reset, end of temporary disables, cooldown expiry, the scheduled re-check of
  * auto-disabled keys and local-limit counts. Retention and rollups: rollups.test.ts.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Storage } from '../../src/core/ports.js';
-import { maskKey, startMockGemini, type MockGemini } from '../fixtures/mock-gemini/index.js';
+import { describe, expect, it } from 'vitest';
+import { maskKey } from '../fixtures/mock-gemini/index.js';
 import { fakeKey } from '../support/keys.js';
-import { startInProcess, type InProcess } from './in-process.js';
+import { HOUR, MINUTE, T0, row, rows, useInProcessSuite } from './in-process-suite.js';
 
-const HOUR = 3_600_000;
-const MINUTE = 60_000;
-/** An hour boundary (2026-06-15 12:00 UTC). */
-const T0 = Date.UTC(2026, 5, 15, 12);
 const KEY_ERROR = { kind: 'key-error', status: 403, reason: 'PERMISSION_DENIED' } as const;
 const OK = { kind: 'ok' } as const;
 
-let mock: MockGemini;
-let env: InProcess | undefined;
-
-beforeAll(async () => {
-  mock = await startMockGemini();
-});
-afterAll(async () => {
-  await mock?.close();
-});
-afterEach(async () => {
-  await env?.close();
-  env = undefined;
-  mock.reset();
-});
-
-async function start(wrapStorage?: (s: Storage) => Storage): Promise<InProcess> {
-  env = await startInProcess({ upstreamUrl: mock.url, t0: T0, wrapStorage });
-  return env;
-}
-
-const row = (e: InProcess, sql: string, ...params: unknown[]) => e.db.prepare(sql).get(...params) as any;
-const rows = (e: InProcess, sql: string, ...params: unknown[]) => e.db.prepare(sql).all(...params) as any[];
+const { mock, start } = useInProcessSuite();
 
 describe('scheduled maintenance', () => {
   it('resets error counts after error_reset_interval and ends temporary disables then', async () => {
@@ -119,11 +93,11 @@ describe('scheduled maintenance', () => {
     );
     await e.storage.keys.updateKey(ids[2]!, { isActive: false }, T0);
     await e.gateway.flush();
-    mock.setKey(STILL, 'invalid');
+    mock().setKey(STILL, 'invalid');
 
     const report = await e.gateway.runMaintenance();
     expect(report.revalidation).toEqual({ checked: 2, reenabled: 1, passComplete: true });
-    expect(mock.stats().byKey).toEqual({ [maskKey(REVIVED)]: 1, [maskKey(STILL)]: 1 });
+    expect(mock().stats().byKey).toEqual({ [maskKey(REVIVED)]: 1, [maskKey(STILL)]: 1 });
     expect(service.pool.get(ids[0]!)?.disabled).toBeNull();
     expect(row(e, 'SELECT is_active FROM api_keys WHERE id = ?', ids[0]).is_active).toBe(1);
     expect(service.pool.get(ids[1]!)?.disabled).toMatchObject({ by: 'auto', reason: 'API_KEY_INVALID' });
@@ -137,12 +111,12 @@ describe('scheduled maintenance', () => {
       reenabled: 0,
       passComplete: true,
     });
-    expect(mock.stats().byKey).toEqual({ [maskKey(REVIVED)]: 1, [maskKey(STILL)]: 2 });
+    expect(mock().stats().byKey).toEqual({ [maskKey(REVIVED)]: 1, [maskKey(STILL)]: 2 });
 
     await e.setConfig({ revalidate_interval_minutes: 0 });
     e.clock.t = T0 + 10 * HOUR;
     expect((await e.gateway.runMaintenance()).revalidation).toBeNull();
-    expect(mock.stats().requests).toBe(3);
+    expect(mock().stats().requests).toBe(3);
   });
 
   it('re-checks at most 40 keys per run, and continues the pass at the next run', async () => {
@@ -157,7 +131,7 @@ describe('scheduled maintenance', () => {
       })),
     );
     await e.gateway.flush();
-    for (const id of ids) mock.setKey(e.gateway.service.pool.get(id)!.apiKey, 'invalid');
+    for (const id of ids) mock().setKey(e.gateway.service.pool.get(id)!.apiKey, 'invalid');
 
     expect((await e.gateway.runMaintenance()).revalidation).toEqual({
       checked: 40,
@@ -173,7 +147,7 @@ describe('scheduled maintenance', () => {
     e.clock.t = T0 + 2 * MINUTE;
     expect((await e.gateway.runMaintenance()).revalidation).toBeNull();
     // Every key was checked exactly once.
-    const counts = Object.values(mock.stats().byKey);
+    const counts = Object.values(mock().stats().byKey);
     expect(counts).toHaveLength(45);
     expect(counts.every((n) => n === 1)).toBe(true);
   });
