@@ -1,23 +1,18 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { startMockGemini, type KeyBehavior, type MockGemini } from '../fixtures/mock-gemini/index.js';
+import { describe, expect, it } from 'vitest';
+import { type KeyBehavior } from '../fixtures/mock-gemini/index.js';
 import { bearer, googKey, KEY, post } from './helpers.js';
+import { useMockGemini } from './suite.js';
 
-let mock: MockGemini;
-
-beforeEach(async () => {
-  mock ??= await startMockGemini();
-  mock.reset();
-});
-afterAll(() => mock.close());
+const mock = useMockGemini();
 
 const CHAT = '/v1beta/openai/chat/completions';
 const GENERATE = '/v1beta/models/gemini-2.5-flash:generateContent';
 
 /** The error object of an OpenAI-path (array) and a native-path (plain) request with the same key. */
 async function bothErrors(model = 'gemini-2.5-flash') {
-  const openai = await post(mock.url + CHAT, { model, messages: [{ content: 'hi' }] }, bearer());
+  const openai = await post(mock().url + CHAT, { model, messages: [{ content: 'hi' }] }, bearer());
   const native = await post(
-    `${mock.url}/v1beta/models/${model}:generateContent`,
+    `${mock().url}/v1beta/models/${model}:generateContent`,
     { contents: [{ parts: [{ text: 'hi' }] }] },
     googKey(),
   );
@@ -32,12 +27,12 @@ async function bothErrors(model = 'gemini-2.5-flash') {
 
 describe('mock gemini: key behaviours', () => {
   it('treats unconfigured keys as ok', async () => {
-    const res = await post(mock.url + GENERATE, { contents: [{ parts: [{ text: 'hi' }] }] }, googKey());
+    const res = await post(mock().url + GENERATE, { contents: [{ parts: [{ text: 'hi' }] }] }, googKey());
     expect(res.status).toBe(200);
   });
 
   it('invalid → 400 API_KEY_INVALID, verbatim', async () => {
-    mock.setKey(KEY, 'invalid');
+    mock().setKey(KEY, 'invalid');
     const { status, error } = await bothErrors();
     expect(status).toBe(400);
     expect(error).toEqual({
@@ -61,7 +56,7 @@ describe('mock gemini: key behaviours', () => {
   });
 
   it('expired → 400 with reason API_KEY_EXPIRED', async () => {
-    mock.setKey(KEY, 'expired');
+    mock().setKey(KEY, 'expired');
     const { status, error } = await bothErrors();
     expect(status).toBe(400);
     expect(error.status).toBe('INVALID_ARGUMENT');
@@ -70,7 +65,7 @@ describe('mock gemini: key behaviours', () => {
   });
 
   it('suspended → 403 CONSUMER_SUSPENDED with a projects/<n> consumer and no full key', async () => {
-    mock.setKey(KEY, 'suspended');
+    mock().setKey(KEY, 'suspended');
     const { status, error } = await bothErrors();
     expect(status).toBe(403);
     expect(error.status).toBe('PERMISSION_DENIED');
@@ -83,7 +78,7 @@ describe('mock gemini: key behaviours', () => {
   });
 
   it('service-disabled → 403 SERVICE_DISABLED', async () => {
-    mock.setKey(KEY, 'service-disabled');
+    mock().setKey(KEY, 'service-disabled');
     const { status, error } = await bothErrors();
     expect(status).toBe(403);
     expect(error.status).toBe('PERMISSION_DENIED');
@@ -91,7 +86,7 @@ describe('mock gemini: key behaviours', () => {
   });
 
   it('forbidden-unknown → 403 with no ErrorInfo reason', async () => {
-    mock.setKey(KEY, 'forbidden-unknown');
+    mock().setKey(KEY, 'forbidden-unknown');
     const { status, error } = await bothErrors();
     expect(status).toBe(403);
     expect(error.status).toBe('PERMISSION_DENIED');
@@ -99,14 +94,14 @@ describe('mock gemini: key behaviours', () => {
   });
 
   it('key behaviours also apply to model listing', async () => {
-    mock.setKey(KEY, 'invalid');
-    const res = await fetch(mock.url + '/v1beta/models', { headers: googKey() });
+    mock().setKey(KEY, 'invalid');
+    const res = await fetch(mock().url + '/v1beta/models', { headers: googKey() });
     expect(res.status).toBe(400);
     expect((await res.json()).error.details[0].reason).toBe('API_KEY_INVALID');
   });
 
   it('per_day 429: QuotaFailure for the requested model, RetryInfo, no Retry-After header', async () => {
-    mock.setKey(KEY, { rateLimit: 'per_day' });
+    mock().setKey(KEY, { rateLimit: 'per_day' });
     const { status, error, headers } = await bothErrors('gemini-2.5-pro');
     expect(status).toBe(429);
     expect(headers.get('retry-after')).toBeNull();
@@ -119,7 +114,7 @@ describe('mock gemini: key behaviours', () => {
   });
 
   it('per_minute 429 with a custom retryDelay, only for the listed models', async () => {
-    mock.setKey(KEY, { rateLimit: 'per_minute', models: ['models/gemini-2.5-flash'], retryDelay: '7s' });
+    mock().setKey(KEY, { rateLimit: 'per_minute', models: ['models/gemini-2.5-flash'], retryDelay: '7s' });
     const { status, error } = await bothErrors('gemini-2.5-flash');
     expect(status).toBe(429);
     const quota = error.details.find((d: { '@type': string }) => d['@type'].endsWith('QuotaFailure'));
@@ -129,7 +124,7 @@ describe('mock gemini: key behaviours', () => {
     expect(retry.retryDelay).toBe('7s');
 
     const other = await post(
-      mock.url + CHAT,
+      mock().url + CHAT,
       { model: 'gemini-2.5-pro', messages: [{ content: 'x' }] },
       bearer(),
     );
@@ -137,7 +132,7 @@ describe('mock gemini: key behaviours', () => {
   });
 
   it('bare 429 has no details', async () => {
-    mock.setKey(KEY, { rateLimit: 'bare' });
+    mock().setKey(KEY, { rateLimit: 'bare' });
     const { status, error } = await bothErrors();
     expect(status).toBe(429);
     expect(error.status).toBe('RESOURCE_EXHAUSTED');
@@ -145,15 +140,15 @@ describe('mock gemini: key behaviours', () => {
   });
 
   it('setting a key back to ok clears its behaviour, and other keys are unaffected', async () => {
-    mock.setKey(KEY, 'invalid');
+    mock().setKey(KEY, 'invalid');
     const other = await post(
-      mock.url + CHAT,
+      mock().url + CHAT,
       { model: 'gemini-2.5-flash', messages: [] },
       bearer('AIzaOTHER'),
     );
     expect(other.status).toBe(200);
-    mock.setKey(KEY, 'ok' satisfies KeyBehavior);
-    const res = await post(mock.url + CHAT, { model: 'gemini-2.5-flash', messages: [] }, bearer());
+    mock().setKey(KEY, 'ok' satisfies KeyBehavior);
+    const res = await post(mock().url + CHAT, { model: 'gemini-2.5-flash', messages: [] }, bearer());
     expect(res.status).toBe(200);
   });
 });

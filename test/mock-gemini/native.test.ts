@@ -1,14 +1,8 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { startMockGemini, type MockGemini } from '../fixtures/mock-gemini/index.js';
+import { describe, expect, it } from 'vitest';
 import { googKey, KEY, post, sseEvents } from './helpers.js';
+import { useMockGemini } from './suite.js';
 
-let mock: MockGemini;
-
-beforeEach(async () => {
-  mock ??= await startMockGemini();
-  mock.reset();
-});
-afterAll(() => mock.close());
+const mock = useMockGemini();
 
 const CONTENTS = { contents: [{ role: 'user', parts: [{ text: 'x'.repeat(20) }] }] };
 const model = (m: string, method: string) => `/v1beta/models/${m}:${method}`;
@@ -36,7 +30,7 @@ function checkUsage(chunk: Chunk, candidates: number): void {
 
 describe('mock gemini: native generation', () => {
   it('answers generateContent with candidates and usageMetadata', async () => {
-    const res = await post(mock.url + model('gemini-2.5-flash', 'generateContent'), CONTENTS, googKey());
+    const res = await post(mock().url + model('gemini-2.5-flash', 'generateContent'), CONTENTS, googKey());
     expect(res.status).toBe(200);
     const body = (await res.json()) as Chunk;
     expect(body.candidates[0].content).toEqual({ parts: [{ text: 'Hello from the' }], role: 'model' });
@@ -48,7 +42,7 @@ describe('mock gemini: native generation', () => {
 
   it('reports cachedContentTokenCount when the request uses cachedContent', async () => {
     const res = await post(
-      mock.url + model('gemini-2.5-flash', 'generateContent'),
+      mock().url + model('gemini-2.5-flash', 'generateContent'),
       { ...CONTENTS, cachedContent: 'cachedContents/abc' },
       googKey(),
     );
@@ -57,7 +51,7 @@ describe('mock gemini: native generation', () => {
 
   it('streams SSE as data: {json}\\r\\n\\r\\n with cumulative usage and no [DONE]', async () => {
     const res = await post(
-      mock.url + model('gemini-2.5-pro', 'streamGenerateContent') + '?alt=sse',
+      mock().url + model('gemini-2.5-pro', 'streamGenerateContent') + '?alt=sse',
       CONTENTS,
       googKey(),
     );
@@ -77,9 +71,9 @@ describe('mock gemini: native generation', () => {
   });
 
   it('streams a JSON array framed as [{…}\\r\\n,{…}\\r\\n] without alt=sse', async () => {
-    mock.configure({ streamChunks: 2 });
+    mock().configure({ streamChunks: 2 });
     const res = await post(
-      mock.url + model('gemini-2.5-flash', 'streamGenerateContent'),
+      mock().url + model('gemini-2.5-flash', 'streamGenerateContent'),
       CONTENTS,
       googKey(),
     );
@@ -96,10 +90,10 @@ describe('mock gemini: native generation', () => {
   });
 
   it('counts tokens from the input length', async () => {
-    const res = await post(mock.url + model('gemini-2.5-flash', 'countTokens'), CONTENTS, googKey());
+    const res = await post(mock().url + model('gemini-2.5-flash', 'countTokens'), CONTENTS, googKey());
     expect(await res.json()).toEqual({ totalTokens: 5 });
     const wrapped = await post(
-      mock.url + model('gemini-2.5-flash', 'countTokens'),
+      mock().url + model('gemini-2.5-flash', 'countTokens'),
       { generateContentRequest: { model: 'models/gemini-2.5-flash', ...CONTENTS } },
       googKey(),
     );
@@ -112,7 +106,7 @@ describe('mock gemini: native embeddings', () => {
     const embed = async (text: string) =>
       (
         await post(
-          mock.url + model('gemini-embedding-001', 'embedContent'),
+          mock().url + model('gemini-embedding-001', 'embedContent'),
           { content: { parts: [{ text }] } },
           googKey(),
         )
@@ -126,7 +120,7 @@ describe('mock gemini: native embeddings', () => {
 
   it('batchEmbedContents → one embedding per request', async () => {
     const res = await post(
-      mock.url + model('text-embedding-004', 'batchEmbedContents'),
+      mock().url + model('text-embedding-004', 'batchEmbedContents'),
       {
         requests: ['a', 'b', 'c'].map((text) => ({
           model: 'models/text-embedding-004',
@@ -149,7 +143,7 @@ describe('mock gemini: native models and errors', () => {
     let pages = 0;
     do {
       const query = `?pageSize=4${token ? `&pageToken=${token}` : ''}`;
-      const page = await (await fetch(`${mock.url}/v1beta/models${query}`, { headers: googKey() })).json();
+      const page = await (await fetch(`${mock().url}/v1beta/models${query}`, { headers: googKey() })).json();
       for (const m of page.models) {
         expect(Object.keys(m)).toEqual([
           'name',
@@ -167,18 +161,18 @@ describe('mock gemini: native models and errors', () => {
     expect(pages).toBe(2);
     expect(names).toHaveLength(6);
     expect(names).toContain('models/gemini-3-flash-preview');
-    const all = await (await fetch(`${mock.url}/v1beta/models`, { headers: googKey() })).json();
+    const all = await (await fetch(`${mock().url}/v1beta/models`, { headers: googKey() })).json();
     expect(all.models).toHaveLength(6);
     expect(all).not.toHaveProperty('nextPageToken');
   });
 
   it('gets one model, and 404s an unknown one with a plain (not array) body', async () => {
     const one = await (
-      await fetch(`${mock.url}/v1beta/models/gemini-2.0-flash`, { headers: googKey() })
+      await fetch(`${mock().url}/v1beta/models/gemini-2.0-flash`, { headers: googKey() })
     ).json();
     expect(one.name).toBe('models/gemini-2.0-flash');
     expect(one.supportedGenerationMethods).toContain('generateContent');
-    const res = await post(mock.url + model('gemini-pro', 'generateContent'), CONTENTS, googKey());
+    const res = await post(mock().url + model('gemini-pro', 'generateContent'), CONTENTS, googKey());
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({
       error: {
@@ -192,7 +186,7 @@ describe('mock gemini: native models and errors', () => {
 
   it('rejects web_search_options with a plain bad-field body', async () => {
     const res = await post(
-      mock.url + model('gemini-2.5-flash', 'generateContent'),
+      mock().url + model('gemini-2.5-flash', 'generateContent'),
       { ...CONTENTS, web_search_options: {} },
       googKey(),
     );
@@ -203,16 +197,19 @@ describe('mock gemini: native models and errors', () => {
   });
 
   it('accepts the key in ?key= and counts it as keyInQuery', async () => {
-    const res = await post(`${mock.url}${model('gemini-2.5-flash', 'generateContent')}?key=${KEY}`, CONTENTS);
+    const res = await post(
+      `${mock().url}${model('gemini-2.5-flash', 'generateContent')}?key=${KEY}`,
+      CONTENTS,
+    );
     expect(res.status).toBe(200);
-    const header = await post(mock.url + model('gemini-2.5-flash', 'generateContent'), CONTENTS, googKey());
+    const header = await post(mock().url + model('gemini-2.5-flash', 'generateContent'), CONTENTS, googKey());
     expect(header.status).toBe(200);
-    expect(mock.stats().keyInQuery).toBe(1);
-    expect(mock.stats().byKey['AIza…Xy12']).toBe(2);
+    expect(mock().stats().keyInQuery).toBe(1);
+    expect(mock().stats().byKey['AIza…Xy12']).toBe(2);
   });
 
   it('answers a missing key with the plain API_KEY_INVALID body', async () => {
-    const res = await post(mock.url + model('gemini-2.5-flash', 'generateContent'), CONTENTS);
+    const res = await post(mock().url + model('gemini-2.5-flash', 'generateContent'), CONTENTS);
     expect(res.status).toBe(400);
     const body = await res.json();
     expect(body.error.details[0].reason).toBe('API_KEY_INVALID');

@@ -1,20 +1,14 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { startMockGemini, type MockGemini } from '../fixtures/mock-gemini/index.js';
+import { describe, expect, it } from 'vitest';
 import { bearer, post, sseEvents } from './helpers.js';
+import { useMockGemini } from './suite.js';
 
-let mock: MockGemini;
+const mock = useMockGemini();
 const CHAT = '/v1beta/openai/chat/completions';
-
-beforeEach(async () => {
-  mock ??= await startMockGemini();
-  mock.reset();
-});
-afterAll(() => mock.close());
 
 describe('mock gemini: OpenAI-compatible chat', () => {
   it('answers non-streaming chat with Google’s shape: sorted keys, 22-char id, usage', async () => {
     const res = await post(
-      mock.url + CHAT,
+      mock().url + CHAT,
       { model: 'models/gemini-2.5-flash', messages: [{ role: 'user', content: 'a'.repeat(40) }] },
       bearer(),
     );
@@ -35,7 +29,7 @@ describe('mock gemini: OpenAI-compatible chat', () => {
   it('derives prompt tokens from the input length', async () => {
     const tokens = async (content: string) => {
       const res = await post(
-        mock.url + CHAT,
+        mock().url + CHAT,
         { model: 'gemini-2.0-flash', messages: [{ content }] },
         bearer(),
       );
@@ -46,9 +40,9 @@ describe('mock gemini: OpenAI-compatible chat', () => {
   });
 
   it('streams SSE with role in every delta, cumulative usage, finish_reason only last, then [DONE]', async () => {
-    mock.configure({ streamChunks: 4 });
+    mock().configure({ streamChunks: 4 });
     const res = await post(
-      mock.url + CHAT,
+      mock().url + CHAT,
       { model: 'gemini-3-flash-preview', stream: true, messages: [{ role: 'user', content: 'hello' }] },
       bearer(),
     );
@@ -78,7 +72,7 @@ describe('mock gemini: OpenAI-compatible chat', () => {
 
   it('ends a stream with two tool calls without index when the request has tools', async () => {
     const res = await post(
-      mock.url + CHAT,
+      mock().url + CHAT,
       {
         model: 'gemini-2.5-flash',
         stream: true,
@@ -111,9 +105,9 @@ describe('mock gemini: OpenAI-compatible chat', () => {
   });
 
   it('returns tool calls with the toolCalls option, streaming or not', async () => {
-    mock.configure({ toolCalls: true });
+    mock().configure({ toolCalls: true });
     const res = await post(
-      mock.url + CHAT,
+      mock().url + CHAT,
       { model: 'gemini-2.5-pro', messages: [{ content: 'x' }] },
       bearer(),
     );
@@ -122,7 +116,7 @@ describe('mock gemini: OpenAI-compatible chat', () => {
     expect(body.choices[0].message.tool_calls).toHaveLength(2);
     expect(body.choices[0].message.tool_calls[0]).not.toHaveProperty('index');
     const stream = await post(
-      mock.url + CHAT,
+      mock().url + CHAT,
       { model: 'gemini-2.5-pro', stream: true, messages: [{ content: 'x' }] },
       bearer(),
     );
@@ -136,7 +130,11 @@ describe('mock gemini: OpenAI-compatible embeddings and models', () => {
   it('returns one embedding per input, deterministic per text', async () => {
     const embed = async (input: unknown) =>
       (
-        await post(mock.url + '/v1beta/openai/embeddings', { model: 'gemini-embedding-001', input }, bearer())
+        await post(
+          mock().url + '/v1beta/openai/embeddings',
+          { model: 'gemini-embedding-001', input },
+          bearer(),
+        )
       ).json();
     const body = await embed(['alpha', 'beta', 'alpha']);
     expect(body.object).toBe('list');
@@ -157,14 +155,14 @@ describe('mock gemini: OpenAI-compatible embeddings and models', () => {
   });
 
   it('lists models with the models/ prefix and gets one by id', async () => {
-    const list = await (await fetch(mock.url + '/v1beta/openai/models', { headers: bearer() })).json();
+    const list = await (await fetch(mock().url + '/v1beta/openai/models', { headers: bearer() })).json();
     expect(list.object).toBe('list');
     const ids = list.data.map((m: { id: string }) => m.id);
     expect(ids).toContain('models/gemini-2.5-flash');
     expect(ids).toContain('models/gemini-embedding-001');
     expect(ids.every((id: string) => id.startsWith('models/'))).toBe(true);
     for (const path of ['models/gemini-2.5-pro', 'models/models/gemini-2.5-pro']) {
-      const res = await fetch(`${mock.url}/v1beta/openai/${path}`, { headers: bearer() });
+      const res = await fetch(`${mock().url}/v1beta/openai/${path}`, { headers: bearer() });
       expect(await res.json()).toEqual({ id: 'models/gemini-2.5-pro', object: 'model', owned_by: 'google' });
     }
   });
@@ -172,7 +170,7 @@ describe('mock gemini: OpenAI-compatible embeddings and models', () => {
 
 describe('mock gemini: OpenAI-compatible errors are array-wrapped', () => {
   it('answers an unknown model with the 404 NOT_FOUND body in an array', async () => {
-    const res = await post(mock.url + CHAT, { model: 'gemini-pro', messages: [] }, bearer());
+    const res = await post(mock().url + CHAT, { model: 'gemini-pro', messages: [] }, bearer());
     expect(res.status).toBe(404);
     const body = await res.json();
     expect(Array.isArray(body)).toBe(true);
@@ -180,14 +178,14 @@ describe('mock gemini: OpenAI-compatible errors are array-wrapped', () => {
     expect(body[0].error.code).toBe(404);
     expect(body[0].error.status).toBe('NOT_FOUND');
     expect(body[0].error.message).toContain('models/gemini-pro is not found');
-    const get = await fetch(mock.url + '/v1beta/openai/models/gemini-pro', { headers: bearer() });
+    const get = await fetch(mock().url + '/v1beta/openai/models/gemini-pro', { headers: bearer() });
     expect(get.status).toBe(404);
     expect((await get.json())[0].error.status).toBe('NOT_FOUND');
   });
 
   it('rejects web_search_options with the bad-field body', async () => {
     const res = await post(
-      mock.url + CHAT,
+      mock().url + CHAT,
       { model: 'gemini-2.5-flash', messages: [], web_search_options: {} },
       bearer(),
     );
@@ -215,7 +213,7 @@ describe('mock gemini: OpenAI-compatible errors are array-wrapped', () => {
   });
 
   it('answers a missing key with the array-wrapped API_KEY_INVALID body', async () => {
-    const res = await post(mock.url + CHAT, { model: 'gemini-2.5-flash', messages: [] });
+    const res = await post(mock().url + CHAT, { model: 'gemini-2.5-flash', messages: [] });
     expect(res.status).toBe(400);
     const body = await res.json();
     expect(body[0].error.details[0].reason).toBe('API_KEY_INVALID');
@@ -223,7 +221,7 @@ describe('mock gemini: OpenAI-compatible errors are array-wrapped', () => {
 
   it('uses embedding models only for embeddings', async () => {
     const res = await post(
-      mock.url + '/v1beta/openai/embeddings',
+      mock().url + '/v1beta/openai/embeddings',
       { model: 'gemini-2.5-flash', input: 'x' },
       bearer(),
     );
