@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/core/crypto.js';
 import { maskKey } from '../../src/core/keys/mask.js';
+import { freshKeyState } from '../../src/core/pool/make-key.js';
 import { type MakeStorage, T0, emptyBatch, seedKeys, testKey, useFixture } from './fixture.js';
 
 export function keyContract(make: MakeStorage): void {
@@ -22,16 +23,7 @@ export function keyContract(make: MakeStorage): void {
         apiKey: testKey(1),
         email: 'a@gmail.com',
         project: 'p1',
-        disabled: null,
-        cooldowns: [],
-        consecutiveErrors: 0,
-        totalRequests: 0,
-        errorCount: 0,
-        tokens: { prompt: 0, completion: 0, total: 0 },
-        lastUsedAt: null,
-        lastError: null,
-        createdAt: T0,
-        updatedAt: T0,
+        ...freshKeyState(T0),
       });
       expect(b).toMatchObject({ apiKey: testKey(2), email: null, project: null });
       expect(b!.id).toBeGreaterThan(a!.id);
