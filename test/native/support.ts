@@ -1,39 +1,16 @@
 /** Shared helpers for the native Gemini API tests on Node: pool state and usage rows via the admin API. */
 import { GoogleGenAI } from '@google/genai';
+import type { KeyEntry, UsageRow } from '../../admin-ui/src/lib/types.js';
 import type { TestGateway } from '../support/gateway.js';
-
-export interface AdminKeyView {
-  id: number;
-  key: string;
-  state: 'active' | 'cooling' | 'disabled';
-  is_active: boolean;
-  consecutive_errors: number;
-  cooldowns: Array<{ model: string; reason: string; until: string }>;
-  disabled: { by: string; reason: string; until: string | null } | null;
-}
-
-export interface UsageRow {
-  key_id: number | null;
-  key: string | null;
-  endpoint: string;
-  model: string | null;
-  status: number;
-  outcome: string;
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  attempt: number;
-  error: string | null;
-}
 
 /** An `@google/genai` program pointed at the gateway: only the base URL and the key differ from Google's. */
 export function genai(gw: TestGateway, apiKey = gw.accessToken): GoogleGenAI {
   return new GoogleGenAI({ apiKey, httpOptions: { baseUrl: gw.url } });
 }
 
-export async function keyByMask(gw: TestGateway, masked: string): Promise<AdminKeyView> {
+export async function keyByMask(gw: TestGateway, masked: string): Promise<KeyEntry> {
   const res = await gw.admin('GET', '/keys?page_size=500');
-  const key = (res.body.keys as AdminKeyView[]).find((k) => k.key === masked);
+  const key = (res.body.keys as KeyEntry[]).find((k) => k.key === masked);
   if (!key) throw new Error(`no key ${masked}`);
   return key;
 }
@@ -48,7 +25,7 @@ export async function usageRows(gw: TestGateway, query: string): Promise<UsageRo
 /** Replaces every key of the pool with `keys`, all enabled and without errors. */
 export async function replaceKeys(gw: TestGateway, keys: string[]): Promise<void> {
   const list = await gw.admin('GET', '/keys?page_size=500');
-  const ids = (list.body.keys as AdminKeyView[]).map((k) => k.id);
+  const ids = (list.body.keys as KeyEntry[]).map((k) => k.id);
   if (ids.length > 0) await gw.admin('POST', '/keys/bulk', { action: 'delete', ids });
   const added = await gw.admin('POST', '/keys', { text: keys.join('\n') });
   if (added.body?.added !== keys.length) throw new Error(`keys not added: ${JSON.stringify(added.body)}`);
