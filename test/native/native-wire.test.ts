@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { maskKey, startMockGemini, type MockGemini } from '../fixtures/mock-gemini/index.js';
 import { startNodeGateway, type TestGateway } from '../support/gateway.js';
 import { fakeKey } from '../support/keys.js';
+import { readUntilFailure } from '../support/streams.js';
 import { usageRows } from './support.js';
 
 const GOOD = fakeKey('wire-good');
@@ -89,15 +90,7 @@ describe('native routes on the wire', () => {
     mock.configure({ fault: 'reset-mid-body', faultCount: 1, streamChunks: 6 });
     const res = await native('models/gemini-2.5-flash:streamGenerateContent', PICKY_BODY);
     expect(res.status).toBe(200);
-    const reader = res.body!.getReader();
-    let text = '';
-    const failure = await (async () => {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return null;
-        text += new TextDecoder().decode(value);
-      }
-    })().catch((e: unknown) => e);
+    const { text, failure } = await readUntilFailure(res.body!);
     expect(failure).toBeInstanceOf(Error);
     expect(text.startsWith('[{')).toBe(true);
     expect(text.endsWith(']')).toBe(false);

@@ -9,6 +9,7 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createWorker } from '../../src/runtime/worker/worker.js';
+import { readUntilFailure } from '../support/streams.js';
 import { ACCESS_TOKEN, ORIGIN, adminRequest, call, geminiKey, mock } from './harness.js';
 
 interface Sent {
@@ -287,15 +288,7 @@ describe('pool behaviour on native routes, on Workers', () => {
       ctx,
     );
     expect(res.status).toBe(200);
-    const reader = res.body!.getReader();
-    let text = '';
-    const failure = await (async () => {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return null;
-        text += new TextDecoder().decode(value);
-      }
-    })().catch((e: unknown) => e);
+    const { text, failure } = await readUntilFailure(res.body!);
     await waitOnExecutionContext(ctx);
     expect(failure).toBeInstanceOf(Error);
     expect(text.startsWith('[{')).toBe(true);
