@@ -4,7 +4,8 @@ import type { PoolService } from '../core/pool-service.js';
 import type { Clock, Logger, Storage } from '../core/ports.js';
 import type { AdminAuth } from './admin-auth.js';
 import type { ClientAuth } from './client-auth.js';
-import type { ForwardPlan, Proxy } from './proxy.js';
+import type { ForwardPlan } from './forward-plan.js';
+import type { Proxy } from './proxy.js';
 
 export interface RouteDeps {
   service: PoolService;

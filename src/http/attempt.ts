@@ -1,0 +1,203 @@
+/**
+ * One upstream attempt with one key: send, bound it in time, then either hand back the client's
+ * response (a buffered body, or a stream bridged chunk by chunk) or a classified failure.
+ */
+import {
+  classifyResponse,
+  classifyTransportError,
+  parseGoogleError,
+  type Outcome,
+} from '../core/health/classify.js';
+import { NO_TOKENS, type PoolService } from '../core/pool-service.js';
+import type { Clock, Upstream, UpstreamResponse } from '../core/ports.js';
+import type { PoolKey, Tokens } from '../core/types.js';
+import {
+  describe,
+  keyHeaders,
+  usageOf,
+  type AttemptResult,
+  type Failure,
+  type ForwardPlan,
+} from './forward-plan.js';
+import { looksLikeStreamStart, pipeStream, readChunk } from './stream-pipe.js';
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
+const decoder = new TextDecoder();
+
+export interface AttemptDeps {
+  service: PoolService;
+  upstream: Upstream;
+  upstreamBaseUrl: string;
+  clock: Clock;
+}
+
+function tryParseJson(bytes: Uint8Array): unknown {
+  if (bytes.byteLength === 0) return undefined;
+  try {
+    return JSON.parse(decoder.decode(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runAttempt(
+  deps: AttemptDeps,
+  plan: ForwardPlan,
+  key: PoolKey,
+  attempt: number,
+): Promise<AttemptResult> {
+  const { service, clock } = deps;
+  const config = service.config;
+  const t0 = clock.now();
+  const controller = new AbortController();
+  const onClientAbort = () => controller.abort(new Error('client closed the request'));
+  plan.clientSignal.addEventListener('abort', onClientAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(new TimeoutError()), config.requestTimeoutMs);
+  const cleanup = () => {
+    clearTimeout(timer);
+    plan.clientSignal.removeEventListener('abort', onClientAbort);
+  };
+  const report = (
+    outcome: Outcome | { kind: 'client-abort' },
+    status: number,
+    tokens: Tokens,
+    error: string | null,
+  ) =>
+    service.report({
+      key,
+      outcome,
+      endpoint: plan.endpoint,
+      model: plan.model,
+      status,
+      tokens,
+      latencyMs: clock.now() - t0,
+      accessTokenId: plan.accessTokenId,
+      attempt,
+      error,
+    });
+  const transportFailure = (err: unknown): { kind: 'failure'; failure: Failure } => {
+    cleanup();
+    if (plan.clientSignal.aborted) {
+      report({ kind: 'client-abort' }, 499, NO_TOKENS, 'client closed the request');
+      return {
+        kind: 'failure',
+        failure: { status: 499, outcome: { kind: 'client-fault', status: 499 }, google: null, key },
+      };
+    }
+    const outcome = classifyTransportError(
+      controller.signal.reason instanceof TimeoutError ? controller.signal.reason : err,
+    );
+    report(outcome, 0, NO_TOKENS, describe(outcome, null, key));
+    return { kind: 'failure', failure: { status: 0, outcome, google: null, key } };
+  };
+
+  let res: UpstreamResponse;
+  try {
+    res = await deps.upstream.request({
+      method: plan.method,
+      url: deps.upstreamBaseUrl + plan.path,
+      headers: keyHeaders(plan, key),
+      body: plan.body,
+      signal: controller.signal,
+    });
+  } catch (err) {
+    return transportFailure(err);
+  }
+
+  if (res.status >= 200 && res.status < 300 && plan.stream) {
+    clearTimeout(timer);
+    const reader = res.stream().getReader();
+    let first: Uint8Array | null;
+    try {
+      first = await readChunk(reader, config.streamIdleTimeoutMs);
+    } catch (err) {
+      void reader.cancel().catch(() => undefined);
+      if (plan.clientSignal.aborted) return transportFailure(err);
+      return streamFault(res.status, 'stream_failed', key, report, cleanup);
+    }
+    if (first === null) return streamFault(res.status, 'empty_body', key, report, cleanup);
+    if (!looksLikeStreamStart(plan.stream, first)) {
+      void reader.cancel().catch(() => undefined);
+      return streamFault(res.status, 'invalid_body', key, report, cleanup);
+    }
+    const piped = pipeStream({
+      kind: plan.stream,
+      first,
+      reader,
+      idleTimeoutMs: config.streamIdleTimeoutMs,
+      onEnd: (end) => {
+        cleanup();
+        if (end.reason === 'client-abort') {
+          report({ kind: 'client-abort' }, 499, end.tokens ?? NO_TOKENS, 'client closed the stream');
+        } else if (end.reason === 'complete') {
+          report({ kind: 'ok' }, res.status, end.tokens ?? NO_TOKENS, null);
+        } else {
+          const outcome: Outcome = { kind: 'upstream-fault', status: res.status, reason: end.reason };
+          report(outcome, res.status, end.tokens ?? NO_TOKENS, `stream ${end.reason}`);
+        }
+      },
+    });
+    const response = new Response(piped.body, {
+      status: res.status,
+      headers: {
+        'content-type': res.headers['content-type'] ?? 'text/event-stream',
+        'cache-control': 'no-cache',
+        'x-accel-buffering': 'no',
+        // Tells the Node adapter to send headers at once instead of buffering the first chunks.
+        'transfer-encoding': 'chunked',
+      },
+    });
+    return { kind: 'streaming', response, done: piped.done };
+  }
+
+  let bytes: Uint8Array;
+  try {
+    bytes = await res.bytes();
+  } catch (err) {
+    return transportFailure(err);
+  }
+  cleanup();
+  const json = tryParseJson(bytes);
+
+  if (res.status >= 200 && res.status < 300) {
+    if (json === undefined || json === null || typeof json !== 'object') {
+      const outcome: Outcome = {
+        kind: 'upstream-fault',
+        status: res.status,
+        reason: bytes.byteLength ? 'invalid_body' : 'empty_body',
+      };
+      report(outcome, res.status, NO_TOKENS, describe(outcome, null, key));
+      return { kind: 'failure', failure: { status: 502, outcome, google: null, key } };
+    }
+    const tokens = usageOf(plan, json);
+    report({ kind: 'ok' }, res.status, tokens, null);
+    const body = plan.rewrite ? JSON.stringify(plan.rewrite(json)) : (bytes as Uint8Array<ArrayBuffer>);
+    const response = new Response(body, { status: res.status, headers: JSON_HEADERS });
+    return { kind: 'response', response, tokens };
+  }
+
+  const google = parseGoogleError(json);
+  const outcome = classifyResponse(res.status, json, plan.model);
+  report(outcome, res.status, NO_TOKENS, describe(outcome, google, key));
+  return { kind: 'failure', failure: { status: res.status, outcome, google, key } };
+}
+
+function streamFault(
+  status: number,
+  reason: string,
+  key: PoolKey,
+  report: (outcome: Outcome, status: number, tokens: Tokens, error: string | null) => void,
+  cleanup: () => void,
+): { kind: 'failure'; failure: Failure } {
+  cleanup();
+  const outcome: Outcome = { kind: 'upstream-fault', status, reason };
+  report(outcome, status, NO_TOKENS, describe(outcome, null, key));
+  return { kind: 'failure', failure: { status: 502, outcome, google: null, key } };
+}
+
+class TimeoutError extends Error {
+  override name = 'TimeoutError';
+  constructor() {
+    super('upstream attempt timed out');
+  }
+}

@@ -1,0 +1,71 @@
+/** What a route hands the proxy, and what one upstream attempt can end in. */
+import type { GoogleError, Outcome } from '../core/health/classify.js';
+import { redactSecrets } from '../core/keys/redact.js';
+import { NO_TOKENS } from '../core/pool-service.js';
+import type { PoolKey, Tokens } from '../core/types.js';
+import { geminiUsage, openaiUsage } from '../core/usage/tokens.js';
+import type { Dialect } from './errors.js';
+import type { StreamKind } from './stream-pipe.js';
+
+/** One client request, as a route describes it to the proxy. */
+export interface ForwardPlan {
+  dialect: Dialect;
+  /** Operation name recorded in usage, e.g. `chat.completions`. */
+  endpoint: string;
+  model: string | null;
+  /** Upstream path and query, appended to the base URL. Never contains a key. */
+  path: string;
+  method: 'GET' | 'POST';
+  body?: Uint8Array;
+  /** Where the pooled key goes: `Authorization: Bearer` (OpenAI-compatible) or `x-goog-api-key` (native). */
+  keyHeader: 'bearer' | 'goog';
+  stream: StreamKind | null;
+  usage: 'openai' | 'gemini' | 'none';
+  /** Rewrites a successful JSON body before it is returned. */
+  rewrite?: (json: unknown) => unknown;
+  accessTokenId: number | null;
+  clientSignal: AbortSignal;
+  /** Keeps post-response work (stream end bookkeeping, per-request flush) alive. */
+  defer: (work: Promise<unknown>) => void;
+  /** Called once when the request is completely finished, streams included; returned work is deferred. */
+  onFinished: () => Promise<void> | void;
+}
+
+/** An attempt that did not produce the client's response. */
+export interface Failure {
+  status: number;
+  outcome: Outcome;
+  google: GoogleError | null;
+  key: PoolKey;
+}
+
+export type AttemptResult =
+  | { kind: 'response'; response: Response; tokens: Tokens }
+  | { kind: 'streaming'; response: Response; done: Promise<Tokens | null> }
+  | { kind: 'failure'; failure: Failure };
+
+export function keyHeaders(plan: ForwardPlan, key: PoolKey): Record<string, string> {
+  const headers: Record<string, string> = {
+    accept: plan.stream ? 'text/event-stream, */*' : 'application/json',
+  };
+  if (plan.body) headers['content-type'] = 'application/json';
+  if (plan.keyHeader === 'bearer') headers.authorization = `Bearer ${key.apiKey}`;
+  else headers['x-goog-api-key'] = key.apiKey;
+  return headers;
+}
+
+export function usageOf(plan: ForwardPlan, json: unknown): Tokens {
+  if (plan.usage === 'openai') return openaiUsage(json) ?? NO_TOKENS;
+  if (plan.usage === 'gemini') return geminiUsage(json) ?? NO_TOKENS;
+  return NO_TOKENS;
+}
+
+/** A short, redacted description of a failed attempt, for usage rows and error messages. */
+export function describe(outcome: Outcome, google: Failure['google'], key: PoolKey): string | null {
+  if (outcome.kind === 'ok') return null;
+  const parts: string[] = [outcome.kind];
+  if ('reason' in outcome) parts.push(outcome.reason);
+  if (outcome.kind === 'rate-limited') parts.push(`${outcome.scope} ${outcome.model}`);
+  if (google?.status) parts.push(google.status);
+  return redactSecrets(parts.join(': '), [key.apiKey]).slice(0, 300);
+}
