@@ -43,6 +43,24 @@ export function geminiKey(tag: string, i: number): string {
   return `AIzaSy${'x'.repeat(33 - body.length)}${body}`;
 }
 
+/** An upstream request as the Worker sent it, for tests that wrap the Worker's upstream `fetch`. */
+export interface SentUpstream {
+  url: string;
+  key: string | null;
+  authorization: string | null;
+  body: string;
+}
+
+/** Records `request` (built from `init`, whose body the Worker passes as bytes) as a `SentUpstream`. */
+export function sentUpstream(request: Request, init?: RequestInit): SentUpstream {
+  return {
+    url: request.url,
+    key: request.headers.get('x-goog-api-key'),
+    authorization: request.headers.get('authorization'),
+    body: init?.body instanceof Uint8Array ? new TextDecoder().decode(init.body) : '',
+  };
+}
+
 type Behavior =
   string | { rateLimit: 'per_minute' | 'per_day' | 'bare'; models?: string[]; retryDelay?: string };
 

@@ -10,17 +10,19 @@ import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createWorker } from '../../src/runtime/worker/worker.js';
 import { readUntilFailure } from '../support/streams.js';
-import { ACCESS_TOKEN, ORIGIN, adminRequest, call, geminiKey, mock } from './harness.js';
-
-interface Sent {
-  url: string;
-  key: string | null;
-  authorization: string | null;
-  body: string;
-}
+import {
+  ACCESS_TOKEN,
+  ORIGIN,
+  adminRequest,
+  call,
+  geminiKey,
+  mock,
+  sentUpstream,
+  type SentUpstream,
+} from './harness.js';
 
 /** Upstream requests as the Worker sent them. */
-const upstream: Sent[] = [];
+const upstream: SentUpstream[] = [];
 /** Upstream stream responses still to cut after their first event, like a connection reset. */
 let cutStreams = 0;
 
@@ -46,13 +48,7 @@ async function cutAfterFirstEvent(res: Response): Promise<Response> {
 const worker = createWorker({
   fetch: async (input, init) => {
     const request = new Request(input, init);
-    const body = init?.body instanceof Uint8Array ? new TextDecoder().decode(init.body) : '';
-    upstream.push({
-      url: request.url,
-      key: request.headers.get('x-goog-api-key'),
-      authorization: request.headers.get('authorization'),
-      body,
-    });
+    upstream.push(sentUpstream(request, init));
     const res = await fetch(input, init);
     if (cutStreams > 0 && res.ok && request.url.includes(':streamGenerateContent')) {
       cutStreams -= 1;

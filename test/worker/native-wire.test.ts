@@ -7,16 +7,18 @@
 import OpenAI from 'openai';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createWorker } from '../../src/runtime/worker/worker.js';
-import { ACCESS_TOKEN, ORIGIN, adminRequest, call, geminiKey, mock } from './harness.js';
+import {
+  ACCESS_TOKEN,
+  ORIGIN,
+  adminRequest,
+  call,
+  geminiKey,
+  mock,
+  sentUpstream,
+  type SentUpstream,
+} from './harness.js';
 
-interface Sent {
-  url: string;
-  key: string | null;
-  authorization: string | null;
-  body: string;
-}
-
-const upstream: Sent[] = [];
+const upstream: SentUpstream[] = [];
 /** When set, the upstream answers with this status and an error that quotes the key it was sent. */
 let leakyStatus: number | null = null;
 
@@ -35,15 +37,9 @@ function leakyError(status: number, key: string): Response {
 const logs: string[] = [];
 const worker = createWorker({
   fetch: async (input, init) => {
-    const request = new Request(input, init);
-    const key = request.headers.get('x-goog-api-key');
-    upstream.push({
-      url: request.url,
-      key,
-      authorization: request.headers.get('authorization'),
-      body: init?.body instanceof Uint8Array ? new TextDecoder().decode(init.body) : '',
-    });
-    if (leakyStatus !== null) return leakyError(leakyStatus, key ?? '');
+    const sent = sentUpstream(new Request(input, init), init);
+    upstream.push(sent);
+    if (leakyStatus !== null) return leakyError(leakyStatus, sent.key ?? '');
     return fetch(input, init);
   },
   logger: (entry) => logs.push(JSON.stringify(entry)),
