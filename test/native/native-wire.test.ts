@@ -7,41 +7,31 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { maskKey, startMockGemini, type MockGemini } from '../fixtures/mock-gemini/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maskKey } from '../fixtures/mock-gemini/index.js';
 import { startNodeGateway, type TestGateway } from '../support/gateway.js';
 import { fakeKey } from '../support/keys.js';
 import { readUntilFailure } from '../support/streams.js';
-import { usageRows } from './support.js';
+import { usageRows, useNativeSuite } from './support.js';
 
 const GOOD = fakeKey('wire-good');
 
-let mock: MockGemini;
-let gw: TestGateway;
-
-beforeAll(async () => {
-  mock = await startMockGemini({ keepLastBody: true });
-  gw = await startNodeGateway({ upstreamUrl: mock.url, keys: [GOOD] });
-});
-
-afterAll(async () => {
-  await gw?.close();
-  await mock?.close();
-});
-
-afterEach(() => {
-  mock.reset();
-});
+const { mock, gw } = useNativeSuite([GOOD], { keepLastBody: true });
 
 type Auth = 'goog' | 'query' | 'bearer';
 
-function native(path: string, body?: string, auth: Auth = 'goog', token = gw.accessToken): Promise<Response> {
+function native(
+  path: string,
+  body?: string,
+  auth: Auth = 'goog',
+  token = gw().accessToken,
+): Promise<Response> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (auth === 'goog') headers['x-goog-api-key'] = token;
   if (auth === 'bearer') headers.authorization = `Bearer ${token}`;
   const sep = path.includes('?') ? '&' : '?';
-  const url = `${gw.url}/v1beta/${path}${auth === 'query' ? `${sep}key=${encodeURIComponent(token)}` : ''}`;
+  const url = `${gw().url}/v1beta/${path}${auth === 'query' ? `${sep}key=${encodeURIComponent(token)}` : ''}`;
   return fetch(url, { method: body === undefined ? 'GET' : 'POST', headers, body });
 }
 
@@ -55,7 +45,7 @@ const PICKY_BODY = `{
 
 describe('native routes on the wire', () => {
   it('streams a JSON array without alt=sse, element by element, and records the last usageMetadata', async () => {
-    mock.configure({ streamChunks: 3, chunkIntervalMs: 150 });
+    mock().configure({ streamChunks: 3, chunkIntervalMs: 150 });
     const res = await native('models/gemini-2.5-flash:streamGenerateContent', PICKY_BODY);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
@@ -76,31 +66,31 @@ describe('native routes on the wire', () => {
     const items = JSON.parse(text) as Array<{ usageMetadata: Record<string, number> }>;
     expect(items).toHaveLength(3);
     const last = items[2]!.usageMetadata;
-    const [row] = await usageRows(gw, 'limit=1&endpoint=streamGenerateContent');
+    const [row] = await usageRows(gw(), 'limit=1&endpoint=streamGenerateContent');
     expect(row).toMatchObject({
       status: 200,
       prompt_tokens: last.promptTokenCount,
       completion_tokens: last.candidatesTokenCount! + last.thoughtsTokenCount!,
       total_tokens: last.totalTokenCount,
     });
-    expect(mock.stats().lastBody).toBe(PICKY_BODY);
+    expect(mock().stats().lastBody).toBe(PICKY_BODY);
   });
 
   it('breaks the JSON array off, without a retry, when Gemini drops the connection mid-body', async () => {
-    mock.configure({ fault: 'reset-mid-body', faultCount: 1, streamChunks: 6 });
+    mock().configure({ fault: 'reset-mid-body', faultCount: 1, streamChunks: 6 });
     const res = await native('models/gemini-2.5-flash:streamGenerateContent', PICKY_BODY);
     expect(res.status).toBe(200);
     const { text, failure } = await readUntilFailure(res.body!);
     expect(failure).toBeInstanceOf(Error);
     expect(text.startsWith('[{')).toBe(true);
     expect(text.endsWith(']')).toBe(false);
-    expect(mock.stats().requests).toBe(1);
-    const [row] = await usageRows(gw, 'limit=1&endpoint=streamGenerateContent');
+    expect(mock().stats().requests).toBe(1);
+    const [row] = await usageRows(gw(), 'limit=1&endpoint=streamGenerateContent');
     expect(row).toMatchObject({ attempt: 1, outcome: 'upstream-fault', error: 'stream interrupted' });
   });
 
   it('streams SSE with alt=sse in Google’s framing, forwarding alt but never the client’s key', async () => {
-    mock.configure({ streamChunks: 4 });
+    mock().configure({ streamChunks: 4 });
     const res = await native('models/gemini-2.5-flash:streamGenerateContent?alt=sse', PICKY_BODY, 'query');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
@@ -109,7 +99,7 @@ describe('native routes on the wire', () => {
     expect(events).toHaveLength(4);
     expect(events.every((e) => e.startsWith('data: {'))).toBe(true);
     expect(text).not.toContain('[DONE]');
-    const stats = mock.stats();
+    const stats = mock().stats();
     expect(stats.keyInQuery).toBe(0);
     expect(stats.lastHeaders['x-goog-api-key']).toBe(maskKey(GOOD));
     expect(stats.lastBody).toBe(PICKY_BODY);
@@ -121,7 +111,7 @@ describe('native routes on the wire', () => {
     expect(res.status).toBe(200);
     const single = (await res.json()) as { embedding: { values: number[] } };
     expect(single.embedding.values).toHaveLength(4);
-    expect(mock.stats().lastBody).toBe(one);
+    expect(mock().stats().lastBody).toBe(one);
 
     const batch = `{ "requests": [
       {"model":"models/gemini-embedding-001","content":{"parts":[{"text":"a"}]},"outputDimensionality":3},
@@ -130,8 +120,8 @@ describe('native routes on the wire', () => {
     expect(many.status).toBe(200);
     const body = (await many.json()) as { embeddings: Array<{ values: number[] }> };
     expect(body.embeddings.map((e) => e.values.length)).toEqual([3, 3]);
-    expect(mock.stats().lastBody).toBe(batch);
-    expect(mock.stats().byPath).toEqual({
+    expect(mock().stats().lastBody).toBe(batch);
+    expect(mock().stats().byPath).toEqual({
       '/v1beta/models/gemini-embedding-001:embedContent': 1,
       '/v1beta/models/gemini-embedding-001:batchEmbedContents': 1,
     });
@@ -139,12 +129,12 @@ describe('native routes on the wire', () => {
 
   it('generateContent and countTokens forward the body byte for byte', async () => {
     expect((await native('models/gemini-2.5-flash:generateContent', PICKY_BODY)).status).toBe(200);
-    expect(mock.stats().lastBody).toBe(PICKY_BODY);
+    expect(mock().stats().lastBody).toBe(PICKY_BODY);
     const count = await native('models/models%2Fgemini-2.5-flash:countTokens', PICKY_BODY, 'query');
     expect(count.status).toBe(200);
     expect(((await count.json()) as { totalTokens: number }).totalTokens).toBeGreaterThan(0);
-    expect(mock.stats().lastBody).toBe(PICKY_BODY);
-    expect(mock.stats().byPath['/v1beta/models/gemini-2.5-flash:countTokens']).toBe(1);
+    expect(mock().stats().lastBody).toBe(PICKY_BODY);
+    expect(mock().stats().byPath['/v1beta/models/gemini-2.5-flash:countTokens']).toBe(1);
   });
 
   it('lists models with pageSize and pageToken passed through, and reads one model', async () => {
@@ -162,7 +152,7 @@ describe('native routes on the wire', () => {
       name: 'models/gemini-embedding-001',
       supportedGenerationMethods: ['embedContent', 'batchEmbedContents'],
     });
-    expect(mock.stats().keyInQuery).toBe(0);
+    expect(mock().stats().keyInQuery).toBe(0);
   });
 
   it('refuses a missing or wrong token in each style, in the native shape, before reaching Gemini', async () => {
@@ -171,10 +161,10 @@ describe('native routes on the wire', () => {
       expect(res.status).toBe(401);
       expect(await res.json()).toMatchObject({ error: { code: 401, status: 'UNAUTHENTICATED' } });
     }
-    const none = await fetch(`${gw.url}/v1beta/models`);
+    const none = await fetch(`${gw().url}/v1beta/models`);
     expect(none.status).toBe(401);
     expect(await none.json()).toMatchObject({ error: { code: 401, status: 'UNAUTHENTICATED' } });
-    expect(mock.stats().requests).toBe(0);
+    expect(mock().stats().requests).toBe(0);
   });
 
   it('answers gateway-side client errors in the native shape without calling Gemini', async () => {
@@ -193,7 +183,7 @@ describe('native routes on the wire', () => {
       expect(json.error).toMatchObject({ code: status, status: googleStatus });
       expect(typeof json.error.message).toBe('string');
     }
-    expect(mock.stats().requests).toBe(0);
+    expect(mock().stats().requests).toBe(0);
   });
 
   it('passes Google’s own client errors through once in their native shape', async () => {
@@ -205,14 +195,14 @@ describe('native routes on the wire', () => {
     const body = (await res.json()) as { error: { details: Array<Record<string, unknown>> } };
     expect(body).toMatchObject({ error: { code: 400, status: 'INVALID_ARGUMENT' } });
     expect(body.error.details[0]).toMatchObject({ '@type': 'type.googleapis.com/google.rpc.BadRequest' });
-    expect(mock.stats().requests).toBe(1);
+    expect(mock().stats().requests).toBe(1);
   });
 });
 
 describe('/v1beta/openai alias with the openai client', () => {
   let client: OpenAI;
   beforeAll(() => {
-    client = new OpenAI({ apiKey: gw.accessToken, baseURL: `${gw.url}/v1beta/openai`, maxRetries: 0 });
+    client = new OpenAI({ apiKey: gw().accessToken, baseURL: `${gw().url}/v1beta/openai`, maxRetries: 0 });
   });
 
   it('chat (plain and streamed), embeddings and models work by changing only the host', async () => {
@@ -234,7 +224,7 @@ describe('/v1beta/openai alias with the openai client', () => {
     const models = await client.models.list();
     expect(models.data.map((m) => m.id)).toContain('gemini-2.5-flash');
 
-    const stats = mock.stats();
+    const stats = mock().stats();
     expect(stats.byPath).toEqual({
       '/v1beta/openai/chat/completions': 2,
       '/v1beta/openai/embeddings': 1,
@@ -244,9 +234,9 @@ describe('/v1beta/openai alias with the openai client', () => {
   });
 
   it('accepts x-goog-api-key too, and answers errors in OpenAI’s shape, never Google’s array', async () => {
-    const res = await fetch(`${gw.url}/v1beta/openai/chat/completions`, {
+    const res = await fetch(`${gw().url}/v1beta/openai/chat/completions`, {
       method: 'POST',
-      headers: { 'x-goog-api-key': gw.accessToken, 'content-type': 'application/json' },
+      headers: { 'x-goog-api-key': gw().accessToken, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'gemini-pro', messages: [{ role: 'user', content: 'x' }] }),
     });
     expect(res.status).toBe(404);
