@@ -54,6 +54,11 @@ export interface KeyStore {
   addKeys(keys: NewKey[], now: number): Promise<AddKeysResult>;
   /** Applies an admin edit. Enabling clears any disable and the consecutive error count. Returns the key, or null if absent. */
   updateKey(id: number, patch: KeyPatch, now: number): Promise<PoolKey | null>;
+  /**
+   * Enables (clearing any disable and the consecutive error count) or disables by hand many keys at
+   * once, in chunks rather than one statement per key. Returns the ids that existed.
+   */
+  setKeysActive(ids: number[], active: boolean, now: number): Promise<number[]>;
   /** Deletes keys by id; returns how many existed. */
   deleteKeys(ids: number[]): Promise<number>;
   /** Sets `consecutive_errors` and `error_count` to 0; returns how many keys exist among `ids`. */

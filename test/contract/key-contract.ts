@@ -178,6 +178,37 @@ export function keyContract(make: MakeStorage): void {
     });
   });
 
+  describe('setKeysActive', () => {
+    it('disables and enables many keys by hand, chunked, and returns only the ids that exist', async () => {
+      const f = fx();
+      const { storage } = f;
+      const ids = await seedKeys(storage, 250, T0);
+      await storage.keys.applyBatch(
+        { ...emptyBatch(), changes: [{ keyId: ids[0]!, consecutiveErrors: 3 }] },
+        T0 + 1,
+      );
+      const disabled = await storage.keys.setKeysActive([...ids, 99_999], false, T0 + 2);
+      expect(disabled.sort((x, y) => x - y)).toEqual(ids);
+      for (const key of await storage.keys.loadKeys()) {
+        expect(key).toMatchObject({
+          disabled: { by: 'manual', reason: 'manual', until: null },
+          updatedAt: T0 + 2,
+        });
+      }
+      if (f.sql) {
+        expect(await f.sql('SELECT COUNT(*) AS n FROM api_keys WHERE is_active = 0', [])).toEqual([
+          { n: 250 },
+        ]);
+      }
+      const enabled = await storage.keys.setKeysActive(ids.slice(0, 2), true, T0 + 3);
+      expect(enabled.sort((x, y) => x - y)).toEqual(ids.slice(0, 2));
+      const [first, second, third] = await storage.keys.loadKeys();
+      expect(first).toMatchObject({ disabled: null, consecutiveErrors: 0, updatedAt: T0 + 3 });
+      expect(second).toMatchObject({ disabled: null });
+      expect(third).toMatchObject({ disabled: { by: 'manual' } });
+    });
+  });
+
   describe('deleteKeys / resetErrors', () => {
     it('deletes existing keys only, with their cooldowns', async () => {
       const f = fx();

@@ -131,14 +131,9 @@ function toggle(enable: boolean): Command {
       if (args.length === 0) throw new UsageError('give at least one key id (see: keys list)');
       const ids = parseIds(args);
       const now = Date.now();
-      const done: number[] = [];
-      const missing: number[] = [];
-      await ctx.withStorage(async (s) => {
-        for (const id of ids) {
-          if (await s.keys.updateKey(id, { isActive: enable }, now)) done.push(id);
-          else missing.push(id);
-        }
-      });
+      const changed = new Set(await ctx.withStorage((s) => s.keys.setKeysActive(ids, enable, now)));
+      const done = ids.filter((id) => changed.has(id));
+      const missing = ids.filter((id) => !changed.has(id));
       const past = enable ? 'enabled' : 'disabled';
       if (ctx.json) ctx.io.out(json({ [past]: done, not_found: missing }));
       else {

@@ -128,7 +128,7 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
     }
     const ids = idList(json.ids);
     const now = clock.now();
-    let affected = 0;
+    let affected: number;
     if (action === 'delete') {
       affected = await storage.keys.deleteKeys(ids);
       pool.remove(ids);
@@ -136,10 +136,7 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
       affected = await storage.keys.resetErrors(ids, now);
       for (const id of ids) clearErrors(pool.get(id));
     } else {
-      for (const id of ids) {
-        const updated = await storage.keys.updateKey(id, { isActive: action === 'enable' }, now);
-        if (updated) affected += 1;
-      }
+      affected = (await storage.keys.setKeysActive(ids, action === 'enable', now)).length;
     }
     await service.refresh();
     return c.json({ affected });

@@ -78,10 +78,7 @@ export class SqlKeyStore implements KeyStore {
     const values: Record<string, unknown> = {};
     if (patch.email !== undefined) values.gmail_email = patch.email;
     if (patch.project !== undefined) values.project = patch.project;
-    if (patch.isActive === true) Object.assign(values, disableColumns(null), { consecutive_errors: 0 });
-    if (patch.isActive === false) {
-      Object.assign(values, disableColumns({ by: 'manual', reason: 'manual', until: null }));
-    }
+    if (patch.isActive !== undefined) Object.assign(values, activeColumns(patch.isActive));
     values.updated_at = now;
     const set = setClause(values);
     const { changes } = await this.driver.run(`UPDATE api_keys SET ${set.sql} WHERE id = ?`, [
@@ -89,6 +86,21 @@ export class SqlKeyStore implements KeyStore {
       id,
     ]);
     return changes > 0 ? this.getKey(id) : null;
+  }
+
+  async setKeysActive(ids: number[], active: boolean, now: number): Promise<number[]> {
+    const set = setClause({ ...activeColumns(active), updated_at: now });
+    const changed: number[] = [];
+    for (const statement of inListStatements(
+      this.driver,
+      ids,
+      (list) => `UPDATE api_keys SET ${set.sql} WHERE id IN (${list}) RETURNING id`,
+      set.params,
+    )) {
+      const rows = await this.driver.all<{ id: number }>(statement.sql, statement.params);
+      for (const row of rows) changed.push(Number(row.id));
+    }
+    return changed;
   }
 
   async deleteKeys(ids: number[]): Promise<number> {
@@ -160,4 +172,11 @@ export class SqlKeyStore implements KeyStore {
     const [key] = await toPoolKeys([row], cooldowns, this.cipher);
     return key ?? null;
   }
+}
+
+/** What enabling (also clearing the consecutive error count) or a manual disable writes. */
+function activeColumns(active: boolean): Record<string, unknown> {
+  return active
+    ? { ...disableColumns(null), consecutive_errors: 0 }
+    : disableColumns({ by: 'manual', reason: 'manual', until: null });
 }
