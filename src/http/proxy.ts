@@ -107,8 +107,11 @@ export class Proxy {
       }
       return upstreamErrorResponse(plan.dialect, last.status, last.google, [last.key.apiKey]);
     }
-    const cooling = this.deps.service.pool.pick(plan.model);
-    if (!cooling.ok && cooling.reason === 'cooling') return coolingResponse(plan, cooling.retryAfterMs);
+    // Only ask for a pick when nothing is usable: a successful pick would advance round-robin's cursor.
+    const pool = this.deps.service.pool;
+    const cooling = pool.hasUsable(plan.model) ? null : pool.pick(plan.model);
+    if (cooling && !cooling.ok && cooling.reason === 'cooling')
+      return coolingResponse(plan, cooling.retryAfterMs);
     if (last && last.outcome.kind === 'rate-limited') {
       // The retry budget ran out on rate-limited keys; other keys may still be usable, so this is
       // a 429 to retry later, not a missing key.

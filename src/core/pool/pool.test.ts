@@ -33,6 +33,16 @@ describe('KeyPool', () => {
     expect(pool.get(9)).toBeUndefined();
   });
 
+  it('hasUsable answers per model without moving the round-robin cursor', () => {
+    const { pool } = setup(3);
+    expect(pickIds(pool, 'm', 1)).toEqual([1]);
+    for (let i = 0; i < 5; i++) expect(pool.hasUsable('m')).toBe(true);
+    expect(pickIds(pool, 'm', 2)).toEqual([2, 3]);
+    for (const id of [1, 2, 3]) pool.apply({ keyId: id, cooldowns: cool('m', T0 + 1000) });
+    expect(pool.hasUsable('models/m')).toBe(false);
+    expect(pool.hasUsable('other')).toBe(true);
+  });
+
   it('a cooldown for model A still serves model B, and models/ prefixes match', () => {
     const { pool } = setup(2);
     pool.apply({ keyId: 1, cooldowns: cool('gemini-2.5-flash', T0 + 60_000) });

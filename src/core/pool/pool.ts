@@ -227,6 +227,13 @@ export class KeyPool {
   }
 
   /** How many keys are usable now for `model` (O(n); for stats, not the request path). */
+  /** Whether any key could serve `model` now; stops at the first one, and moves no strategy cursor. */
+  hasUsable(model: string | null = null): boolean {
+    const now = this.#clock.now();
+    for (const key of this.#keys) if (this.isUsable(key, model, now)) return true;
+    return false;
+  }
+
   usableCount(model: string | null = null): number {
     const now = this.#clock.now();
     let n = 0;
