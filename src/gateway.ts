@@ -11,7 +11,9 @@ import { PoolService } from './core/pool-service.js';
 import { createApp, type PanelAssets } from './http/app.js';
 import type { AppEnv } from './http/context.js';
 import { AdminAuth } from './http/admin-auth.js';
+import { ClientApi } from './http/client-api.js';
 import { ClientAuth } from './http/client-auth.js';
+import { Proxy } from './http/proxy.js';
 
 export interface GatewayOptions {
   storage: Storage;
@@ -41,6 +43,8 @@ export interface GatewayOptions {
 
 export interface Gateway {
   app: Hono<AppEnv>;
+  /** The client API on its own, for a runtime that serves it without going through `app`. */
+  clientApi: ClientApi;
   service: PoolService;
   /** Checks keys upstream (`POST /admin/api/keys/validate`, the scheduled re-check). */
   checker: KeyChecker;
@@ -69,28 +73,45 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   await service.init();
   const upstreamBaseUrl = opts.upstreamBaseUrl.replace(/\/+$/, '');
   const checker = new KeyChecker({ service, upstream: opts.upstream, upstreamBaseUrl });
-  const app = createApp({
+  const clientAuth = new ClientAuth(opts.storage.tokens, clock);
+  const maxBodyBytes = opts.maxBodyBytes ?? 20 * 1024 * 1024;
+  const proxy = new Proxy({
     service,
     upstream: opts.upstream,
     upstreamBaseUrl,
+    clock,
+    logger,
+    logRequests: opts.logRequests ?? false,
+  });
+  const clientApi = new ClientApi({
+    service,
+    proxy,
+    clientAuth,
+    logger,
+    maxBodyBytes,
+    flushMode: opts.flushMode,
+  });
+  const app = createApp({
+    service,
+    clientApi,
     checker,
-    clientAuth: new ClientAuth(opts.storage.tokens, clock),
+    clientAuth,
     adminAuth: new AdminAuth({
       adminTokenHash: opts.adminTokenHash,
       metricsTokenHash: opts.metricsTokenHash ?? null,
       clock,
     }),
     flushMode: opts.flushMode,
-    maxBodyBytes: opts.maxBodyBytes ?? 20 * 1024 * 1024,
+    maxBodyBytes,
     clientAddress: opts.clientAddress ?? (() => 'unknown'),
     panel: opts.panel ?? null,
-    logRequests: opts.logRequests ?? false,
     storage: opts.storage,
     clock,
     logger,
   });
   return {
     app,
+    clientApi,
     service,
     checker,
     flush: () => service.flush(),

@@ -2,6 +2,7 @@
  * Ports between the portable core and its runtimes. Interfaces only: adapters live in
  * `src/storage/*` and `src/upstream/*`, and a runtime entry wires them together.
  */
+import type { Cancellation } from './cancel.js';
 import type { AccessToken, KeyPatch, LimitCount, NewKey, PoolKey, UsageRecord, WriteBatch } from './types.js';
 
 /** Wall-clock time, injected so cooldowns and scheduled jobs are testable. */
@@ -197,14 +198,15 @@ export interface UpstreamRequest {
   url: string;
   headers: Record<string, string>;
   body?: Uint8Array | string;
-  signal: AbortSignal;
+  /** Before the response headers, cancelling rejects `request()`; after, it fails the body. */
+  cancel: Cancellation;
 }
 
 export interface UpstreamResponse {
   status: number;
   /** Lower-case header names. */
   headers: Record<string, string>;
-  /** Reads the whole body. Rejects if the connection fails mid-body or the signal aborts. */
+  /** Reads the whole body. Rejects if the connection fails mid-body or the request is cancelled. */
   bytes(): Promise<Uint8Array>;
   /** The body as a stream; cancelling it aborts the upstream request. Call at most once, instead of `bytes()`. */
   stream(): ReadableStream<Uint8Array>;
@@ -212,7 +214,7 @@ export interface UpstreamResponse {
   discard(): void;
 }
 
-/** Sends one request to Gemini. Rejects on connection errors and aborts; HTTP errors resolve. */
+/** Sends one request to Gemini. Rejects on connection errors and cancellation; HTTP errors resolve. */
 export interface Upstream {
   request(req: UpstreamRequest): Promise<UpstreamResponse>;
 }

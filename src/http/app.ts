@@ -2,23 +2,23 @@
  * `createApp(deps)`: the one place routes, authentication and error handling are wired. It never
  * asks which runtime it is on; runtimes differ only in the dependencies they pass.
  */
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono, type Handler, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import type { KeyChecker } from '../core/ops/validate.js';
 import type { PoolService } from '../core/pool-service.js';
-import type { Clock, Logger, Storage, Upstream } from '../core/ports.js';
+import type { Clock, Logger, Storage } from '../core/ports.js';
 import type { AdminAuth } from './admin-auth.js';
+import { CLIENT_MOUNTS, matchClientRequest, type ClientApi } from './client-api.js';
 import { presentedToken, type ClientAuth } from './client-auth.js';
+import { webClientRequest } from './client-request.js';
 import { deferFor, type AppEnv, type RouteDeps } from './context.js';
 import { GatewayError, gatewayErrorResponse, type Dialect } from './errors.js';
-import { Proxy } from './proxy.js';
+import { toResponse } from './reply.js';
 import { adminKeyRoutes } from './routes/admin-keys.js';
 import { adminSettingsRoutes } from './routes/admin-settings.js';
 import { adminStatsRoutes } from './routes/admin-stats.js';
 import { adminValidateRoutes } from './routes/admin-validate.js';
-import { geminiRoutes } from './routes/gemini.js';
 import { metricsRoutes } from './routes/metrics.js';
-import { openaiRoutes } from './routes/openai.js';
 
 /** The built panel (admin-ui/dist): `path` is relative to `/admin/`, e.g. `index.html`. */
 export interface PanelAssets {
@@ -28,8 +28,7 @@ export interface PanelAssets {
 export interface AppDeps {
   service: PoolService;
   storage: Storage;
-  upstream: Upstream;
-  upstreamBaseUrl: string;
+  clientApi: ClientApi;
   checker: KeyChecker;
   clientAuth: ClientAuth;
   adminAuth: AdminAuth;
@@ -37,7 +36,6 @@ export interface AppDeps {
   maxBodyBytes: number;
   clientAddress: (req: Request, env: unknown) => string;
   panel: PanelAssets | null;
-  logRequests: boolean;
   clock: Clock;
   logger: Logger;
 }
@@ -53,37 +51,13 @@ const SECURITY_HEADERS: Record<string, string> = {
 };
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
-  const proxy = new Proxy({
-    service: deps.service,
-    upstream: deps.upstream,
-    upstreamBaseUrl: deps.upstreamBaseUrl,
-    clock: deps.clock,
-    logger: deps.logger,
-    logRequests: deps.logRequests,
-  });
-  const routeDeps: RouteDeps = { ...deps, proxy };
+  const routeDeps: RouteDeps = deps;
   const app = new Hono<AppEnv>();
-
-  const clientAuth = (googleStyle: boolean): MiddlewareHandler<AppEnv> =>
-    async function requireAccessToken(c, next) {
-      const token = presentedToken(c.req.raw, googleStyle);
-      if (token === null) {
-        throw new GatewayError(
-          401,
-          'Missing access token: send Authorization: Bearer <access token>',
-          'missing_token',
-        );
-      }
-      const tokenId = await deps.clientAuth.verify(token, deferFor(c));
-      if (tokenId === null) throw new GatewayError(401, 'Invalid or revoked access token', 'invalid_token');
-      c.set('accessTokenId', tokenId);
-      await next();
-    };
 
   const adminAuth = (alsoMetrics: boolean): MiddlewareHandler<AppEnv> =>
     async function requireAdminToken(c, next) {
       const verdict = await deps.adminAuth.verify(
-        presentedToken(c.req.raw, false),
+        presentedToken({ header: (name) => c.req.raw.headers.get(name), query: '' }, false),
         deps.clientAddress(c.req.raw, c.env),
         alsoMetrics,
       );
@@ -136,15 +110,18 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // (setting a header on it would make Hono rebuild it).
   const corsForBrowsers: MiddlewareHandler<AppEnv> = (c, next) =>
     c.req.header('origin') === undefined ? next() : clientCors(c, next);
-  for (const path of ['/v1/*', '/v1beta/openai/*', '/v1beta/models', '/v1beta/models/*'])
+  const serveClient: Handler<AppEnv> = async (c) => {
+    // Hono routes HEAD like GET and drops the body itself.
+    const method = c.req.method === 'HEAD' ? 'GET' : c.req.method;
+    const match = matchClientRequest(method, c.req.path);
+    if (!match) return c.notFound();
+    const req = webClientRequest(c.req.raw, c.req.path, deferFor(c));
+    return toResponse(await deps.clientApi.handle(req, match));
+  };
+  for (const path of CLIENT_MOUNTS) {
     app.use(path, corsForBrowsers);
-  app.use('/v1/*', clientAuth(false));
-  app.use('/v1beta/openai/*', clientAuth(true));
-  app.use('/v1beta/models', clientAuth(true));
-  app.use('/v1beta/models/*', clientAuth(true));
-  app.route('/v1', openaiRoutes(routeDeps));
-  app.route('/v1beta/openai', openaiRoutes(routeDeps));
-  app.route('/v1beta', geminiRoutes(routeDeps));
+    app.all(path, serveClient);
+  }
 
   app.use('/metrics', adminAuth(true));
   app.route('/metrics', metricsRoutes(routeDeps));

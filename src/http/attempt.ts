@@ -8,6 +8,7 @@ import {
   parseGoogleError,
   type Outcome,
 } from '../core/health/classify.js';
+import { CancelSource } from '../core/cancel.js';
 import { NO_TOKENS, type PoolService } from '../core/pool-service.js';
 import type { Clock, Upstream, UpstreamResponse } from '../core/ports.js';
 import type { PoolKey, Tokens } from '../core/types.js';
@@ -19,9 +20,9 @@ import {
   type Failure,
   type ForwardPlan,
 } from './forward-plan.js';
+import { JSON_CONTENT_TYPE, type Reply } from './reply.js';
 import { looksLikeStreamStart, pipeStream, readChunk } from './stream-pipe.js';
 
-const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 const decoder = new TextDecoder();
 
 export interface AttemptDeps {
@@ -49,14 +50,10 @@ export async function runAttempt(
   const { service, clock } = deps;
   const config = service.config;
   const t0 = clock.now();
-  const controller = new AbortController();
-  const onClientAbort = () => controller.abort(new Error('client closed the request'));
-  plan.clientSignal.addEventListener('abort', onClientAbort, { once: true });
-  const timer = setTimeout(() => controller.abort(new TimeoutError()), config.requestTimeoutMs);
-  const cleanup = () => {
-    clearTimeout(timer);
-    plan.clientSignal.removeEventListener('abort', onClientAbort);
-  };
+  const cancel = new CancelSource();
+  plan.clientGone.onCancel(() => cancel.cancel(new Error('client closed the request')));
+  const timer = setTimeout(() => cancel.cancel(new TimeoutError()), config.requestTimeoutMs);
+  const cleanup = () => clearTimeout(timer);
   const report = (
     outcome: Outcome | { kind: 'client-abort' },
     status: number,
@@ -77,16 +74,14 @@ export async function runAttempt(
     });
   const transportFailure = (err: unknown): { kind: 'failure'; failure: Failure } => {
     cleanup();
-    if (plan.clientSignal.aborted) {
+    if (plan.clientGone.reason) {
       report({ kind: 'client-abort' }, 499, NO_TOKENS, 'client closed the request');
       return {
         kind: 'failure',
         failure: { status: 499, outcome: { kind: 'client-fault', status: 499 }, google: null, key },
       };
     }
-    const outcome = classifyTransportError(
-      controller.signal.reason instanceof TimeoutError ? controller.signal.reason : err,
-    );
+    const outcome = classifyTransportError(cancel.reason instanceof TimeoutError ? cancel.reason : err);
     report(outcome, 0, NO_TOKENS, describe(outcome, null, key));
     return { kind: 'failure', failure: { status: 0, outcome, google: null, key } };
   };
@@ -98,7 +93,7 @@ export async function runAttempt(
       url: deps.upstreamBaseUrl + plan.path,
       headers: keyHeaders(plan, key),
       body: plan.body,
-      signal: controller.signal,
+      cancel,
     });
   } catch (err) {
     return transportFailure(err);
@@ -112,7 +107,7 @@ export async function runAttempt(
       first = await readChunk(reader, config.streamIdleTimeoutMs);
     } catch (err) {
       void reader.cancel().catch(() => undefined);
-      if (plan.clientSignal.aborted) return transportFailure(err);
+      if (plan.clientGone.reason) return transportFailure(err);
       return streamFault(res.status, 'stream_failed', key, report, cleanup);
     }
     if (first === null) return streamFault(res.status, 'empty_body', key, report, cleanup);
@@ -137,17 +132,18 @@ export async function runAttempt(
         }
       },
     });
-    const response = new Response(piped.body, {
+    const reply: Reply = {
       status: res.status,
       headers: {
         'content-type': res.headers['content-type'] ?? 'text/event-stream',
         'cache-control': 'no-cache',
         'x-accel-buffering': 'no',
-        // Tells the Node adapter to send headers at once instead of buffering the first chunks.
+        // Tells a Node adapter to send headers at once instead of buffering the first chunks.
         'transfer-encoding': 'chunked',
       },
-    });
-    return { kind: 'streaming', response, done: piped.done };
+      body: piped.body,
+    };
+    return { kind: 'streaming', reply, done: piped.done };
   }
 
   let bytes: Uint8Array;
@@ -171,9 +167,9 @@ export async function runAttempt(
     }
     const tokens = usageOf(plan, json);
     report({ kind: 'ok' }, res.status, tokens, null);
-    const body = plan.rewrite ? JSON.stringify(plan.rewrite(json)) : (bytes as Uint8Array<ArrayBuffer>);
-    const response = new Response(body, { status: res.status, headers: JSON_HEADERS });
-    return { kind: 'response', response, tokens };
+    const body = plan.rewrite ? JSON.stringify(plan.rewrite(json)) : bytes;
+    const reply: Reply = { status: res.status, headers: { 'content-type': JSON_CONTENT_TYPE }, body };
+    return { kind: 'response', reply, tokens };
   }
 
   const google = parseGoogleError(json);

@@ -61,14 +61,17 @@ describe('ClientAuth', () => {
 });
 
 describe('presentedToken', () => {
-  const req = (headers: Record<string, string>, query = '') =>
-    new Request(`http://gw/v1beta/models${query}`, { headers });
+  const from = (headers: Record<string, string>, query = '') => ({
+    header: (name: string) => headers[name] ?? null,
+    query,
+  });
 
   it('reads Bearer everywhere, and x-goog-api-key or ?key= only where Google style is allowed', () => {
-    expect(presentedToken(req({ authorization: 'Bearer abc' }), false)).toBe('abc');
-    expect(presentedToken(req({ 'x-goog-api-key': 'goog' }), false)).toBeNull();
-    expect(presentedToken(req({ 'x-goog-api-key': 'goog' }), true)).toBe('goog');
-    expect(presentedToken(req({}, '?key=q1&alt=sse'), true)).toBe('q1');
-    expect(presentedToken(req({ authorization: 'Basic abc' }), true)).toBeNull();
+    expect(presentedToken(from({ authorization: 'Bearer abc' }), false)).toBe('abc');
+    expect(presentedToken(from({ 'x-goog-api-key': 'goog' }), false)).toBeNull();
+    expect(presentedToken(from({ 'x-goog-api-key': 'goog' }), true)).toBe('goog');
+    expect(presentedToken(from({}, 'key=q1&alt=sse'), true)).toBe('q1');
+    expect(presentedToken(from({}, 'key=q1&alt=sse'), false)).toBeNull();
+    expect(presentedToken(from({ authorization: 'Basic abc' }), true)).toBeNull();
   });
 });

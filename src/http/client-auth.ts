@@ -4,6 +4,7 @@
  */
 import { sha256Hex } from '../core/crypto.js';
 import type { Clock, TokenStore } from '../core/ports.js';
+import type { ClientRequest } from './client-request.js';
 
 /** How long a verdict is trusted before storage is asked again; bounds how late a revocation made elsewhere applies. */
 const CACHE_TTL_MS = 10_000;
@@ -54,18 +55,21 @@ export class ClientAuth {
   }
 }
 
-/** The token a client sent: `Authorization: Bearer`, or for native routes `x-goog-api-key` / `?key=`. */
-export function presentedToken(req: Request, allowGoogleStyle: boolean): string | null {
-  const auth = req.headers.get('authorization');
+/**
+ * The token a client sent: `Authorization: Bearer`, or for native routes `x-goog-api-key` / `?key=`.
+ */
+export function presentedToken(
+  req: Pick<ClientRequest, 'header' | 'query'>,
+  allowGoogleStyle: boolean,
+): string | null {
+  const auth = req.header('authorization');
   if (auth) {
     const match = /^Bearer\s+(.+)$/i.exec(auth.trim());
     if (match?.[1]) return match[1].trim();
   }
   if (!allowGoogleStyle) return null;
-  const goog = req.headers.get('x-goog-api-key');
+  const goog = req.header('x-goog-api-key');
   if (goog?.trim()) return goog.trim();
-  const url = req.url;
-  const q = url.indexOf('?');
-  if (q === -1) return null;
-  return new URLSearchParams(url.slice(q + 1)).get('key')?.trim() || null;
+  if (req.query === '') return null;
+  return new URLSearchParams(req.query).get('key')?.trim() || null;
 }

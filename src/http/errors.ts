@@ -5,6 +5,7 @@
  */
 import type { GoogleError } from '../core/health/classify.js';
 import { redactSecrets } from '../core/keys/redact.js';
+import { jsonReply, toResponse, type Reply } from './reply.js';
 
 export type Dialect = 'openai' | 'gemini';
 
@@ -87,21 +88,14 @@ export function geminiErrorBody(
   };
 }
 
-function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-  });
-}
-
 /** Renders a gateway error in the route's dialect. */
-export function gatewayErrorResponse(dialect: Dialect, err: GatewayError): Response {
+export function gatewayErrorReply(dialect: Dialect, err: GatewayError): Reply {
   const headers: Record<string, string> = {};
   if (err.options.retryAfterSeconds !== undefined)
     headers['retry-after'] = String(err.options.retryAfterSeconds);
   if (dialect === 'openai') {
     const { param, details } = err.options;
-    return jsonResponse(
+    return jsonReply(
       err.status,
       openaiErrorBody(err.status, err.message, err.code, param ?? null, details),
       headers,
@@ -112,28 +106,32 @@ export function gatewayErrorResponse(dialect: Dialect, err: GatewayError): Respo
   if (err.options.retryAfterSeconds !== undefined) {
     body.error.details = [{ '@type': RETRY_INFO, retryDelay: `${err.options.retryAfterSeconds}s` }];
   }
-  return jsonResponse(err.status, body, headers);
+  return jsonReply(err.status, body, headers);
+}
+
+export function gatewayErrorResponse(dialect: Dialect, err: GatewayError): Response {
+  return toResponse(gatewayErrorReply(dialect, err));
 }
 
 /**
  * Turns an upstream error into the client's dialect: OpenAI's shape for `/v1` (never Google's
  * array-wrapped body), Google's own envelope for native routes. Messages are redacted.
  */
-export function upstreamErrorResponse(
+export function upstreamErrorReply(
   dialect: Dialect,
   status: number,
   google: GoogleError | null,
   knownKeys: Iterable<string>,
-): Response {
+): Reply {
   const message = redactSecrets(google?.message ?? `Upstream answered HTTP ${status}`, knownKeys);
   if (dialect === 'openai') {
     const code = google?.status ? google.status.toLowerCase() : null;
-    return jsonResponse(status, openaiErrorBody(status, message, code));
+    return jsonReply(status, openaiErrorBody(status, message, code));
   }
   const body = google
     ? { error: { ...google, message, details: redactDetails(google.details, knownKeys) } }
     : geminiErrorBody(status, message);
-  return jsonResponse(status, body);
+  return jsonReply(status, body);
 }
 
 function redactDetails(details: unknown[], knownKeys: Iterable<string>): unknown[] {

@@ -1,10 +1,12 @@
 /** What a route hands the proxy, and what one upstream attempt can end in. */
+import type { Cancellation } from '../core/cancel.js';
 import type { GoogleError, Outcome } from '../core/health/classify.js';
 import { redactSecrets } from '../core/keys/redact.js';
 import { NO_TOKENS } from '../core/pool-service.js';
 import type { PoolKey, Tokens } from '../core/types.js';
 import { geminiUsage, openaiUsage } from '../core/usage/tokens.js';
 import type { Dialect } from './errors.js';
+import type { Reply } from './reply.js';
 import type { StreamKind } from './stream-pipe.js';
 
 /** One client request, as a route describes it to the proxy. */
@@ -24,7 +26,8 @@ export interface ForwardPlan {
   /** Rewrites a successful JSON body before it is returned. */
   rewrite?: (json: unknown) => unknown;
   accessTokenId: number | null;
-  clientSignal: AbortSignal;
+  /** Cancelled when the client goes away. */
+  clientGone: Cancellation;
   /** Keeps post-response work (stream end bookkeeping, per-request flush) alive. */
   defer: (work: Promise<unknown>) => void;
   /** Called once when the request is completely finished, streams included; returned work is deferred. */
@@ -40,8 +43,8 @@ export interface Failure {
 }
 
 export type AttemptResult =
-  | { kind: 'response'; response: Response; tokens: Tokens }
-  | { kind: 'streaming'; response: Response; done: Promise<Tokens | null> }
+  | { kind: 'response'; reply: Reply; tokens: Tokens }
+  | { kind: 'streaming'; reply: Reply; done: Promise<Tokens | null> }
   | { kind: 'failure'; failure: Failure };
 
 export function keyHeaders(plan: ForwardPlan, key: PoolKey): Record<string, string> {

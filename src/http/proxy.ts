@@ -8,8 +8,9 @@ import { NO_TOKENS, type PoolService } from '../core/pool-service.js';
 import type { Clock, Logger, Upstream } from '../core/ports.js';
 import type { PoolKey, Tokens } from '../core/types.js';
 import { runAttempt } from './attempt.js';
-import { GatewayError, gatewayErrorResponse, upstreamErrorResponse } from './errors.js';
+import { GatewayError, gatewayErrorReply, upstreamErrorReply } from './errors.js';
 import { describe, type Failure, type ForwardPlan } from './forward-plan.js';
+import type { Reply } from './reply.js';
 
 export interface ProxyDeps {
   service: PoolService;
@@ -21,7 +22,7 @@ export interface ProxyDeps {
 }
 
 /** 429 with `Retry-After`: every key that could serve the model is cooling down for it. */
-function coolingResponse(plan: ForwardPlan, retryAfterMs: number): Response {
+function coolingReply(plan: ForwardPlan, retryAfterMs: number): Reply {
   const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
   const err = new GatewayError(
     429,
@@ -29,7 +30,7 @@ function coolingResponse(plan: ForwardPlan, retryAfterMs: number): Response {
     'all_keys_cooling',
     { retryAfterSeconds: seconds },
   );
-  return gatewayErrorResponse(plan.dialect, err);
+  return gatewayErrorReply(plan.dialect, err);
 }
 
 const isRetryable = (o: Outcome): boolean => o.kind !== 'ok' && o.kind !== 'client-fault';
@@ -37,8 +38,8 @@ const isRetryable = (o: Outcome): boolean => o.kind !== 'ok' && o.kind !== 'clie
 export class Proxy {
   constructor(private readonly deps: ProxyDeps) {}
 
-  /** Runs the attempt loop and returns the client's response. */
-  async forward(plan: ForwardPlan): Promise<Response> {
+  /** Runs the attempt loop and returns the client's reply. */
+  async forward(plan: ForwardPlan): Promise<Reply> {
     const { service, clock } = this.deps;
     const started = clock.now();
     const tried = new Set<number>();
@@ -46,19 +47,19 @@ export class Proxy {
     let lastFailure: Failure | null = null;
     let attempt = 0;
 
-    const finish = (response: Response, key: PoolKey | null, tokens: Tokens): Response => {
-      this.logRequest(plan, response.status, attempt, key, tokens, started);
+    const finish = (reply: Reply, key: PoolKey | null, tokens: Tokens): Reply => {
+      this.logRequest(plan, reply.status, attempt, key, tokens, started);
       const work = plan.onFinished();
       if (work) plan.defer(work);
-      return response;
+      return reply;
     };
 
     while (attempt < maxAttempts) {
-      if (plan.clientSignal.aborted) break;
+      if (plan.clientGone.reason !== null) break;
       const pick = service.pool.pick(plan.model, tried);
       if (!pick.ok) {
         if (pick.reason === 'cooling') {
-          return finish(coolingResponse(plan, pick.retryAfterMs), null, NO_TOKENS);
+          return finish(coolingReply(plan, pick.retryAfterMs), null, NO_TOKENS);
         }
         break;
       }
@@ -67,7 +68,7 @@ export class Proxy {
       tried.add(key.id);
       service.pool.markUsed(key, plan.model);
       const result = await runAttempt(this.deps, plan, key, attempt);
-      if (result.kind === 'response') return finish(result.response, key, result.tokens);
+      if (result.kind === 'response') return finish(result.reply, key, result.tokens);
       if (result.kind === 'streaming') {
         plan.defer(
           result.done.then((tokens) => {
@@ -75,24 +76,20 @@ export class Proxy {
             return plan.onFinished();
           }),
         );
-        return result.response;
+        return result.reply;
       }
       lastFailure = result.failure;
       if (!isRetryable(result.failure.outcome)) {
         const f = result.failure;
-        return finish(
-          upstreamErrorResponse(plan.dialect, f.status, f.google, [f.key.apiKey]),
-          key,
-          NO_TOKENS,
-        );
+        return finish(upstreamErrorReply(plan.dialect, f.status, f.google, [f.key.apiKey]), key, NO_TOKENS);
       }
     }
     return finish(this.exhausted(plan, lastFailure), lastFailure?.key ?? null, NO_TOKENS);
   }
 
-  private exhausted(plan: ForwardPlan, last: Failure | null): Response {
-    if (plan.clientSignal.aborted) {
-      return gatewayErrorResponse(
+  private exhausted(plan: ForwardPlan, last: Failure | null): Reply {
+    if (plan.clientGone.reason !== null) {
+      return gatewayErrorReply(
         plan.dialect,
         new GatewayError(499, 'Client closed the request', 'client_closed'),
       );
@@ -103,25 +100,25 @@ export class Proxy {
         const err = timedOut
           ? new GatewayError(504, 'Gemini did not answer in time on any tried key', 'upstream_timeout')
           : new GatewayError(502, 'Could not reach Gemini on any tried key', 'upstream_unreachable');
-        return gatewayErrorResponse(plan.dialect, err);
+        return gatewayErrorReply(plan.dialect, err);
       }
-      return upstreamErrorResponse(plan.dialect, last.status, last.google, [last.key.apiKey]);
+      return upstreamErrorReply(plan.dialect, last.status, last.google, [last.key.apiKey]);
     }
     // Only ask for a pick when nothing is usable: a successful pick would advance round-robin's cursor.
     const pool = this.deps.service.pool;
     const cooling = pool.hasUsable(plan.model) ? null : pool.pick(plan.model);
     if (cooling && !cooling.ok && cooling.reason === 'cooling')
-      return coolingResponse(plan, cooling.retryAfterMs);
+      return coolingReply(plan, cooling.retryAfterMs);
     if (last && last.outcome.kind === 'rate-limited') {
       // The retry budget ran out on rate-limited keys; other keys may still be usable, so this is
       // a 429 to retry later, not a missing key.
-      const response = upstreamErrorResponse(plan.dialect, 429, last.google, [last.key.apiKey]);
+      const reply = upstreamErrorReply(plan.dialect, 429, last.google, [last.key.apiKey]);
       const delayMs = last.outcome.retryDelayMs ?? this.deps.service.config.defaultCooldownMs;
-      response.headers.set('retry-after', String(Math.max(1, Math.ceil(delayMs / 1000))));
-      return response;
+      reply.headers['retry-after'] = String(Math.max(1, Math.ceil(delayMs / 1000)));
+      return reply;
     }
     const detail = last ? ` (last key error: ${describe(last.outcome, last.google, last.key)})` : '';
-    return gatewayErrorResponse(
+    return gatewayErrorReply(
       plan.dialect,
       new GatewayError(503, `No usable API key is available${detail}`, 'no_usable_key'),
     );

@@ -2,6 +2,7 @@
  * The `Upstream` port over the WHATWG `fetch`: the Workers runtime's client (on Node the undici
  * adapter is faster, see ARCHITECTURE.md). Nothing here is runtime-specific.
  */
+import type { Cancellation } from '../core/cancel.js';
 import type { Upstream, UpstreamRequest, UpstreamResponse } from '../core/ports.js';
 
 /**
@@ -19,19 +20,14 @@ function headerRecord(headers: Headers): Record<string, string> {
   return out;
 }
 
-/** Links the caller's signal to a controller of ours, so cancelling a stream can abort too. */
-function linkedController(signal: AbortSignal): { controller: AbortController; unlink: () => void } {
+/** A signal for `fetch` that aborts on the caller's cancellation, and that cancelling a stream can abort too. */
+function linkedController(cancel: Cancellation): AbortController {
   const controller = new AbortController();
-  if (signal.aborted) {
-    controller.abort(signal.reason);
-    return { controller, unlink: () => {} };
-  }
-  const onAbort = () => controller.abort(signal.reason);
-  signal.addEventListener('abort', onAbort, { once: true });
-  return { controller, unlink: () => signal.removeEventListener('abort', onAbort) };
+  cancel.onCancel((reason) => controller.abort(reason));
+  return controller;
 }
 
-function wrapResponse(res: Response, controller: AbortController, unlink: () => void): UpstreamResponse {
+function wrapResponse(res: Response, controller: AbortController): UpstreamResponse {
   let used = false;
   const claim = (what: string) => {
     if (used) throw new Error(`upstream body already consumed; ${what}() called twice`);
@@ -42,17 +38,12 @@ function wrapResponse(res: Response, controller: AbortController, unlink: () => 
     headers: headerRecord(res.headers),
     async bytes() {
       claim('bytes');
-      try {
-        return new Uint8Array(await res.arrayBuffer());
-      } finally {
-        unlink();
-      }
+      return new Uint8Array(await res.arrayBuffer());
     },
     stream() {
       claim('stream');
       const body = res.body;
       if (!body) {
-        unlink();
         return new ReadableStream<Uint8Array>({ start: (c) => c.close() });
       }
       const reader = body.getReader();
@@ -61,19 +52,13 @@ function wrapResponse(res: Response, controller: AbortController, unlink: () => 
         async pull(c) {
           try {
             const { done, value } = await reader.read();
-            if (done) {
-              unlink();
-              c.close();
-            } else {
-              c.enqueue(value);
-            }
+            if (done) c.close();
+            else c.enqueue(value);
           } catch (err) {
-            unlink();
             c.error(err);
           }
         },
         async cancel(reason) {
-          unlink();
           controller.abort(reason);
           await reader.cancel(reason).catch(() => {});
         },
@@ -82,7 +67,6 @@ function wrapResponse(res: Response, controller: AbortController, unlink: () => 
     discard() {
       if (used) return;
       used = true;
-      unlink();
       controller.abort();
       res.body?.cancel().catch(() => {});
     },
@@ -96,21 +80,16 @@ function wrapResponse(res: Response, controller: AbortController, unlink: () => 
 export function createFetchUpstream(fetchImpl: typeof fetch = fetch): Upstream {
   return {
     async request(req: UpstreamRequest): Promise<UpstreamResponse> {
-      const { controller, unlink } = linkedController(req.signal);
-      try {
-        const res = await fetchImpl(req.url, {
-          method: req.method,
-          headers: req.headers,
-          // A Uint8Array typed over ArrayBufferLike; ours are never backed by a SharedArrayBuffer.
-          body: req.method === 'GET' ? undefined : (req.body as BodyInit | undefined),
-          signal: controller.signal,
-          redirect: 'manual',
-        });
-        return wrapResponse(res, controller, unlink);
-      } catch (err) {
-        unlink();
-        throw err;
-      }
+      const controller = linkedController(req.cancel);
+      const res = await fetchImpl(req.url, {
+        method: req.method,
+        headers: req.headers,
+        // A Uint8Array typed over ArrayBufferLike; ours are never backed by a SharedArrayBuffer.
+        body: req.method === 'GET' ? undefined : (req.body as BodyInit | undefined),
+        signal: controller.signal,
+        redirect: 'manual',
+      });
+      return wrapResponse(res, controller);
     },
   };
 }

@@ -1,9 +1,10 @@
 /**
- * Walks Hono's route table and proves that every endpoint but `/healthz` and the panel's static
+ * Walks the route table (Hono's, plus the client API's own) and proves that every endpoint but `/healthz` and the panel's static
  * assets refuses a request without the right token, before anything reaches the upstream.
  * A route added later is covered automatically.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientEndpoints } from '../../src/http/client-api.js';
 import { startMockGemini, type MockGemini } from '../fixtures/mock-gemini/index.js';
 import { startNodeGateway, type TestGateway } from '../support/gateway.js';
 import { fakeKey } from '../support/keys.js';
@@ -30,11 +31,14 @@ afterAll(async () => {
   await mock?.close();
 });
 
-/** Every endpoint (middleware registered with `use` shows up as method ALL and is left out). */
+/**
+ * Every endpoint. In Hono's table, middleware and the client API's mounts show up as method ALL and
+ * are left out; the client API lists its own routes.
+ */
 function endpoints(): Array<{ method: string; path: string }> {
   const seen = new Set<string>();
   const out: Array<{ method: string; path: string }> = [];
-  for (const route of gw.running.gateway.app.routes) {
+  for (const route of [...gw.running.gateway.app.routes, ...clientEndpoints()]) {
     const id = `${route.method} ${route.path}`;
     if (route.method === 'ALL' || seen.has(id)) continue;
     seen.add(id);
@@ -69,8 +73,10 @@ describe('the route table', () => {
     expect(ids.length).toBeGreaterThanOrEqual(30);
     for (const id of [
       'POST /v1/chat/completions',
-      'GET /v1/models/:id{.+}',
-      'POST /v1beta/models/:call{[^/]+}',
+      'GET /v1/models/:id',
+      'POST /v1beta/openai/embeddings',
+      'POST /v1beta/models/:call',
+      'GET /v1beta/models/:model',
       'GET /admin/api/keys',
       'PUT /admin/api/config',
       'DELETE /admin/api/tokens/:id',

@@ -185,7 +185,7 @@ describe('KeyChecker', () => {
     const ctx = await setup(keys, {
       [keys[0]!.apiKey]: (req) =>
         new Promise((_resolve, reject) => {
-          req.signal.addEventListener('abort', () => reject(req.signal.reason));
+          req.cancel.onCancel(reject);
         }),
     });
     ctx.service.applyConfig({ request_timeout_ms: '100' });

@@ -4,6 +4,7 @@
  * rejects is disabled (auto, with its reason); an auto-disabled key that passes is re-enabled. A key
  * an admin disabled by hand is left alone and never sent upstream.
  */
+import { CancelSource } from '../cancel.js';
 import { classifyResponse, classifyTransportError } from '../health/classify.js';
 import { maskKey } from '../keys/mask.js';
 import type { PoolService } from '../pool-service.js';
@@ -135,9 +136,9 @@ export class KeyChecker {
   /** One upstream call and what it means for the key. */
   private async ask(key: PoolKey): Promise<Verdict> {
     const { upstream, upstreamBaseUrl, service } = this.deps;
-    const controller = new AbortController();
+    const cancel = new CancelSource();
     const timer = setTimeout(
-      () => controller.abort(new DOMException('key check timed out', 'TimeoutError')),
+      () => cancel.cancel(new DOMException('key check timed out', 'TimeoutError')),
       service.config.requestTimeoutMs,
     );
     let status: number;
@@ -147,12 +148,12 @@ export class KeyChecker {
         method: 'GET',
         url: `${upstreamBaseUrl}/v1beta/models?pageSize=1`,
         headers: { accept: 'application/json', 'x-goog-api-key': key.apiKey },
-        signal: controller.signal,
+        cancel,
       });
       status = res.status;
       body = tryParseJson(await res.bytes());
     } catch (err) {
-      const outcome = classifyTransportError(controller.signal.aborted ? controller.signal.reason : err);
+      const outcome = classifyTransportError(cancel.reason ?? err);
       return {
         result: 'unreachable',
         status: null,

@@ -6,6 +6,7 @@ import type { AppEnv, RouteDeps } from '../context.js';
 import { GatewayError } from '../errors.js';
 import { keyView, type KeyStateName } from '../key-view.js';
 import { readJsonBody } from '../request-body.js';
+import { webBody } from '../client-request.js';
 import { intParam, parseId } from './params.js';
 
 const SORTS = {
@@ -97,7 +98,7 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
   });
 
   app.post('/', async (c) => {
-    const { json } = await readJsonBody(c.req.raw, deps.maxBodyBytes);
+    const { json } = await readJsonBody(webBody(c.req.raw), deps.maxBodyBytes);
     let parsed: ReturnType<typeof parseKeyText>;
     if (typeof json.text === 'string' && json.keys === undefined) parsed = parseKeyText(json.text);
     else if (Array.isArray(json.keys) && json.text === undefined) parsed = parseKeyList(json.keys);
@@ -114,7 +115,7 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
   });
 
   app.post('/bulk', async (c) => {
-    const { json } = await readJsonBody(c.req.raw, deps.maxBodyBytes);
+    const { json } = await readJsonBody(webBody(c.req.raw), deps.maxBodyBytes);
     const action = json.action;
     if (typeof action !== 'string' || !BULK_ACTIONS.has(action)) {
       throw new GatewayError(
@@ -145,7 +146,7 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
   app.patch('/:id', async (c) => {
     const id = parseId(c.req.param('id'));
     knownKey(id);
-    const { json } = await readJsonBody(c.req.raw, deps.maxBodyBytes);
+    const { json } = await readJsonBody(webBody(c.req.raw), deps.maxBodyBytes);
     const patch = keyPatch(json);
     const updated = await storage.keys.updateKey(id, patch, clock.now());
     if (!updated) throw new GatewayError(404, `No key with id ${id}`, 'key_not_found');

@@ -5,6 +5,7 @@ import { accessTokenView, issueAccessToken, TOKEN_NAME_MAX_LENGTH } from '../../
 import type { AppEnv, RouteDeps } from '../context.js';
 import { GatewayError } from '../errors.js';
 import { readJsonBody } from '../request-body.js';
+import { webBody } from '../client-request.js';
 import { parseId } from './params.js';
 
 export function adminSettingsRoutes(deps: RouteDeps): Hono<AppEnv> {
@@ -26,7 +27,7 @@ export function adminSettingsRoutes(deps: RouteDeps): Hono<AppEnv> {
   app.get('/config', async (c) => c.json(await configView()));
 
   app.put('/config', async (c) => {
-    const { json } = await readJsonBody(c.req.raw, deps.maxBodyBytes);
+    const { json } = await readJsonBody(webBody(c.req.raw), deps.maxBodyBytes);
     const result = validateConfigPatch(json);
     if (!result.ok) {
       const summary = Object.entries(result.errors)
@@ -49,7 +50,7 @@ export function adminSettingsRoutes(deps: RouteDeps): Hono<AppEnv> {
   );
 
   app.post('/tokens', async (c) => {
-    const { json } = await readJsonBody(c.req.raw, deps.maxBodyBytes);
+    const { json } = await readJsonBody(webBody(c.req.raw), deps.maxBodyBytes);
     const name = typeof json.name === 'string' ? json.name.trim() : '';
     if (name === '' || name.length > TOKEN_NAME_MAX_LENGTH) {
       throw new GatewayError(

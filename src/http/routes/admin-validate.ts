@@ -4,6 +4,7 @@ import { DEFAULT_CHECK_CONCURRENCY, summarize, type KeyChecker } from '../../cor
 import type { AppEnv, RouteDeps } from '../context.js';
 import { GatewayError } from '../errors.js';
 import { readJsonBody } from '../request-body.js';
+import { webBody } from '../client-request.js';
 
 const MAX_IDS = 100_000;
 const MAX_CONCURRENCY = 32;
@@ -47,7 +48,7 @@ export function adminValidateRoutes(deps: RouteDeps & { checker: KeyChecker }): 
   const { service, checker, clock } = deps;
 
   app.post('/', async (c) => {
-    const { json } = await readJsonBody(c.req.raw, deps.maxBodyBytes);
+    const { json } = await readJsonBody(webBody(c.req.raw), deps.maxBodyBytes);
     const unknown = Object.keys(json).filter((k) => !FIELDS.has(k));
     if (unknown.length > 0) {
       throw new GatewayError(

@@ -1,10 +1,9 @@
 /**
- * Gemini's native API (https://ai.google.dev/api), mounted at `/v1beta`. Bodies pass through
+ * Gemini's native API (https://ai.google.dev/api), served below `/v1beta/`. Bodies pass through
  * untouched; the pooled key goes upstream only in `x-goog-api-key`, never in the URL.
  */
-import { Hono } from 'hono';
-import type { AppEnv, RouteDeps } from '../context.js';
-import { planBase } from '../context.js';
+import type { ClientRoute, RouteEntry } from '../client-route.js';
+import { decodePathSegment } from '../client-route.js';
 import { GatewayError } from '../errors.js';
 import type { StreamKind } from '../stream-pipe.js';
 import { readJsonBody, validModel } from '../request-body.js';
@@ -17,11 +16,10 @@ const ACTIONS = new Set([
   'countTokens',
 ]);
 
-/** The client's query string minus its `key` (which is the client's access token, not Google's). */
-function forwardedQuery(url: string, allowed: readonly string[]): string {
-  const q = url.indexOf('?');
-  if (q === -1) return '';
-  const params = new URLSearchParams(url.slice(q + 1));
+/** The client's query minus its `key` (which is the client's access token, not Google's). */
+function forwardedQuery(query: string, allowed: readonly string[]): string {
+  if (query === '') return '';
+  const params = new URLSearchParams(query);
   const out = new URLSearchParams();
   for (const name of allowed) {
     const value = params.get(name);
@@ -35,65 +33,62 @@ function notFound(what: string): GatewayError {
   return new GatewayError(404, `${what} is not a supported Gemini API method`, 'not_found');
 }
 
-export function geminiRoutes(deps: RouteDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+/** `POST /v1beta/models/{model}:{action}`. */
+const callModel: ClientRoute = async (req, maxBodyBytes, rawCall) => {
+  const call = decodePathSegment(rawCall);
+  const colon = call.lastIndexOf(':');
+  if (colon <= 0) throw notFound(call.slice(0, 100));
+  const action = call.slice(colon + 1);
+  if (!ACTIONS.has(action)) throw notFound(action.slice(0, 100));
+  const model = validModel(call.slice(0, colon));
+  const { bytes } = await readJsonBody(req, maxBodyBytes);
+  let stream: StreamKind | null = null;
+  let query = '';
+  if (action === 'streamGenerateContent') {
+    query = forwardedQuery(req.query, ['alt']);
+    stream = query.includes('alt=sse') ? 'gemini-sse' : 'gemini-json-array';
+  }
+  return {
+    dialect: 'gemini',
+    endpoint: action,
+    model,
+    path: `/v1beta/models/${encodeURIComponent(model)}:${action}${query}`,
+    method: 'POST',
+    body: bytes,
+    keyHeader: 'goog',
+    stream,
+    usage: action === 'countTokens' ? 'none' : 'gemini',
+  };
+};
 
-  app.post('/models/:call{[^/]+}', async (c) => {
-    const call = decodeURIComponent(c.req.param('call'));
-    const colon = call.lastIndexOf(':');
-    if (colon <= 0) throw notFound(call.slice(0, 100));
-    const action = call.slice(colon + 1);
-    if (!ACTIONS.has(action)) throw notFound(action.slice(0, 100));
-    const model = validModel(call.slice(0, colon));
-    const { bytes } = await readJsonBody(c.req.raw, deps.maxBodyBytes);
-    let stream: StreamKind | null = null;
-    let query = '';
-    if (action === 'streamGenerateContent') {
-      query = forwardedQuery(c.req.url, ['alt']);
-      stream = query.includes('alt=sse') ? 'gemini-sse' : 'gemini-json-array';
-    }
-    return deps.proxy.forward({
-      ...planBase(c, deps),
-      dialect: 'gemini',
-      endpoint: action,
-      model,
-      path: `/v1beta/models/${encodeURIComponent(model)}:${action}${query}`,
-      method: 'POST',
-      body: bytes,
-      keyHeader: 'goog',
-      stream,
-      usage: action === 'countTokens' ? 'none' : 'gemini',
-    });
-  });
+const listModels: ClientRoute = (req) => ({
+  dialect: 'gemini',
+  endpoint: 'models.list',
+  model: null,
+  path: `/v1beta/models${forwardedQuery(req.query, ['pageSize', 'pageToken'])}`,
+  method: 'GET',
+  keyHeader: 'goog',
+  stream: null,
+  usage: 'none',
+});
 
-  app.get('/models', (c) =>
-    deps.proxy.forward({
-      ...planBase(c, deps),
-      dialect: 'gemini',
-      endpoint: 'models.list',
-      model: null,
-      path: `/v1beta/models${forwardedQuery(c.req.url, ['pageSize', 'pageToken'])}`,
-      method: 'GET',
-      keyHeader: 'goog',
-      stream: null,
-      usage: 'none',
-    }),
-  );
+const getModel: ClientRoute = (_req, _limit, rawModel) => {
+  const model = validModel(decodePathSegment(rawModel));
+  return {
+    dialect: 'gemini',
+    endpoint: 'models.get',
+    model: null,
+    path: `/v1beta/models/${encodeURIComponent(model)}`,
+    method: 'GET',
+    keyHeader: 'goog',
+    stream: null,
+    usage: 'none',
+  };
+};
 
-  app.get('/models/:model{[^/:]+}', (c) => {
-    const model = validModel(decodeURIComponent(c.req.param('model')));
-    return deps.proxy.forward({
-      ...planBase(c, deps),
-      dialect: 'gemini',
-      endpoint: 'models.get',
-      model: null,
-      path: `/v1beta/models/${encodeURIComponent(model)}`,
-      method: 'GET',
-      keyHeader: 'goog',
-      stream: null,
-      usage: 'none',
-    });
-  });
-
-  return app;
-}
+/** Paths below `/v1beta/`. */
+export const GEMINI_ROUTES: readonly RouteEntry[] = [
+  { method: 'GET', path: 'models', route: listModels },
+  { method: 'POST', path: 'models/:call', param: /^[^/]+$/, route: callModel },
+  { method: 'GET', path: 'models/:model', param: /^[^/:]+$/, route: getModel },
+];

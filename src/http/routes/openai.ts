@@ -1,12 +1,11 @@
 /**
  * OpenAI-compatible routes, forwarded to Google's OpenAI-compatible endpoint
- * (https://ai.google.dev/gemini-api/docs/openai). Mounted at `/v1` and at `/v1beta/openai`.
+ * (https://ai.google.dev/gemini-api/docs/openai). Served below `/v1/` and `/v1beta/openai/`.
  */
-import { Hono } from 'hono';
-import type { AppEnv, RouteDeps } from '../context.js';
-import { planBase } from '../context.js';
-import { readJsonBody, validModel } from '../request-body.js';
+import type { ClientRoute, RouteEntry } from '../client-route.js';
+import { decodePathSegment } from '../client-route.js';
 import { GatewayError } from '../errors.js';
+import { readJsonBody, validModel } from '../request-body.js';
 
 const UPSTREAM = '/v1beta/openai';
 
@@ -28,79 +27,75 @@ function rewriteModelList(json: unknown): unknown {
   };
 }
 
-export function openaiRoutes(deps: RouteDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+const chatCompletions: ClientRoute = async (req, maxBodyBytes) => {
+  const { bytes, json } = await readJsonBody(req, maxBodyBytes);
+  const model = validModel(json.model);
+  if (json.stream !== undefined && typeof json.stream !== 'boolean') {
+    throw new GatewayError(400, "'stream' must be a boolean", 'invalid_type', { param: 'stream' });
+  }
+  return {
+    dialect: 'openai',
+    endpoint: 'chat.completions',
+    model,
+    path: `${UPSTREAM}/chat/completions`,
+    method: 'POST',
+    body: bytes,
+    keyHeader: 'bearer',
+    stream: json.stream === true ? 'openai-sse' : null,
+    usage: 'openai',
+  };
+};
 
-  app.post('/chat/completions', async (c) => {
-    const { bytes, json } = await readJsonBody(c.req.raw, deps.maxBodyBytes);
-    const model = validModel(json.model);
-    if (json.stream !== undefined && typeof json.stream !== 'boolean') {
-      throw new GatewayError(400, "'stream' must be a boolean", 'invalid_type', { param: 'stream' });
-    }
-    return deps.proxy.forward({
-      ...planBase(c, deps),
-      dialect: 'openai',
-      endpoint: 'chat.completions',
-      model,
-      path: `${UPSTREAM}/chat/completions`,
-      method: 'POST',
-      body: bytes,
-      keyHeader: 'bearer',
-      stream: json.stream === true ? 'openai-sse' : null,
-      usage: 'openai',
-    });
-  });
+const embeddings: ClientRoute = async (req, maxBodyBytes) => {
+  const { bytes, json } = await readJsonBody(req, maxBodyBytes);
+  const model = validModel(json.model);
+  if (json.input === undefined) {
+    throw new GatewayError(400, "'input' is required", 'missing_input', { param: 'input' });
+  }
+  return {
+    dialect: 'openai',
+    endpoint: 'embeddings',
+    model,
+    path: `${UPSTREAM}/embeddings`,
+    method: 'POST',
+    body: bytes,
+    keyHeader: 'bearer',
+    stream: null,
+    usage: 'openai',
+  };
+};
 
-  app.post('/embeddings', async (c) => {
-    const { bytes, json } = await readJsonBody(c.req.raw, deps.maxBodyBytes);
-    const model = validModel(json.model);
-    if (json.input === undefined) {
-      throw new GatewayError(400, "'input' is required", 'missing_input', { param: 'input' });
-    }
-    return deps.proxy.forward({
-      ...planBase(c, deps),
-      dialect: 'openai',
-      endpoint: 'embeddings',
-      model,
-      path: `${UPSTREAM}/embeddings`,
-      method: 'POST',
-      body: bytes,
-      keyHeader: 'bearer',
-      stream: null,
-      usage: 'openai',
-    });
-  });
+const listModels: ClientRoute = () => ({
+  dialect: 'openai',
+  endpoint: 'models.list',
+  model: null,
+  path: `${UPSTREAM}/models`,
+  method: 'GET',
+  keyHeader: 'bearer',
+  stream: null,
+  usage: 'none',
+  rewrite: rewriteModelList,
+});
 
-  app.get('/models', (c) =>
-    deps.proxy.forward({
-      ...planBase(c, deps),
-      dialect: 'openai',
-      endpoint: 'models.list',
-      model: null,
-      path: `${UPSTREAM}/models`,
-      method: 'GET',
-      keyHeader: 'bearer',
-      stream: null,
-      usage: 'none',
-      rewrite: rewriteModelList,
-    }),
-  );
+const getModel: ClientRoute = (_req, _limit, id) => {
+  const model = validModel(decodePathSegment(id), 'id');
+  return {
+    dialect: 'openai',
+    endpoint: 'models.get',
+    model: null,
+    path: `${UPSTREAM}/models/${encodeURIComponent(model)}`,
+    method: 'GET',
+    keyHeader: 'bearer',
+    stream: null,
+    usage: 'none',
+    rewrite: (json) => (typeof json === 'object' && json ? stripModelPrefix(json as ModelEntry) : json),
+  };
+};
 
-  app.get('/models/:id{.+}', (c) => {
-    const model = validModel(decodeURIComponent(c.req.param('id')), 'id');
-    return deps.proxy.forward({
-      ...planBase(c, deps),
-      dialect: 'openai',
-      endpoint: 'models.get',
-      model: null,
-      path: `${UPSTREAM}/models/${encodeURIComponent(model)}`,
-      method: 'GET',
-      keyHeader: 'bearer',
-      stream: null,
-      usage: 'none',
-      rewrite: (json) => (typeof json === 'object' && json ? stripModelPrefix(json as ModelEntry) : json),
-    });
-  });
-
-  return app;
-}
+/** Paths below `/v1/` and `/v1beta/openai/`. */
+export const OPENAI_ROUTES: readonly RouteEntry[] = [
+  { method: 'POST', path: 'chat/completions', route: chatCompletions },
+  { method: 'POST', path: 'embeddings', route: embeddings },
+  { method: 'GET', path: 'models', route: listModels },
+  { method: 'GET', path: 'models/:id', route: getModel },
+];

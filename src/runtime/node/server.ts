@@ -17,6 +17,7 @@ import { openSqliteStorage } from '../../storage/sqlite/sqlite-storage.js';
 import { createUndiciUpstream } from '../../upstream/undici.js';
 import type { NodeSettings } from './env.js';
 import { ensureFirstAccessToken, resolveAdminToken } from './first-start.js';
+import { createClientLane } from './client-lane.js';
 import { createDiskPanelAssets } from './panel-assets.js';
 
 const PANEL_DIR = fileURLToPath(new URL('../../../admin-ui/dist/', import.meta.url));
@@ -79,32 +80,30 @@ export async function startNodeGateway(
     passThroughOnException() {},
     props: {},
   };
+  const honoListener = getRequestListener((req, env) => gateway.app.fetch(req, env, executionContext), {
+    // A body that fails mid-stream surfaces here; log it like everything else, redacted.
+    errorHandler: (err) => {
+      logger({ event: 'response_error', error: redactSecrets(String(err)).slice(0, 300) });
+      // Returning nothing would leave the client waiting forever. A RequestError is a request
+      // node-server could not turn into a URL (a backslash in the path, a bad Host): the client's fault.
+      const bad = err instanceof RequestError;
+      return gatewayErrorResponse(
+        'openai',
+        bad
+          ? new GatewayError(400, 'Malformed request URL or Host header', 'bad_request')
+          : new GatewayError(500, 'Internal gateway error', 'internal_error'),
+      );
+    },
+  });
+  const clientLane = createClientLane(gateway.clientApi, (work) => executionContext.waitUntil(work));
   // Counted until the response is fully written (or its connection dropped), not until the handler
   // returns: a stream's body is still being sent long after that.
   let inFlight = 0;
-  const listener = getRequestListener(
-    (req, env) => {
-      inFlight += 1;
-      (env as HttpBindings).outgoing.once('close', () => (inFlight -= 1));
-      return gateway.app.fetch(req, env, executionContext);
-    },
-    {
-      // A body that fails mid-stream surfaces here; log it like everything else, redacted.
-      errorHandler: (err) => {
-        logger({ event: 'response_error', error: redactSecrets(String(err)).slice(0, 300) });
-        // Returning nothing would leave the client waiting forever. A RequestError is a request
-        // node-server could not turn into a URL (a backslash in the path, a bad Host): the client's fault.
-        const bad = err instanceof RequestError;
-        return gatewayErrorResponse(
-          'openai',
-          bad
-            ? new GatewayError(400, 'Malformed request URL or Host header', 'bad_request')
-            : new GatewayError(500, 'Internal gateway error', 'internal_error'),
-        );
-      },
-    },
-  );
-  const server = createServer(listener);
+  const server = createServer((req, res) => {
+    inFlight += 1;
+    res.once('close', () => (inFlight -= 1));
+    if (!clientLane(req, res)) void honoListener(req, res);
+  });
   server.listen(settings.port, settings.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

@@ -2,7 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CancelSource } from '../core/cancel.js';
+import type { Upstream } from '../core/ports.js';
 import { createFetchUpstream } from './fetch.js';
+import { createUndiciUpstream } from './undici.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
@@ -37,10 +40,20 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-const upstream = createFetchUpstream();
 const decoder = new TextDecoder();
+const never = () => new CancelSource();
+const undici = () => createUndiciUpstream({ origin: base });
 
-describe('createFetchUpstream', () => {
+/** The port's contract, held by both adapters: fetch (Workers) and undici (Node). */
+describe.each([
+  ['fetch', (): Upstream => createFetchUpstream()],
+  ['undici', (origin: string): Upstream => createUndiciUpstream({ origin })],
+])('Upstream contract: %s', (_name, make) => {
+  let upstream: Upstream;
+  beforeAll(() => {
+    upstream = make(base);
+  });
+
   it('sends method, headers and body, and returns status, lower-case headers and bytes', async () => {
     handlers.set('/echo', (req, res, body) => {
       res.writeHead(201, { 'X-Echo-Method': req.method ?? '', 'Content-Type': 'application/json' });
@@ -51,7 +64,7 @@ describe('createFetchUpstream', () => {
       url: `${base}/echo`,
       headers: { authorization: 'Bearer k1', 'content-type': 'application/json' },
       body: new TextEncoder().encode('{"a":1}'),
-      signal: new AbortController().signal,
+      cancel: never(),
     });
     expect(res.status).toBe(201);
     expect(res.headers['x-echo-method']).toBe('POST');
@@ -66,28 +79,27 @@ describe('createFetchUpstream', () => {
       method: 'GET',
       url: `${base}/err`,
       headers: {},
-      signal: new AbortController().signal,
+      cancel: never(),
     });
     expect(res.status).toBe(429);
     expect(decoder.decode(await res.bytes())).toBe('{}');
   });
 
-  it('drops content-encoding and content-length of a body fetch has decoded', async () => {
-    const plain = JSON.stringify({ text: 'x'.repeat(2000) });
-    handlers.set('/gzip', (_req, res) => {
-      const zipped = gzipSync(plain);
-      res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(zipped.length) });
-      res.end(zipped);
+  it('rejects bytes() when the connection drops mid-body', async () => {
+    handlers.set('/cut', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"partial":');
+      setTimeout(() => res.destroy(), 10);
     });
-    const res = await upstream.request({
-      method: 'GET',
-      url: `${base}/gzip`,
-      headers: {},
-      signal: new AbortController().signal,
-    });
-    expect(res.headers['content-encoding']).toBeUndefined();
-    expect(res.headers['content-length']).toBeUndefined();
-    expect(decoder.decode(await res.bytes())).toBe(plain);
+    const res = await upstream.request({ method: 'GET', url: `${base}/cut`, headers: {}, cancel: never() });
+    await expect(res.bytes()).rejects.toThrow();
+  });
+
+  it('refuses a second read of one body', async () => {
+    handlers.set('/twice', (_req, res) => res.writeHead(200).end('ok'));
+    const res = await upstream.request({ method: 'GET', url: `${base}/twice`, headers: {}, cancel: never() });
+    expect(decoder.decode(await res.bytes())).toBe('ok');
+    expect(() => res.stream()).toThrow(/already consumed/);
   });
 
   it('streams chunks as they arrive', async () => {
@@ -101,7 +113,7 @@ describe('createFetchUpstream', () => {
       url: `${base}/sse`,
       headers: {},
       body: '{}',
-      signal: new AbortController().signal,
+      cancel: never(),
     });
     let text = '';
     for await (const chunk of res.stream()) text += decoder.decode(chunk, { stream: true });
@@ -118,7 +130,7 @@ describe('createFetchUpstream', () => {
       method: 'GET',
       url: `${base}/endless`,
       headers: {},
-      signal: new AbortController().signal,
+      cancel: never(),
     });
     const reader = res.stream().getReader();
     const first = await reader.read();
@@ -137,7 +149,7 @@ describe('createFetchUpstream', () => {
       method: 'GET',
       url: `${base}/discard`,
       headers: {},
-      signal: new AbortController().signal,
+      cancel: never(),
     });
     expect(res.status).toBe(500);
     res.discard();
@@ -151,48 +163,68 @@ describe('createFetchUpstream', () => {
     const port = (probe.address() as AddressInfo).port;
     await new Promise((resolve) => probe.close(resolve));
     await expect(
-      upstream.request({
+      make(`http://127.0.0.1:${port}`).request({
         method: 'GET',
         url: `http://127.0.0.1:${port}/`,
         headers: {},
-        signal: new AbortController().signal,
+        cancel: never(),
       }),
     ).rejects.toThrow();
   });
 
-  it('rejects when the signal aborts before the response headers', async () => {
-    handlers.set('/hang', () => {});
-    const ac = new AbortController();
-    const pending = upstream.request({ method: 'GET', url: `${base}/hang`, headers: {}, signal: ac.signal });
+  it('rejects when the request is cancelled while waiting for the response headers', async () => {
+    let arrived!: () => void;
+    const seen = new Promise<void>((resolve) => (arrived = resolve));
+    handlers.set('/hang', () => arrived());
+    const cancel = new CancelSource();
     const gone = onClose('/hang');
-    ac.abort(new Error('timed out'));
-    await expect(pending).rejects.toThrow();
+    const pending = upstream.request({ method: 'GET', url: `${base}/hang`, headers: {}, cancel });
+    await seen;
+    cancel.cancel(new Error('timed out'));
+    await expect(pending).rejects.toThrow('timed out');
     await gone;
   });
 
-  it('rejects bytes() when the signal aborts mid-body', async () => {
+  it('rejects bytes() when the request is cancelled mid-body', async () => {
     handlers.set('/half', (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"partial":');
     });
-    const ac = new AbortController();
-    const res = await upstream.request({
-      method: 'GET',
-      url: `${base}/half`,
-      headers: {},
-      signal: ac.signal,
-    });
+    const cancel = new CancelSource();
+    const res = await upstream.request({ method: 'GET', url: `${base}/half`, headers: {}, cancel });
     const body = res.bytes();
-    ac.abort(new Error('timed out'));
+    cancel.cancel(new Error('timed out'));
     await expect(body).rejects.toThrow();
   });
 
-  it('rejects at once when the signal is already aborted', async () => {
-    const ac = new AbortController();
-    ac.abort(new Error('already'));
+  it('rejects at once when the request is already cancelled', async () => {
+    const cancel = new CancelSource();
+    cancel.cancel(new Error('already'));
     await expect(
-      upstream.request({ method: 'GET', url: `${base}/echo`, headers: {}, signal: ac.signal }),
-    ).rejects.toThrow();
+      upstream.request({ method: 'GET', url: `${base}/echo`, headers: {}, cancel }),
+    ).rejects.toThrow('already');
+  });
+});
+
+describe('createFetchUpstream', () => {
+  const upstream = createFetchUpstream();
+
+  it('drops content-encoding and content-length of a body fetch has decoded', async () => {
+    const plain = JSON.stringify({ text: 'x'.repeat(2000) });
+    handlers.set('/gzip', (_req, res) => {
+      const zipped = gzipSync(plain);
+      res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(zipped.length) });
+      res.end(zipped);
+    });
+    const res = await upstream.request({
+      method: 'GET',
+      url: `${base}/gzip`,
+      headers: {},
+      cancel: never(),
+    });
+    expect(res.headers['content-encoding']).toBeUndefined();
+    expect(res.headers['content-length']).toBeUndefined();
+    expect(decoder.decode(await res.bytes())).toBe(plain);
   });
 
   it('uses the injected fetch', async () => {
@@ -206,10 +238,44 @@ describe('createFetchUpstream', () => {
       url: 'https://example.invalid/v1beta/models',
       headers: {},
       body: 'ignored for GET',
-      signal: new AbortController().signal,
+      cancel: never(),
     });
     expect(seen).toEqual(['GET https://example.invalid/v1beta/models']);
     expect(res.headers['x-fake']).toBe('1');
     expect(decoder.decode(await res.bytes())).toBe('ok');
+  });
+});
+
+describe('createUndiciUpstream', () => {
+  it('refuses a request for an origin other than its own', async () => {
+    const upstream = createUndiciUpstream({ origin: 'http://127.0.0.1:9' });
+    await expect(
+      upstream.request({ method: 'GET', url: `${base}/echo`, headers: {}, cancel: never() }),
+    ).rejects.toThrow(/only http:\/\/127.0.0.1:9/);
+  });
+
+  it('delivers every byte of a streamed body its reader is slower than', async () => {
+    const frame = `data: ${'x'.repeat(1000)}\n\n`;
+    handlers.set('/flood', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < 2000) {
+          sent += 1;
+          if (!res.write(frame)) {
+            res.once('drain', pump);
+            return;
+          }
+        }
+        res.end();
+      };
+      pump();
+    });
+    const res = await undici().request({ method: 'GET', url: `${base}/flood`, headers: {}, cancel: never() });
+    const reader = res.stream().getReader();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    let size = 0;
+    for (let r = await reader.read(); !r.done; r = await reader.read()) size += r.value.byteLength;
+    expect(size).toBe(2000 * frame.length);
   });
 });
