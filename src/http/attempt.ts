@@ -22,6 +22,7 @@ import {
 } from './forward-plan.js';
 import { JSON_CONTENT_TYPE, type Reply } from './reply.js';
 import { looksLikeStreamStart, pipeStream, readChunk } from './stream-pipe.js';
+import { framedAsJsonObject } from '../core/usage/usage-scan.js';
 
 const decoder = new TextDecoder();
 
@@ -153,10 +154,12 @@ export async function runAttempt(
     return transportFailure(err);
   }
   cleanup();
-  const json = tryParseJson(bytes);
 
   if (res.status >= 200 && res.status < 300) {
-    if (json === undefined || json === null || typeof json !== 'object') {
+    // Only a body that is rewritten is parsed whole; otherwise its framing is checked and its usage read.
+    const json = plan.rewrite ? tryParseJson(bytes) : undefined;
+    const valid = plan.rewrite ? typeof json === 'object' && json !== null : framedAsJsonObject(bytes);
+    if (!valid) {
       const outcome: Outcome = {
         kind: 'upstream-fault',
         status: res.status,
@@ -165,13 +168,14 @@ export async function runAttempt(
       report(outcome, res.status, NO_TOKENS, describe(outcome, null, key));
       return { kind: 'failure', failure: { status: 502, outcome, google: null, key } };
     }
-    const tokens = usageOf(plan, json);
+    const tokens = usageOf(plan, bytes);
     report({ kind: 'ok' }, res.status, tokens, null);
     const body = plan.rewrite ? JSON.stringify(plan.rewrite(json)) : bytes;
     const reply: Reply = { status: res.status, headers: { 'content-type': JSON_CONTENT_TYPE }, body };
     return { kind: 'response', reply, tokens };
   }
 
+  const json = tryParseJson(bytes);
   const google = parseGoogleError(json);
   const outcome = classifyResponse(res.status, json, plan.model);
   report(outcome, res.status, NO_TOKENS, describe(outcome, google, key));

@@ -4,7 +4,8 @@ import type { GoogleError, Outcome } from '../core/health/classify.js';
 import { redactSecrets } from '../core/keys/redact.js';
 import { NO_TOKENS } from '../core/pool-service.js';
 import type { PoolKey, Tokens } from '../core/types.js';
-import { geminiUsage, openaiUsage } from '../core/usage/tokens.js';
+import { openaiUsage, usageMetadataTokens } from '../core/usage/tokens.js';
+import { scanObjectAt } from '../core/usage/usage-scan.js';
 import type { Dialect } from './errors.js';
 import type { Reply } from './reply.js';
 import type { StreamKind } from './stream-pipe.js';
@@ -57,9 +58,10 @@ export function keyHeaders(plan: ForwardPlan, key: PoolKey): Record<string, stri
   return headers;
 }
 
-export function usageOf(plan: ForwardPlan, json: unknown): Tokens {
-  if (plan.usage === 'openai') return openaiUsage(json) ?? NO_TOKENS;
-  if (plan.usage === 'gemini') return geminiUsage(json) ?? NO_TOKENS;
+/** Token counts of a buffered 2xx body, read without parsing the whole body. */
+export function usageOf(plan: ForwardPlan, body: Uint8Array): Tokens {
+  if (plan.usage === 'openai') return openaiUsage({ usage: scanObjectAt(body, 'usage') }) ?? NO_TOKENS;
+  if (plan.usage === 'gemini') return usageMetadataTokens(scanObjectAt(body, 'usageMetadata')) ?? NO_TOKENS;
   return NO_TOKENS;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OPENAI_CHAT_COMPLETION } from '../health/fixtures.js';
-import { geminiUsage, openaiUsage } from './tokens.js';
+import { openaiUsage, usageMetadataTokens } from './tokens.js';
 
 describe('openaiUsage', () => {
   it('reads usage of the wire example', () => {
@@ -30,38 +30,24 @@ describe('openaiUsage', () => {
   });
 });
 
-describe('geminiUsage', () => {
+describe('usageMetadataTokens', () => {
   it('counts thoughts as completion and keeps totalTokenCount', () => {
-    const body = {
-      usageMetadata: {
-        promptTokenCount: 10,
-        candidatesTokenCount: 5,
-        thoughtsTokenCount: 20,
-        totalTokenCount: 35,
-      },
+    const meta = {
+      promptTokenCount: 10,
+      candidatesTokenCount: 5,
+      thoughtsTokenCount: 20,
+      totalTokenCount: 35,
     };
-    expect(geminiUsage(body)).toEqual({ prompt: 10, completion: 25, total: 35 });
+    expect(usageMetadataTokens(meta)).toEqual({ prompt: 10, completion: 25, total: 35 });
   });
 
-  it('total falls back to the sum', () => {
-    expect(geminiUsage({ usageMetadata: { promptTokenCount: 4, candidatesTokenCount: 1 } })).toEqual({
+  it('total falls back to the sum; null without an object', () => {
+    expect(usageMetadataTokens({ promptTokenCount: 4, candidatesTokenCount: 1 })).toEqual({
       prompt: 4,
       completion: 1,
       total: 5,
     });
-  });
-
-  it('takes the last element of a buffered streamed array, never the sum', () => {
-    const body = [
-      { usageMetadata: { promptTokenCount: 4, candidatesTokenCount: 1, totalTokenCount: 5 } },
-      { usageMetadata: { promptTokenCount: 4, candidatesTokenCount: 9, totalTokenCount: 13 } },
-      { candidates: [] },
-    ];
-    expect(geminiUsage(body)).toEqual({ prompt: 4, completion: 9, total: 13 });
-  });
-
-  it('null without usageMetadata', () => {
-    expect(geminiUsage({ embedding: { values: [] } })).toBeNull();
-    expect(geminiUsage([])).toBeNull();
+    expect(usageMetadataTokens(undefined)).toBeNull();
+    expect(usageMetadataTokens([])).toBeNull();
   });
 });

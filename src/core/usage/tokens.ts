@@ -26,19 +26,3 @@ export function usageMetadataTokens(meta: unknown): Tokens | null {
   const completion = count(meta.candidatesTokenCount) + count(meta.thoughtsTokenCount);
   return { prompt, completion, total: count(meta.totalTokenCount) || prompt + completion };
 }
-
-/**
- * `usageMetadata` of a Gemini response: prompt = promptTokenCount, completion = candidatesTokenCount
- * + thoughtsTokenCount, total = totalTokenCount (fallback: the sum). For a buffered streamed array
- * (`[{…},{…}]`) the last element carrying `usageMetadata` counts, since it is cumulative.
- */
-export function geminiUsage(body: unknown): Tokens | null {
-  if (Array.isArray(body)) {
-    for (let i = body.length - 1; i >= 0; i--) {
-      const item: unknown = body[i];
-      if (isObject(item) && isObject(item.usageMetadata)) return usageMetadataTokens(item.usageMetadata);
-    }
-    return null;
-  }
-  return isObject(body) ? usageMetadataTokens(body.usageMetadata) : null;
-}
