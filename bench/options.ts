@@ -18,8 +18,8 @@ type Numeric = {
 
 const NUMBERS: Record<Numeric, { flag: string; full: number; smoke: number }> = {
   durationS: { flag: 'duration', full: 4, smoke: 1 },
-  rounds: { flag: 'rounds', full: 2, smoke: 1 },
-  warmupS: { flag: 'warmup', full: 2, smoke: 0 },
+  rounds: { flag: 'rounds', full: 3, smoke: 1 },
+  warmupS: { flag: 'warmup', full: 5, smoke: 0 },
   streamChunks: { flag: 'stream-chunks', full: 20, smoke: 20 },
   scaleConcurrency: { flag: 'scale-concurrency', full: 64, smoke: 8 },
   pickBudgetMs: { flag: 'pick-budget-ms', full: 100, smoke: 5 },
@@ -43,8 +43,8 @@ const WORKLOADS: readonly Workload[] = ['chat', 'stream', 'embed'];
 
 export const USAGE = `npm run bench [-- options]     (npm run bench:smoke for the tiny CI run)
   --smoke                  tiny run: 1 s cells, fewer cells, results to a temp dir
-  --duration S             seconds per load cell (4)          --rounds N      interleaved rounds (2)
-  --warmup S               warm-up per target and workload (2)
+  --duration S             seconds per load cell (4)          --rounds N      interleaved rounds (3)
+  --warmup S               warm-up per target and workload, so V8 has compiled the hot path (5)
   --workloads LIST         chat,stream,embed                   --concurrency LIST   1,64
   --stream-chunks N        chunks per streamed reply (20)
   --scale-keys LIST        10,10000,100000                     --scale-concurrency N  64

@@ -15,8 +15,16 @@ export function placeholders(n: number): string {
 }
 
 /**
+ * Rows per multi-row statement at most. Full chunks then share one SQL text, which the driver's
+ * statement cache keeps prepared; a chunk as large as SQLite's bind limit allows would be a new
+ * statement of thousands of parameters to prepare on nearly every flush.
+ */
+const MAX_ROWS_PER_STATEMENT = 64;
+
+/**
  * Builds one statement per chunk of `rows`, each with as many rows as the driver's bind limit
- * allows. `build` receives the `(?, …), (?, …)` list for the chunk and returns the statement.
+ * allows, up to `MAX_ROWS_PER_STATEMENT`. `build` receives the `(?, …), (?, …)` list for the chunk
+ * and returns the statement.
  */
 export function multiRowStatements(
   driver: SqlDriver,
@@ -25,7 +33,8 @@ export function multiRowStatements(
   build: (values: string) => string,
 ): SqlStatement[] {
   const group = `(${placeholders(columns)})`;
-  return chunk(rows, driver.maxParams / columns).map((slice) => ({
+  const perStatement = Math.min(MAX_ROWS_PER_STATEMENT, driver.maxParams / columns);
+  return chunk(rows, perStatement).map((slice) => ({
     sql: build(slice.map(() => group).join(', ')),
     params: slice.flat(),
   }));
