@@ -174,6 +174,8 @@ export async function delayPhase(ctx: PhaseContext): Promise<BenchResult['chunkD
           messages: [{ role: 'user', content: 'Hi' }],
         }),
       };
+      // Like the matrix, measure a warm process: the first seconds of a fresh Node gateway run unoptimised code.
+      if (opts.warmupS > 0) await measureChunkDelay(ep, opts.delayStreams, opts.warmupS);
       const d = await measureChunkDelay(ep, opts.delayStreams, opts.delayDurationS);
       out[target.name] = d;
       ctx.log(
