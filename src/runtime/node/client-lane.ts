@@ -144,10 +144,11 @@ export function createClientLane(
       if (!res.writableFinished) gone.cancel(new Error('client closed the request'));
     });
     const clientRequest = nodeClientRequest(req, path, q === -1 ? '' : url.slice(q + 1), gone, defer);
-    void api.handle(clientRequest, match).then(
-      (reply) => writeReply(res, reply),
-      () => res.destroy(),
-    );
+    // handle() answers every failure with a reply; what is left (a reply Node refuses to write) cuts the connection.
+    void api
+      .handle(clientRequest, match)
+      .then((reply) => writeReply(res, reply))
+      .catch(() => res.destroy());
     return true;
   };
 }
