@@ -42,12 +42,28 @@ async function startStampUpstream(
   return { ...child, port, url: `http://127.0.0.1:${port}` };
 }
 
-/** direct, gateway and (when installed) nginx in front of the upstream on `upstreamPort`; `stop` ends them. */
+async function startNodeFloor(upstreamUrl: string): Promise<Child & { url: string }> {
+  const port = await freePort();
+  const child = spawnTsx('node-floor', 'bench/node-floor.ts', [
+    '--port',
+    String(port),
+    '--upstream',
+    upstreamUrl,
+  ]);
+  await waitForPort(port, child);
+  return { ...child, url: `http://127.0.0.1:${port}` };
+}
+
+/**
+ * direct, gateway, the Node floor and (when installed) nginx in front of the upstream on
+ * `upstreamPort`; `stop` ends them.
+ */
 async function startTargets(
   ctx: PhaseContext,
   upstream: { url: string; port: number; pid: number },
 ): Promise<{ targets: ServerTarget[]; stop(): Promise<void> }> {
   const gateway = await startGateway('gateway', upstream.url, GATEWAY_KEYS);
+  const floor = await startNodeFloor(upstream.url);
   const nginx = ctx.nginx
     ? await startNginx({
         binary: ctx.nginx,
@@ -69,6 +85,12 @@ async function startTargets(
       authorization: `Bearer ${ACCESS_TOKEN}`,
       pids: () => [gateway.pid],
     },
+    {
+      name: 'node-floor',
+      base: `${floor.url}/v1beta/openai`,
+      authorization: UPSTREAM_KEY,
+      pids: () => [floor.pid],
+    },
   ];
   if (nginx) {
     targets.push({
@@ -81,7 +103,7 @@ async function startTargets(
   return {
     targets,
     async stop() {
-      await Promise.all([gateway.stop(), nginx?.stop()]);
+      await Promise.all([gateway.stop(), floor.stop(), nginx?.stop()]);
     },
   };
 }

@@ -80,12 +80,13 @@ function overheadTable(r: BenchResult): string {
   const rows = r.cells.map((c) => {
     const direct = cell(r.cells, c.workload, c.concurrency, 'direct');
     const nginx = cell(r.cells, c.workload, c.concurrency, 'nginx');
+    const floor = cell(r.cells, c.workload, c.concurrency, 'node-floor');
     const added =
       c.target !== 'direct' && direct
         ? `${c.p50Ms - direct.p50Ms >= 0 ? '+' : ''}${f(c.p50Ms - direct.p50Ms, 3)}`
         : '';
-    const ratio =
-      c.target === 'gateway' && nginx && nginx.rps > 0 ? `${f((c.rps / nginx.rps) * 100, 0)}%` : '';
+    const share = (of: Cell | undefined): string =>
+      c.target === 'gateway' && of && of.rps > 0 ? `${f((c.rps / of.rps) * 100, 0)}%` : '';
     const flags = c.errors || c.badStatus ? ` (${c.errors} errors, ${c.badStatus} bad status)` : '';
     return [
       c.workload,
@@ -95,12 +96,23 @@ function overheadTable(r: BenchResult): string {
       f(c.p50Ms, 3),
       f(c.p99Ms, 3),
       added,
-      ratio,
+      share(nginx),
+      share(floor),
       f(c.cpuMsPerRequest, 3),
       f(c.peakRssMb, 0),
     ];
   });
-  const head = ['workload', 'c', 'target', 'req/s', 'p50 ms', 'p99 ms', '+p50 vs direct', 'gateway/nginx'];
+  const head = [
+    'workload',
+    'c',
+    'target',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    '+p50 vs direct',
+    'gateway/nginx',
+    'gateway/node floor',
+  ];
   return table([...head, 'CPU ms/req', 'peak RSS MB'], rows, 3);
 }
 
@@ -183,7 +195,7 @@ ${table(
 
 ## Proxy overhead
 
-${s.durationS} s per cell × ${s.rounds} rounds, interleaved; medians over rounds. Streams have ${s.streamChunks} chunks. Gateway: Node, SQLite, usage tracking on. CPU and RSS are the serving process's (the mock's for direct; master + workers for nginx).
+${s.durationS} s per cell × ${s.rounds} rounds, interleaved; medians over rounds. Streams have ${s.streamChunks} chunks. Gateway: Node, SQLite, usage tracking on. Node floor: a bare node:http + undici pass-through proxy with no logic (bench/node-floor.ts). CPU and RSS are the serving process's (the mock's for direct; master + workers for nginx).
 
 ${overheadTable(r)}
 

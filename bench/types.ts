@@ -4,7 +4,8 @@ import type { PickCost } from './scale.js';
 import type { ChunkDelay, OpenStreams } from './streams.js';
 
 export type Workload = 'chat' | 'stream' | 'embed';
-export type TargetName = 'direct' | 'gateway' | 'nginx';
+/** `node-floor`: a bare Node pass-through proxy (bench/node-floor.ts), the least a Node proxy costs. */
+export type TargetName = 'direct' | 'gateway' | 'node-floor' | 'nginx';
 
 export interface Cell {
   workload: Workload;

@@ -47,7 +47,7 @@ describe('npm run bench:smoke', () => {
     expect(files).toContain(json!.replace(/\.json$/, '.md'));
     const r = JSON.parse(readFileSync(join(out, json!), 'utf8')) as BenchResult;
 
-    const targets = r.nginx ? ['direct', 'gateway', 'nginx'] : ['direct', 'gateway'];
+    const targets = ['direct', 'gateway', 'node-floor', ...(r.nginx ? ['nginx'] : [])];
     const expected = ['chat', 'stream', 'embed'].flatMap((w) =>
       [1, 8].flatMap((c) => targets.map((t) => `${w}/${c}/${t}`)),
     );
