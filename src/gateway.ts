@@ -101,7 +101,6 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       metricsTokenHash: opts.metricsTokenHash ?? null,
       clock,
     }),
-    flushMode: opts.flushMode,
     maxBodyBytes,
     clientAddress: opts.clientAddress ?? (() => 'unknown'),
     panel: opts.panel ?? null,

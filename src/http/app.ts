@@ -32,7 +32,6 @@ export interface AppDeps {
   checker: KeyChecker;
   clientAuth: ClientAuth;
   adminAuth: AdminAuth;
-  flushMode: 'interval' | 'per-request';
   maxBodyBytes: number;
   clientAddress: (req: Request, env: unknown) => string;
   panel: PanelAssets | null;

@@ -14,7 +14,6 @@ export interface RouteDeps {
   clock: Clock;
   logger: Logger;
   maxBodyBytes: number;
-  flushMode: 'interval' | 'per-request';
   clientAddress: (req: Request, env: unknown) => string;
 }
 
