@@ -152,3 +152,37 @@ describe('the Node client lane and the Hono path', () => {
     expect(hono.cors).toBe('*');
   });
 });
+
+describe('a chunked body over the size limit', () => {
+  /** 21 MiB in 1 MiB chunks, sent without a Content-Length, so the limit is found while reading. */
+  const oversized = () => {
+    const chunk = new TextEncoder().encode(' '.repeat(1024 * 1024));
+    let sent = 0;
+    return new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 21) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+  };
+
+  it.each([
+    ['the lane', null],
+    ['Hono', 'https://chat.example'],
+  ])('is refused by %s with a 413, and nothing reaches the upstream', async (_path, origin) => {
+    const before = mock.stats().requests;
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${gw.accessToken}`,
+        'content-type': 'application/json',
+        ...(origin ? { origin } : {}),
+      },
+      body: oversized(),
+      duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect((await res.json()).error.code).toBe('request_too_large');
+    expect(mock.stats().requests).toBe(before);
+  });
+});

@@ -115,6 +115,8 @@ function writeReply(res: ServerResponse, reply: Reply): Promise<void> | void {
   }
   const payload = body ?? '';
   const length = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
+  // The rest of a refused oversized body is not worth reading: close the connection once answered.
+  if (reply.status === 413) res.setHeader('connection', 'close');
   res.writeHead(reply.status, { ...reply.headers, 'content-length': String(length) });
   res.end(payload);
 }
