@@ -12,6 +12,7 @@ import { CancelSource } from '../core/cancel.js';
 import { NO_TOKENS, type PoolService } from '../core/pool-service.js';
 import type { Clock, Upstream, UpstreamResponse } from '../core/ports.js';
 import type { PoolKey, Tokens } from '../core/types.js';
+import { framedAsJsonObject } from '../core/usage/usage-scan.js';
 import {
   describe,
   keyHeaders,
@@ -22,7 +23,6 @@ import {
 } from './forward-plan.js';
 import { JSON_CONTENT_TYPE, type Reply } from './reply.js';
 import { looksLikeStreamStart, pipeStream, readChunk } from './stream-pipe.js';
-import { framedAsJsonObject } from '../core/usage/usage-scan.js';
 
 const decoder = new TextDecoder();
 
