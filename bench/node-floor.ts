@@ -8,6 +8,7 @@
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import { listenAndAnnounce } from './announce.js';
 
 const { values } = parseArgs({
   options: { port: { type: 'string', default: '0' }, upstream: { type: 'string' } },
@@ -48,11 +49,7 @@ const server = createServer({ keepAlive: true }, (req, res) => {
     );
   });
 });
-server.keepAliveTimeout = 65_000;
-server.listen(Number(values.port), '127.0.0.1', () => {
-  const address = server.address();
-  console.log(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : values.port}`);
-});
+listenAndAnnounce(server, Number(values.port));
 process.once('SIGTERM', () => {
   server.close();
   void pool.close().then(() => process.exit(0));

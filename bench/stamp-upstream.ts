@@ -9,6 +9,7 @@
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { chatFrames } from '../test/fixtures/mock-gemini/streams.js';
+import { listenAndAnnounce } from './announce.js';
 
 const STAMP = '__SENT_AT__';
 
@@ -51,11 +52,7 @@ const server = createServer({ keepAlive: true }, (req, res) => {
     next();
   });
 });
-server.keepAliveTimeout = 65_000;
-server.listen(Number(values.port), '127.0.0.1', () => {
-  const address = server.address();
-  console.log(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : values.port}`);
-});
+listenAndAnnounce(server, Number(values.port));
 process.once('SIGTERM', () => {
   server.close();
   server.closeAllConnections();

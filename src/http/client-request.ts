@@ -76,8 +76,7 @@ export function webClientRequest(
     method: req.method,
     path,
     query: q === -1 ? '' : url.slice(q + 1),
-    header: (name) => req.headers.get(name),
-    body: (limit) => readLimited(req, limit),
+    ...webBody(req),
     gone: cancellationOf(req.signal),
     defer,
   };
