@@ -3,6 +3,7 @@
  * `src/storage/*` and `src/upstream/*`, and a runtime entry wires them together.
  */
 import type { Cancellation } from './cancel.js';
+import type { ChunkFlow, ChunkSink } from './chunk-flow.js';
 import type { AccessToken, KeyPatch, LimitCount, NewKey, PoolKey, UsageRecord, WriteBatch } from './types.js';
 
 /** Wall-clock time, injected so cooldowns and scheduled jobs are testable. */
@@ -208,8 +209,11 @@ export interface UpstreamResponse {
   headers: Record<string, string>;
   /** Reads the whole body. Rejects if the connection fails mid-body or the request is cancelled. */
   bytes(): Promise<Uint8Array>;
-  /** The body as a stream; cancelling it aborts the upstream request. Call at most once, instead of `bytes()`. */
-  stream(): ReadableStream<Uint8Array>;
+  /**
+   * Pushes the body to `sink` as it arrives (see `ChunkSource.pipe`), instead of `bytes()`.
+   * Cancelling the flow aborts the upstream request.
+   */
+  pipe(sink: ChunkSink): ChunkFlow;
   /** Releases the connection without reading the body. */
   discard(): void;
 }

@@ -22,7 +22,7 @@ import {
   type ForwardPlan,
 } from './forward-plan.js';
 import { JSON_CONTENT_TYPE, type Reply } from './reply.js';
-import { looksLikeStreamStart, pipeStream, readChunk } from './stream-pipe.js';
+import { looksLikeStreamStart, StreamRelay } from './stream-relay.js';
 
 const decoder = new TextDecoder();
 
@@ -102,28 +102,13 @@ export async function runAttempt(
 
   if (res.status >= 200 && res.status < 300 && plan.stream) {
     clearTimeout(timer);
-    const reader = res.stream().getReader();
-    let first: Uint8Array | null;
-    try {
-      first = await readChunk(reader, config.streamIdleTimeoutMs);
-    } catch (err) {
-      void reader.cancel().catch(() => undefined);
-      if (plan.clientGone.reason) return transportFailure(err);
-      return streamFault(res.status, 'stream_failed', key, report, cleanup);
-    }
-    if (first === null) return streamFault(res.status, 'empty_body', key, report, cleanup);
-    if (!looksLikeStreamStart(plan.stream, first)) {
-      void reader.cancel().catch(() => undefined);
-      return streamFault(res.status, 'invalid_body', key, report, cleanup);
-    }
-    const piped = pipeStream({
+    const relay = new StreamRelay({
       kind: plan.stream,
-      first,
-      reader,
       idleTimeoutMs: config.streamIdleTimeoutMs,
       onEnd: (end) => {
         cleanup();
-        if (end.reason === 'client-abort') {
+        // A client that leaves also cancels the upstream, which can be heard first as an interruption.
+        if (end.reason === 'client-abort' || plan.clientGone.reason) {
           report({ kind: 'client-abort' }, 499, end.tokens ?? NO_TOKENS, 'client closed the stream');
         } else if (end.reason === 'complete') {
           report({ kind: 'ok' }, res.status, end.tokens ?? NO_TOKENS, null);
@@ -133,6 +118,18 @@ export async function runAttempt(
         }
       },
     });
+    let first: Uint8Array | null;
+    try {
+      first = await relay.start(res);
+    } catch (err) {
+      relay.abandon(err instanceof Error ? err : new Error(String(err)));
+      if (plan.clientGone.reason) return transportFailure(err);
+      return streamFault(res.status, 'stream_failed', key, report, cleanup);
+    }
+    if (first === null || !looksLikeStreamStart(plan.stream, first)) {
+      relay.abandon(new Error('upstream stream refused'));
+      return streamFault(res.status, first === null ? 'empty_body' : 'invalid_body', key, report, cleanup);
+    }
     const reply: Reply = {
       status: res.status,
       headers: {
@@ -142,9 +139,9 @@ export async function runAttempt(
         // Tells a Node adapter to send headers at once instead of buffering the first chunks.
         'transfer-encoding': 'chunked',
       },
-      body: piped.body,
+      body: relay,
     };
-    return { kind: 'streaming', reply, done: piped.done };
+    return { kind: 'streaming', reply, done: relay.done };
   }
 
   let bytes: Uint8Array;

@@ -8,7 +8,7 @@ import { openaiUsage, usageMetadataTokens } from '../core/usage/tokens.js';
 import { scanObjectAt } from '../core/usage/usage-scan.js';
 import type { Dialect } from './errors.js';
 import type { Reply } from './reply.js';
-import type { StreamKind } from './stream-pipe.js';
+import type { StreamKind } from './stream-relay.js';
 
 /** One client request, as a route describes it to the proxy. */
 export interface ForwardPlan {

@@ -3,6 +3,7 @@
  * adapter is faster, see ARCHITECTURE.md). Nothing here is runtime-specific.
  */
 import type { Cancellation } from '../core/cancel.js';
+import { sourceFrom } from '../core/chunk-flow.js';
 import type { Upstream, UpstreamRequest, UpstreamResponse } from '../core/ports.js';
 
 /**
@@ -40,29 +41,11 @@ function wrapResponse(res: Response, controller: AbortController): UpstreamRespo
       claim('bytes');
       return new Uint8Array(await res.arrayBuffer());
     },
-    stream() {
-      claim('stream');
-      const body = res.body;
-      if (!body) {
-        return new ReadableStream<Uint8Array>({ start: (c) => c.close() });
-      }
-      const reader = body.getReader();
-      // Pull-based, so the upstream is read only as fast as the client reads.
-      return new ReadableStream<Uint8Array>({
-        async pull(c) {
-          try {
-            const { done, value } = await reader.read();
-            if (done) c.close();
-            else c.enqueue(value);
-          } catch (err) {
-            c.error(err);
-          }
-        },
-        async cancel(reason) {
-          controller.abort(reason);
-          await reader.cancel(reason).catch(() => {});
-        },
-      });
+    pipe(sink) {
+      claim('pipe');
+      const body = res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+      // The reader pauses with the sink, so the upstream is read only as fast as the client reads.
+      return sourceFrom(body, (reason) => controller.abort(reason)).pipe(sink);
     },
     discard() {
       if (used) return;

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelSource } from '../core/cancel.js';
+import { readableFrom, type ChunkSink } from '../core/chunk-flow.js';
 import type { Upstream } from '../core/ports.js';
 import { createFetchUpstream } from './fetch.js';
 import { createUndiciUpstream } from './undici.js';
@@ -14,6 +15,8 @@ let base = '';
 const handlers = new Map<string, Handler>();
 /** Resolves when the server sees the client go away on a path. */
 const closed = new Map<string, () => void>();
+
+const ignoringSink: ChunkSink = { write: () => true, end: () => {}, fail: () => {} };
 
 function onClose(path: string): Promise<void> {
   return new Promise((resolve) => closed.set(path, resolve));
@@ -99,7 +102,7 @@ describe.each([
     handlers.set('/twice', (_req, res) => res.writeHead(200).end('ok'));
     const res = await upstream.request({ method: 'GET', url: `${base}/twice`, headers: {}, cancel: never() });
     expect(decoder.decode(await res.bytes())).toBe('ok');
-    expect(() => res.stream()).toThrow(/already consumed/);
+    expect(() => res.pipe(ignoringSink)).toThrow(/already consumed/);
   });
 
   it('streams chunks as they arrive', async () => {
@@ -116,7 +119,7 @@ describe.each([
       cancel: never(),
     });
     let text = '';
-    for await (const chunk of res.stream()) text += decoder.decode(chunk, { stream: true });
+    for await (const chunk of readableFrom(res)) text += decoder.decode(chunk, { stream: true });
     expect(text).toBe('data: 1\n\ndata: 2\n\n');
   });
 
@@ -132,7 +135,7 @@ describe.each([
       headers: {},
       cancel: never(),
     });
-    const reader = res.stream().getReader();
+    const reader = readableFrom(res).getReader();
     const first = await reader.read();
     expect(decoder.decode(first.value)).toBe('data: first\n\n');
     await reader.cancel();
@@ -154,7 +157,7 @@ describe.each([
     expect(res.status).toBe(500);
     res.discard();
     await gone;
-    expect(() => res.stream()).toThrow(/already consumed/);
+    expect(() => res.pipe(ignoringSink)).toThrow(/already consumed/);
   });
 
   it('rejects when the connection is refused', async () => {
@@ -195,6 +198,83 @@ describe.each([
     const body = res.bytes();
     cancel.cancel(new Error('timed out'));
     await expect(body).rejects.toThrow();
+  });
+
+  it('stops reading while its sink refuses chunks, and delivers every byte after resume()', async () => {
+    const frame = `data: ${'x'.repeat(1000)}\n\n`;
+    const frames = 20_000;
+    let sent = 0;
+    handlers.set('/paced', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const pump = (): void => {
+        while (sent < frames) {
+          sent += 1;
+          if (!res.write(frame)) {
+            res.once('drain', pump);
+            return;
+          }
+        }
+        res.end();
+      };
+      // The body starts after the sink is connected, so it meets a pause while streaming.
+      res.flushHeaders();
+      setTimeout(pump, 30);
+    });
+    const res = await upstream.request({ method: 'GET', url: `${base}/paced`, headers: {}, cancel: never() });
+    let received = 0;
+    let taking = false;
+    let resolveEnd!: () => void;
+    const ended = new Promise<void>((resolve) => (resolveEnd = resolve));
+    const flow = res.pipe({
+      write(chunk) {
+        received += chunk.byteLength;
+        return taking;
+      },
+      end: () => resolveEnd(),
+      fail: (err) => {
+        throw err;
+      },
+    });
+    // Wait until the server can no longer write: every socket buffer between us is full.
+    let last = -1;
+    while (sent !== last) {
+      last = sent;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(sent).toBeLessThan(frames);
+    // What the source had read before it paused still arrives: at most about one socket read.
+    expect(received).toBeLessThan(256 * 1024);
+
+    taking = true;
+    flow.resume();
+    await ended;
+    expect(received).toBe(frames * frame.length);
+  });
+
+  it('fails the sink when the connection drops mid-stream', async () => {
+    handlers.set('/dropped', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: 1\n\n');
+      setTimeout(() => res.destroy(), 10);
+    });
+    const res = await upstream.request({
+      method: 'GET',
+      url: `${base}/dropped`,
+      headers: {},
+      cancel: never(),
+    });
+    const outcome = await new Promise<string>((resolve) => {
+      let text = '';
+      res.pipe({
+        write(chunk) {
+          text += decoder.decode(chunk);
+          return true;
+        },
+        end: () => resolve(`ended after ${text}`),
+        fail: () => resolve(`failed after ${text}`),
+      });
+    });
+    expect(outcome).toBe('failed after data: 1\n\n');
   });
 
   it('rejects at once when the request is already cancelled', async () => {
@@ -272,7 +352,7 @@ describe('createUndiciUpstream', () => {
       pump();
     });
     const res = await undici().request({ method: 'GET', url: `${base}/flood`, headers: {}, cancel: never() });
-    const reader = res.stream().getReader();
+    const reader = readableFrom(res).getReader();
     await new Promise((resolve) => setTimeout(resolve, 50));
     let size = 0;
     for (let r = await reader.read(); !r.done; r = await reader.read()) size += r.value.byteLength;

@@ -26,7 +26,7 @@ function response(status: number, body: unknown): UpstreamResponse {
     status,
     headers: {},
     bytes: async () => bytes,
-    stream: () => new ReadableStream(),
+    pipe: () => ({ resume: () => {}, cancel: () => {} }),
     discard: () => {},
   };
 }

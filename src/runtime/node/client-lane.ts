@@ -6,10 +6,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CancelSource, type Cancellation } from '../../core/cancel.js';
+import type { ChunkSource } from '../../core/chunk-flow.js';
 import { matchClientRequest, type ClientApi } from '../../http/client-api.js';
 import { bodyTooLarge, concatChunks, type ClientRequest } from '../../http/client-request.js';
 import { GatewayError } from '../../http/errors.js';
-import type { Reply } from '../../http/reply.js';
+import { isStreamBody, type Reply } from '../../http/reply.js';
 
 /**
  * Whether the raw request target is a plain origin-form path the lane can match as it is. Anything
@@ -74,44 +75,40 @@ function nodeClientRequest(
   };
 }
 
-/** Waits until `res` can take more, or is gone. */
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
+/** Pushes a streamed body into `res` as it arrives; a full socket buffer pauses the source until 'drain'. */
+function pipeToResponse(res: ServerResponse, body: ChunkSource): void {
+  let waitingForDrain = false;
+  const flow = body.pipe({
+    write(chunk) {
+      if (res.write(chunk)) return true;
+      if (!waitingForDrain) {
+        waitingForDrain = true;
+        res.once('drain', () => {
+          waitingForDrain = false;
+          flow.resume();
+        });
+      }
+      return false;
+    },
+    end: () => res.end(),
+    // The body failed after the headers went out: all that is left is to cut the connection.
+    fail: () => res.destroy(),
   });
-}
-
-async function writeStream(res: ServerResponse, body: ReadableStream<Uint8Array>): Promise<void> {
-  const reader = body.getReader();
   // A client that leaves mid-stream cancels the body, which cancels the upstream read.
-  res.once('close', () => {
-    if (!res.writableFinished) void reader.cancel().catch(() => undefined);
-  });
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (res.destroyed) return;
-      if (!res.write(value)) await drained(res);
-    }
-    res.end();
-  } catch {
-    // The body failed after headers went out: all that is left is to cut the connection.
-    res.destroy();
-  }
+  const gone = () => flow.cancel(new Error('client closed the stream'));
+  if (res.destroyed) gone();
+  else
+    res.once('close', () => {
+      if (!res.writableFinished) gone();
+    });
 }
 
-function writeReply(res: ServerResponse, reply: Reply): Promise<void> | void {
+function writeReply(res: ServerResponse, reply: Reply): void {
   const { body } = reply;
-  if (body instanceof ReadableStream) {
+  if (isStreamBody(body)) {
     res.writeHead(reply.status, reply.headers);
-    return writeStream(res, body);
+    pipeToResponse(res, body);
+    return;
   }
   const payload = body ?? '';
   const length = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
