@@ -5,7 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, spawnTsx, waitForPort, type Child } from './processes.js';
+import { SERVER_ENTRY } from '../scripts/build-node.js';
+import { freePort, spawnBundled, waitForPort, type Child } from './processes.js';
 
 export const ACCESS_TOKEN = 'bench-access-token-0123456789abcdef';
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
@@ -57,7 +58,7 @@ export async function startGateway(
 ): Promise<GatewayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-gateway-'));
   const port = await freePort();
-  const child = spawnTsx(name, 'src/runtime/node/main.ts', [], {
+  const child = await spawnBundled(name, SERVER_ENTRY, [], {
     PORT: String(port),
     HOST: '127.0.0.1',
     DATABASE_PATH: join(dir, 'pool.sqlite'),

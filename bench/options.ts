@@ -24,7 +24,7 @@ const NUMBERS: Record<Numeric, { flag: string; full: number; smoke: number }> = 
   scaleConcurrency: { flag: 'scale-concurrency', full: 64, smoke: 8 },
   pickBudgetMs: { flag: 'pick-budget-ms', full: 100, smoke: 5 },
   delayStreams: { flag: 'delay-streams', full: 8, smoke: 2 },
-  delayDurationS: { flag: 'delay-duration', full: 5, smoke: 1 },
+  delayDurationS: { flag: 'delay-duration', full: 3, smoke: 1 },
   delayChunks: { flag: 'delay-chunks', full: 20, smoke: 5 },
   delayIntervalMs: { flag: 'delay-interval-ms', full: 10, smoke: 10 },
   openStreams: { flag: 'open-streams', full: 1000, smoke: 50 },
@@ -49,7 +49,7 @@ export const USAGE = `npm run bench [-- options]     (npm run bench:smoke for th
   --stream-chunks N        chunks per streamed reply (20)
   --scale-keys LIST        10,10000,100000                     --scale-concurrency N  64
   --pick-budget-ms MS      time per selection-cost sample (100)
-  --delay-streams N --delay-duration S --delay-chunks N --delay-interval-ms MS   (8, 5, 20, 10)
+  --delay-streams N --delay-duration S (per path and round) --delay-chunks N --delay-interval-ms MS   (8, 3, 20, 10)
   --open-streams N --open-chunks N --open-interval-ms MS                        (1000, 50, 100)
   --loader wrk|autocannon  default: wrk when installed
   --no-nginx               skip nginx even when installed      --nginx-workers N|auto  (1)

@@ -7,9 +7,16 @@ import type { LoaderName } from './load.js';
 import { CHAT_MODEL, measure, median, preflight, runMatrix, type ServerTarget } from './matrix.js';
 import { startNginx } from './nginx.js';
 import type { RunOptions } from './options.js';
-import { freePort, spawnTsx, waitForPort, type Child } from './processes.js';
+import { freePort, spawnBundled, waitForPort, type Child } from './processes.js';
 import { measurePickCost } from './scale.js';
-import { measureChunkDelay, measureOpenStreams, type ChunkDelay, type Endpoint } from './streams.js';
+import {
+  emptyDelaySample,
+  measureOpenStreams,
+  sampleChunkDelay,
+  summariseChunkDelay,
+  type ChunkDelay,
+  type Endpoint,
+} from './streams.js';
 import type { BenchResult, KeyScaleRow, TargetName } from './types.js';
 
 export interface PhaseContext {
@@ -26,7 +33,11 @@ const UPSTREAM_KEY = `Bearer ${fakeKeys(1)[0]}`;
 
 async function startMock(args: string[]): Promise<Child & { url: string; port: number }> {
   const port = await freePort();
-  const child = spawnTsx('mock', 'test/fixtures/mock-gemini/main.ts', ['--port', String(port), ...args]);
+  const child = await spawnBundled('mock', 'test/fixtures/mock-gemini/main.ts', [
+    '--port',
+    String(port),
+    ...args,
+  ]);
   await waitForPort(port, child);
   return { ...child, port, url: `http://127.0.0.1:${port}` };
 }
@@ -37,14 +48,14 @@ async function startStampUpstream(
 ): Promise<Child & { url: string; port: number }> {
   const port = await freePort();
   const args = ['--port', String(port), '--chunks', String(chunks), '--interval-ms', String(intervalMs)];
-  const child = spawnTsx('stamp-upstream', 'bench/stamp-upstream.ts', args);
+  const child = await spawnBundled('stamp-upstream', 'bench/stamp-upstream.ts', args);
   await waitForPort(port, child);
   return { ...child, port, url: `http://127.0.0.1:${port}` };
 }
 
 async function startNodeFloor(upstreamUrl: string): Promise<Child & { url: string }> {
   const port = await freePort();
-  const child = spawnTsx('node-floor', 'bench/node-floor.ts', [
+  const child = await spawnBundled('node-floor', 'bench/node-floor.ts', [
     '--port',
     String(port),
     '--upstream',
@@ -184,21 +195,29 @@ export async function delayPhase(ctx: PhaseContext): Promise<BenchResult['chunkD
   const { opts } = ctx;
   const upstream = await startStampUpstream(opts.delayChunks, opts.delayIntervalMs);
   const { targets, stop } = await startTargets(ctx, upstream);
-  const out: Partial<Record<TargetName, ChunkDelay>> = {};
+  const endpoint = (target: ServerTarget): Endpoint => ({
+    url: `${target.base}/chat/completions`,
+    headers: { authorization: target.authorization, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: CHAT_MODEL, stream: true, messages: [{ role: 'user', content: 'Hi' }] }),
+  });
+  const samples = new Map(targets.map((target) => [target.name, emptyDelaySample()]));
   try {
+    // Like the matrix, measure warm processes: the first seconds of a fresh Node gateway run unoptimised code.
+    if (opts.warmupS > 0) {
+      for (const target of targets) {
+        await sampleChunkDelay(endpoint(target), opts.delayStreams, opts.warmupS, emptyDelaySample());
+      }
+    }
+    // Interleaved rounds, so a noisy moment of the shared machine does not land on one path only.
+    for (let round = 0; round < opts.rounds; round++) {
+      for (const target of targets) {
+        const sample = samples.get(target.name)!;
+        await sampleChunkDelay(endpoint(target), opts.delayStreams, opts.delayDurationS, sample);
+      }
+    }
+    const out: Partial<Record<TargetName, ChunkDelay>> = {};
     for (const target of targets) {
-      const ep: Endpoint = {
-        url: `${target.base}/chat/completions`,
-        headers: { authorization: target.authorization, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          model: CHAT_MODEL,
-          stream: true,
-          messages: [{ role: 'user', content: 'Hi' }],
-        }),
-      };
-      // Like the matrix, measure a warm process: the first seconds of a fresh Node gateway run unoptimised code.
-      if (opts.warmupS > 0) await measureChunkDelay(ep, opts.delayStreams, opts.warmupS);
-      const d = await measureChunkDelay(ep, opts.delayStreams, opts.delayDurationS);
+      const d = summariseChunkDelay(samples.get(target.name)!);
       out[target.name] = d;
       ctx.log(
         `chunk delay ${target.name}: p50 ${d.p50Ms.toFixed(3)} ms, p99 ${d.p99Ms.toFixed(3)} ms (${d.chunks} chunks)`,

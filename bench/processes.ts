@@ -6,6 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { bundleNodeEntry } from '../scripts/build-node.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -72,19 +73,18 @@ export function spawnServer(
   };
 }
 
-/** `node --import tsx <file>`: the process's pid is the server's own (npx would add three wrappers). */
-export function spawnTsx(
+/**
+ * Bundles `file` (scripts/build-node.ts) and runs the bundle with `node`: the process's pid is the
+ * server's own, and every server runs as plain JavaScript, the way `npm start` runs the gateway.
+ */
+export async function spawnBundled(
   name: string,
   file: string,
   args: string[],
   env: Record<string, string> = {},
-): Child {
-  return spawnServer(
-    name,
-    process.execPath,
-    [...extraNodeFlags(name), '--import', 'tsx', file, ...args],
-    env,
-  );
+): Promise<Child> {
+  const bundle = await bundleNodeEntry(file);
+  return spawnServer(name, process.execPath, [...extraNodeFlags(name), bundle, ...args], env);
 }
 
 /** BENCH_NODE_FLAGS_<NAME> (e.g. BENCH_NODE_FLAGS_GATEWAY="--cpu-prof") adds node flags to one server. */

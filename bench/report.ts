@@ -159,7 +159,8 @@ function streamSection(r: BenchResult): string {
   const o = r.openStreams;
   return [
     `Chunk delay: ${s.delayStreams} concurrent streams of ${s.delayChunks} chunks, ${s.delayIntervalMs} ms apart, ` +
-      `for ${s.delayDurationS} s per path${s.warmupS > 0 ? ` after ${s.warmupS} s of the same as warm-up` : ''}. Each chunk carries the upstream's send time (monotonic clock, shared by all processes).`,
+      `for ${s.delayDurationS} s per path in each of ${s.rounds} interleaved rounds${s.warmupS > 0 ? `, after ${s.warmupS} s of the same per path as warm-up` : ''}; quantiles over all rounds' chunks. ` +
+      `Each chunk carries the upstream's send time (monotonic clock, shared by all processes).`,
     '',
     table(['path', 'chunks', 'p50 ms', 'p99 ms', 'max ms', 'failed streams'], delays),
     '',

@@ -47,16 +47,23 @@ export interface ChunkDelay {
   maxMs: number;
 }
 
-/** Runs `concurrency` back-to-back streams for `durationS` and collects every chunk's delay. */
-export async function measureChunkDelay(
+/** Chunk delays collected over one or more runs against one path. */
+export interface DelaySample {
+  delays: number[];
+  streams: number;
+  failures: number;
+}
+
+export const emptyDelaySample = (): DelaySample => ({ delays: [], streams: 0, failures: 0 });
+
+/** Runs `concurrency` back-to-back streams for `durationS` and adds every chunk's delay to `into`. */
+export async function sampleChunkDelay(
   ep: Endpoint,
   concurrency: number,
   durationS: number,
-): Promise<ChunkDelay> {
+  into: DelaySample,
+): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const delays: number[] = [];
-  let streams = 0;
-  let failures = 0;
   const end = Date.now() + durationS * 1000;
   const stamp = /sent:(\d+)"/g;
   const loop = async (): Promise<void> => {
@@ -74,26 +81,29 @@ export async function measureChunkDelay(
             let consumed = 0;
             stamp.lastIndex = 0;
             while ((match = stamp.exec(pending)) !== null) {
-              delays.push(Number(receivedNs - BigInt(match[1] as string)) / 1e6);
+              into.delays.push(Number(receivedNs - BigInt(match[1] as string)) / 1e6);
               consumed = stamp.lastIndex;
             }
             pending = pending.slice(consumed);
           },
         );
-        if (status === 200) streams += 1;
-        else failures += 1;
+        if (status === 200) into.streams += 1;
+        else into.failures += 1;
       } catch {
-        failures += 1;
+        into.failures += 1;
       }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, loop));
   agent.destroy();
-  delays.sort((a, b) => a - b);
+}
+
+export function summariseChunkDelay(sample: DelaySample): ChunkDelay {
+  const delays = [...sample.delays].sort((a, b) => a - b);
   return {
     chunks: delays.length,
-    streams,
-    failures,
+    streams: sample.streams,
+    failures: sample.failures,
     p50Ms: quantile(delays, 0.5),
     p99Ms: quantile(delays, 0.99),
     maxMs: delays.at(-1) ?? 0,

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { bundleNodeEntry } from '../../scripts/build-node.js';
 
 export const MODEL = 'gemini-2.5-flash';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -101,10 +102,11 @@ export interface SpawnedGateway {
   exited: Promise<number | string>;
 }
 
-/** Runs `npm start`'s entry (`src/runtime/node/main.ts`) as a real process and waits until it answers. */
+/** Runs what `npm start` runs (the bundled server) as a real process and waits until it answers. */
 export async function spawnGateway(env: Record<string, string>): Promise<SpawnedGateway> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts'], {
+  const bundle = await bundleNodeEntry();
+  const child = spawn(process.execPath, [bundle], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
