@@ -29,6 +29,11 @@ export interface GatewayOptions {
    * flush through `executionCtx.waitUntil` (Workers).
    */
   flushMode: 'interval' | 'per-request';
+  /**
+   * `interval` only: a flush also starts once this many writes are buffered, so that under heavy
+   * traffic no single flush holds the event loop for long (better-sqlite3 is synchronous).
+   */
+  flushBatchRows?: number;
   /** Largest accepted request body, in bytes. */
   maxBodyBytes?: number;
   /** The client's address, for slowing down repeated failed admin sign-ins. */
@@ -90,6 +95,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     logger,
     maxBodyBytes,
     flushMode: opts.flushMode,
+    flushBatchRows: opts.flushBatchRows ?? Infinity,
   });
   const app = createApp({
     service,

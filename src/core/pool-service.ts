@@ -68,6 +68,7 @@ export class PoolService {
   private refreshing: Promise<void> | null = null;
   private queuedRefresh: Promise<void> | null = null;
   private flushing: Promise<void> = Promise.resolve();
+  private backlogFlush: Promise<void> | null = null;
 
   constructor(private readonly deps: { storage: Storage; clock: Clock; random: Random; logger: Logger }) {
     this.pool = new KeyPool({ clock: deps.clock, random: deps.random });
@@ -215,6 +216,20 @@ export class PoolService {
       }
     });
     this.flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Starts a flush on a later turn of the event loop (after the responses being written now) when
+   * at least `rows` writes are buffered; returns it, or undefined when none was needed or one is
+   * already coming.
+   */
+  flushIfBacklogged(rows: number): Promise<void> | undefined {
+    if (this.backlogFlush || this.pendingWrites < rows) return undefined;
+    const run = new Promise<void>((resolve) => setTimeout(resolve, 0))
+      .then(() => this.flush())
+      .finally(() => (this.backlogFlush = null));
+    this.backlogFlush = run;
     return run;
   }
 

@@ -75,6 +75,8 @@ export interface ClientApiDeps {
   maxBodyBytes: number;
   /** `per-request`: each request defers its own flush once finished (Workers). */
   flushMode: 'interval' | 'per-request';
+  /** `interval`: a finished request also starts a flush once this many writes are buffered. */
+  flushBatchRows: number;
 }
 
 export class ClientApi {
@@ -82,7 +84,11 @@ export class ClientApi {
 
   constructor(private readonly deps: ClientApiDeps) {
     const { service } = deps;
-    this.onFinished = deps.flushMode === 'per-request' ? () => service.flush() : () => undefined;
+    const { flushBatchRows } = deps;
+    this.onFinished =
+      deps.flushMode === 'per-request'
+        ? () => service.flush()
+        : () => service.flushIfBacklogged(flushBatchRows);
   }
 
   /** Answers a request `matchClientRequest` claimed. Never rejects: every failure is a reply. */

@@ -21,6 +21,7 @@ export interface NodeSettings {
   encryptionKey: string | undefined;
   metricsToken: string | undefined;
   flushIntervalMs: number;
+  flushBatchRows: number;
   shutdownTimeoutMs: number;
   logRequests: boolean;
   /** null when neither HTTPS_PROXY nor HTTP_PROXY is set. */
@@ -96,6 +97,7 @@ export function readNodeSettings(env: NodeJS.ProcessEnv): NodeSettings {
     encryptionKey: optional(env.ENCRYPTION_KEY),
     metricsToken: optional(env.METRICS_TOKEN),
     flushIntervalMs: intVar(env, 'FLUSH_INTERVAL_MS', 1000, 10, 60_000),
+    flushBatchRows: intVar(env, 'FLUSH_BATCH_ROWS', 500, 1, 1_000_000),
     shutdownTimeoutMs: intVar(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     logRequests: env.LOG_REQUESTS === '1' || env.LOG_REQUESTS === 'true',
     proxy: readProxy(env),

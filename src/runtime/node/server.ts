@@ -64,6 +64,7 @@ export async function startNodeGateway(
     adminTokenHash: admin.hash,
     metricsTokenHash: settings.metricsToken ? await sha256Hex(settings.metricsToken) : null,
     flushMode: 'interval',
+    flushBatchRows: settings.flushBatchRows,
     clientAddress: (_req, env) => (env as HttpBindings).incoming?.socket.remoteAddress ?? 'unknown',
     panel: createDiskPanelAssets(opts.panelDir ?? PANEL_DIR),
     logRequests: settings.logRequests,
