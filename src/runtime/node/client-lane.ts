@@ -76,7 +76,7 @@ function nodeClientRequest(
 }
 
 /** Pushes a streamed body into `res` as it arrives; a full socket buffer pauses the source until 'drain'. */
-function pipeToResponse(res: ServerResponse, body: ChunkSource): void {
+export function pipeToResponse(res: ServerResponse, body: ChunkSource): void {
   let waitingForDrain = false;
   const flow = body.pipe({
     write(chunk) {
