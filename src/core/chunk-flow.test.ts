@@ -1,27 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { readableFrom, sourceFrom, type ChunkFlow, type ChunkSink, type ChunkSource } from './chunk-flow.js';
+import { HandSource } from '../../test/support/hand-source.js';
+import { readableFrom, sourceFrom } from './chunk-flow.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (chunk: Uint8Array | undefined) => new TextDecoder().decode(chunk);
-
-/** A source the test drives by hand. */
-class HandSource implements ChunkSource {
-  sink!: ChunkSink;
-  resumes = 0;
-  cancelled: Error | null = null;
-  pipe(sink: ChunkSink): ChunkFlow {
-    this.sink = sink;
-    return { resume: () => (this.resumes += 1), cancel: (reason) => (this.cancelled = reason) };
-  }
-}
 
 describe('readableFrom', () => {
   it('asks the source to pause once its queue is full, and resumes it as the reader pulls', async () => {
     const source = new HandSource();
     const reader = readableFrom(source, 2).getReader();
     await Promise.resolve();
-    expect(source.sink.write(bytes('a'))).toBe(true);
-    expect(source.sink.write(bytes('b'))).toBe(false);
+    expect(source.send('a')).toBe(true);
+    expect(source.send('b')).toBe(false);
     const resumesBefore = source.resumes;
     expect(text((await reader.read()).value)).toBe('a');
     expect(source.resumes).toBeGreaterThan(resumesBefore);
@@ -31,9 +21,9 @@ describe('readableFrom', () => {
     const source = new HandSource();
     const reader = readableFrom(source).getReader();
     await Promise.resolve();
-    source.sink.write(bytes('first'));
-    source.sink.write(bytes('second'));
-    source.sink.fail(new Error('reset'));
+    source.send('first');
+    source.send('second');
+    source.sink?.fail(new Error('reset'));
     expect(text((await reader.read()).value)).toBe('first');
     expect(text((await reader.read()).value)).toBe('second');
     await expect(reader.read()).rejects.toThrow('reset');

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ChunkFlow, ChunkSink, ChunkSource } from '../core/chunk-flow.js';
+import type { ChunkSink } from '../core/chunk-flow.js';
 import { looksLikeStreamStart, StreamRelay, type StreamEnd, type StreamKind } from './stream-relay.js';
+import { HandSource } from '../../test/support/hand-source.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -24,21 +25,6 @@ describe('looksLikeStreamStart', () => {
     expect(looksLikeStreamStart('gemini-json-array', bytes('{"error":{}}'))).toBe(false);
   });
 });
-
-/** An upstream body the test drives by hand, recording what the relay asks of it. */
-class HandSource implements ChunkSource {
-  sink: ChunkSink | null = null;
-  resumes = 0;
-  cancelled: Error | null = null;
-  pipe(sink: ChunkSink): ChunkFlow {
-    this.sink = sink;
-    return { resume: () => (this.resumes += 1), cancel: (reason) => (this.cancelled = reason) };
-  }
-  /** Sends a chunk; returns whether the relay wants more. */
-  send(text: string): boolean {
-    return (this.sink as ChunkSink).write(bytes(text));
-  }
-}
 
 /** The client side: records what reached it and takes chunks while `taking` is true. */
 class Client implements ChunkSink {

@@ -1,19 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ChunkFlow, ChunkSink, ChunkSource } from '../../core/chunk-flow.js';
 import { pipeToResponse } from './client-lane.js';
-
-/** A body the test drives by hand, recording what the response side asks of it. */
-class HandSource implements ChunkSource {
-  sink: ChunkSink | null = null;
-  resumes = 0;
-  cancelled: Error | null = null;
-  pipe(sink: ChunkSink): ChunkFlow {
-    this.sink = sink;
-    return { resume: () => (this.resumes += 1), cancel: (reason) => (this.cancelled = reason) };
-  }
-}
+import { HandSource } from '../../../test/support/hand-source.js';
 
 const until = async (check: () => boolean, what: string): Promise<void> => {
   const deadline = Date.now() + 5000;
