@@ -83,8 +83,7 @@ export class ClientApi {
   private readonly onFinished: () => Promise<void> | void;
 
   constructor(private readonly deps: ClientApiDeps) {
-    const { service } = deps;
-    const { flushBatchRows } = deps;
+    const { service, flushBatchRows } = deps;
     this.onFinished =
       deps.flushMode === 'per-request'
         ? () => service.flush()
