@@ -227,6 +227,8 @@ function ensurePanelBuilt(): void {
     expect(await page.getByTestId(`key-email-${id}`).textContent()).toBe(XSS_EMAIL);
     expect(await page.evaluate(() => document.querySelectorAll('img').length)).toBe(0);
     await page.getByTestId(`key-edit-${id}`).click();
+    // A <dialog> not yet shown is not visible: Escape only closes one that is.
+    await page.getByTestId('edit-key-dialog').waitFor({ state: 'visible' });
     expect(await page.getByTestId('edit-email').inputValue()).toBe(XSS_EMAIL);
     await page.keyboard.press('Escape');
     await page.getByTestId('edit-key-dialog').waitFor({ state: 'detached' });

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useId, useRef } from 'preact/hooks';
+import { useId, useLayoutEffect, useRef } from 'preact/hooks';
 import { useI18n } from '../i18n/index.js';
 
 interface DialogProps {
@@ -17,7 +17,9 @@ export function Dialog({ title, onClose, children, testId }: DialogProps) {
   const closeRef = useRef(onClose);
   closeRef.current = onClose;
 
-  useEffect(() => {
+  // A layout effect, so the dialog is modal (and takes Escape) from its first frame: a plain effect
+  // runs later, and a key pressed in between went to the page behind it.
+  useLayoutEffect(() => {
     const dialog = ref.current;
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     if (dialog && !dialog.open) dialog.showModal();
