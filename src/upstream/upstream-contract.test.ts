@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CancelSource } from '../core/cancel.js';
+import { CancelSource, type Cancellation } from '../core/cancel.js';
 import { readableFrom, type ChunkSink } from '../core/chunk-flow.js';
 import type { Upstream } from '../core/ports.js';
 import { createFetchUpstream } from './fetch.js';
@@ -45,6 +45,9 @@ afterAll(async () => {
 
 const decoder = new TextDecoder();
 const never = () => new CancelSource();
+/** A GET of `path` on the test server, with no body. */
+const get = (upstream: Upstream, path: string, cancel: Cancellation = never()) =>
+  upstream.request({ method: 'GET', url: `${base}${path}`, headers: {}, cancel });
 const undici = () => createUndiciUpstream({ origin: base });
 
 /** The port's contract, held by both adapters: fetch (Workers) and undici (Node). */
@@ -78,12 +81,7 @@ describe.each([
 
   it('resolves HTTP errors rather than rejecting', async () => {
     handlers.set('/err', (_req, res) => res.writeHead(429, { 'content-type': 'application/json' }).end('{}'));
-    const res = await upstream.request({
-      method: 'GET',
-      url: `${base}/err`,
-      headers: {},
-      cancel: never(),
-    });
+    const res = await get(upstream, '/err');
     expect(res.status).toBe(429);
     expect(decoder.decode(await res.bytes())).toBe('{}');
   });
@@ -94,13 +92,13 @@ describe.each([
       res.write('{"partial":');
       setTimeout(() => res.destroy(), 10);
     });
-    const res = await upstream.request({ method: 'GET', url: `${base}/cut`, headers: {}, cancel: never() });
+    const res = await get(upstream, '/cut');
     await expect(res.bytes()).rejects.toThrow();
   });
 
   it('refuses a second read of one body', async () => {
     handlers.set('/twice', (_req, res) => res.writeHead(200).end('ok'));
-    const res = await upstream.request({ method: 'GET', url: `${base}/twice`, headers: {}, cancel: never() });
+    const res = await get(upstream, '/twice');
     expect(decoder.decode(await res.bytes())).toBe('ok');
     expect(() => res.pipe(ignoringSink)).toThrow(/already consumed/);
   });
@@ -129,12 +127,7 @@ describe.each([
       res.write('data: first\n\n');
     });
     const gone = onClose('/endless');
-    const res = await upstream.request({
-      method: 'GET',
-      url: `${base}/endless`,
-      headers: {},
-      cancel: never(),
-    });
+    const res = await get(upstream, '/endless');
     const reader = readableFrom(res).getReader();
     const first = await reader.read();
     expect(decoder.decode(first.value)).toBe('data: first\n\n');
@@ -148,12 +141,7 @@ describe.each([
       res.write('{"error":');
     });
     const gone = onClose('/discard');
-    const res = await upstream.request({
-      method: 'GET',
-      url: `${base}/discard`,
-      headers: {},
-      cancel: never(),
-    });
+    const res = await get(upstream, '/discard');
     expect(res.status).toBe(500);
     res.discard();
     await gone;
@@ -181,7 +169,7 @@ describe.each([
     handlers.set('/hang', () => arrived());
     const cancel = new CancelSource();
     const gone = onClose('/hang');
-    const pending = upstream.request({ method: 'GET', url: `${base}/hang`, headers: {}, cancel });
+    const pending = get(upstream, '/hang', cancel);
     await seen;
     cancel.cancel(new Error('timed out'));
     await expect(pending).rejects.toThrow('timed out');
@@ -194,7 +182,7 @@ describe.each([
       res.write('{"partial":');
     });
     const cancel = new CancelSource();
-    const res = await upstream.request({ method: 'GET', url: `${base}/half`, headers: {}, cancel });
+    const res = await get(upstream, '/half', cancel);
     const body = res.bytes();
     cancel.cancel(new Error('timed out'));
     await expect(body).rejects.toThrow();
@@ -220,7 +208,7 @@ describe.each([
       res.flushHeaders();
       setTimeout(pump, 30);
     });
-    const res = await upstream.request({ method: 'GET', url: `${base}/paced`, headers: {}, cancel: never() });
+    const res = await get(upstream, '/paced');
     let received = 0;
     let taking = false;
     let resolveEnd!: () => void;
@@ -257,12 +245,7 @@ describe.each([
       res.write('data: 1\n\n');
       setTimeout(() => res.destroy(), 10);
     });
-    const res = await upstream.request({
-      method: 'GET',
-      url: `${base}/dropped`,
-      headers: {},
-      cancel: never(),
-    });
+    const res = await get(upstream, '/dropped');
     const outcome = await new Promise<string>((resolve) => {
       let text = '';
       res.pipe({
@@ -280,9 +263,7 @@ describe.each([
   it('rejects at once when the request is already cancelled', async () => {
     const cancel = new CancelSource();
     cancel.cancel(new Error('already'));
-    await expect(
-      upstream.request({ method: 'GET', url: `${base}/echo`, headers: {}, cancel }),
-    ).rejects.toThrow('already');
+    await expect(get(upstream, '/echo', cancel)).rejects.toThrow('already');
   });
 });
 
@@ -296,12 +277,7 @@ describe('createFetchUpstream', () => {
       res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(zipped.length) });
       res.end(zipped);
     });
-    const res = await upstream.request({
-      method: 'GET',
-      url: `${base}/gzip`,
-      headers: {},
-      cancel: never(),
-    });
+    const res = await get(upstream, '/gzip');
     expect(res.headers['content-encoding']).toBeUndefined();
     expect(res.headers['content-length']).toBeUndefined();
     expect(decoder.decode(await res.bytes())).toBe(plain);
@@ -329,9 +305,7 @@ describe('createFetchUpstream', () => {
 describe('createUndiciUpstream', () => {
   it('refuses a request for an origin other than its own', async () => {
     const upstream = createUndiciUpstream({ origin: 'http://127.0.0.1:9' });
-    await expect(
-      upstream.request({ method: 'GET', url: `${base}/echo`, headers: {}, cancel: never() }),
-    ).rejects.toThrow(/only http:\/\/127.0.0.1:9/);
+    await expect(get(upstream, '/echo')).rejects.toThrow(/only http:\/\/127.0.0.1:9/);
   });
 
   it('delivers every byte of a streamed body its reader is slower than', async () => {
@@ -351,7 +325,7 @@ describe('createUndiciUpstream', () => {
       };
       pump();
     });
-    const res = await undici().request({ method: 'GET', url: `${base}/flood`, headers: {}, cancel: never() });
+    const res = await get(undici(), '/flood');
     const reader = readableFrom(res).getReader();
     await new Promise((resolve) => setTimeout(resolve, 50));
     let size = 0;
