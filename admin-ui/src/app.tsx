@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useLayoutEffect, useMemo, useState } from 'preact/hooks';
 import { Shell } from './components/shell.js';
 import { ToastProvider } from './components/toasts.js';
 import { I18nContext, initialLang, rememberLang, translator, type I18n, type Lang } from './i18n/index.js';
@@ -20,7 +20,8 @@ export function App() {
     return { lang, setLang, t: translator(lang) };
   }, [lang]);
 
-  useEffect(() => {
+  // A layout effect, so the document's language changes in the same commit as its text.
+  useLayoutEffect(() => {
     document.documentElement.lang = lang;
     document.title = i18n.t('app.title');
   }, [lang]);

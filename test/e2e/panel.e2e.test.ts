@@ -474,7 +474,7 @@ function ensurePanelBuilt(): void {
   it('switches to Chinese, remembers it across a reload, and translates the badges', async () => {
     await page.getByTestId('lang-select').selectOption('zh-CN');
     expect(await page.getByTestId('nav-keys').textContent()).toBe('密钥');
-    expect(await page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+    await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
     expect(await page.evaluate(() => localStorage.getItem('gkp.lang'))).toBe('zh-CN');
 
     await page.reload();
