@@ -20,21 +20,28 @@ function fakeStore(tokens: Map<string, number>) {
   return { store, calls };
 }
 
+/** A ClientAuth over `tokens`, with a hand-set clock and the background work it defers. */
+function harness(tokens: Map<string, number>) {
+  const { store, calls } = fakeStore(tokens);
+  const clock = { now: 0 };
+  const deferred: Array<Promise<unknown>> = [];
+  const auth = new ClientAuth(store, { now: () => clock.now });
+  const defer = (p: Promise<unknown>) => deferred.push(p);
+  return { auth, calls, clock, deferred, defer };
+}
+
 describe('ClientAuth', () => {
-  it('answers a known token from cache, and after the TTL re-checks it in the background', async () => {
+  it('answers a known token from cache, and after the TTL re-checks it once in the background', async () => {
     const tokens = new Map([['good-token', 7]]);
-    const { store, calls } = fakeStore(tokens);
-    let now = 0;
-    const deferred: Array<Promise<unknown>> = [];
-    const auth = new ClientAuth(store, { now: () => now });
-    const defer = (p: Promise<unknown>) => deferred.push(p);
+    const { auth, calls, clock, deferred, defer } = harness(tokens);
 
     expect(await auth.verify('good-token', defer)).toBe(7);
     expect(await auth.verify('good-token', defer)).toBe(7);
     expect(calls.find).toBe(1);
 
     tokens.delete('good-token');
-    now = 60_000;
+    clock.now = 15_000;
+    expect(await auth.verify('good-token', defer)).toBe(7);
     expect(await auth.verify('good-token', defer)).toBe(7);
     expect(deferred).toHaveLength(1);
     await Promise.all(deferred);
@@ -42,17 +49,26 @@ describe('ClientAuth', () => {
     expect(await auth.verify('good-token', defer)).toBeNull();
   });
 
+  it('re-checks a verdict older than the stale limit before answering, so a revocation elsewhere applies', async () => {
+    const tokens = new Map([['quiet-token', 9]]);
+    const { auth, calls, clock, deferred, defer } = harness(tokens);
+
+    expect(await auth.verify('quiet-token', defer)).toBe(9);
+    tokens.delete('quiet-token');
+    clock.now = 20_000;
+    expect(await auth.verify('quiet-token', defer)).toBeNull();
+    expect(deferred).toHaveLength(0);
+    expect(calls.find).toBe(2);
+  });
+
   it('checks unknown tokens every time the cached rejection has expired, and forgets on invalidate', async () => {
     const tokens = new Map<string, number>();
-    const { store, calls } = fakeStore(tokens);
-    let now = 0;
-    const auth = new ClientAuth(store, { now: () => now });
-    const defer = () => undefined;
+    const { auth, calls, clock, defer } = harness(tokens);
     expect(await auth.verify('new-token', defer)).toBeNull();
     tokens.set('new-token', 3);
     auth.invalidate();
     expect(await auth.verify('new-token', defer)).toBe(3);
-    now = 120_000;
+    clock.now = 120_000;
     tokens.clear();
     auth.invalidate();
     expect(await auth.verify('new-token', defer)).toBeNull();

@@ -6,13 +6,20 @@ import { sha256Hex } from '../core/crypto.js';
 import type { Clock, TokenStore } from '../core/ports.js';
 import type { ClientRequest } from './client-request.js';
 
-/** How long a verdict is trusted before storage is asked again; bounds how late a revocation made elsewhere applies. */
+/** How long a verdict is trusted before storage is asked again. */
 const CACHE_TTL_MS = 10_000;
+/**
+ * Up to this age an accepted token still passes while it is re-checked in the background; an older
+ * verdict is re-checked before answering. So a revocation made in another process or isolate applies
+ * within this long, however rarely the token is used.
+ */
+const STALE_LIMIT_MS = 2 * CACHE_TTL_MS;
 const CACHE_LIMIT = 10_000;
 
 interface CacheEntry {
   tokenId: number | null;
-  expiresAt: number;
+  checkedAt: number;
+  rechecking: boolean;
 }
 
 export class ClientAuth {
@@ -24,19 +31,23 @@ export class ClientAuth {
   ) {}
 
   /**
-   * The access token's id, or null when the token is unknown or revoked. A known token whose cached
-   * verdict is older than the TTL is still accepted while `defer` re-checks it, so a warm request
-   * never waits on storage; unknown tokens are always checked at once.
+   * The access token's id, or null when the token is unknown or revoked. A warm request never waits
+   * on storage: an accepted token's verdict older than the TTL (but within the stale limit) is
+   * answered from cache while `defer` re-checks it. Unknown tokens are always checked at once.
    */
   async verify(token: string, defer: (work: Promise<unknown>) => void): Promise<number | null> {
     const now = this.clock.now();
     const cached = this.cache.get(token);
-    if (cached && (cached.expiresAt > now || cached.tokenId !== null)) {
-      if (cached.expiresAt <= now) {
-        cached.expiresAt = now + CACHE_TTL_MS;
-        defer(this.lookup(token, now));
+    if (cached) {
+      const age = now - cached.checkedAt;
+      if (age < CACHE_TTL_MS) return cached.tokenId;
+      if (cached.tokenId !== null && age < STALE_LIMIT_MS) {
+        if (!cached.rechecking) {
+          cached.rechecking = true;
+          defer(this.lookup(token, now));
+        }
+        return cached.tokenId;
       }
-      return cached.tokenId;
     }
     return this.lookup(token, now);
   }
@@ -45,7 +56,7 @@ export class ClientAuth {
     const found = await this.tokens.findTokenByHash(await sha256Hex(token));
     if (this.cache.size >= CACHE_LIMIT && !this.cache.has(token)) this.cache.clear();
     const tokenId = found ? found.id : null;
-    this.cache.set(token, { tokenId, expiresAt: now + CACHE_TTL_MS });
+    this.cache.set(token, { tokenId, checkedAt: now, rechecking: false });
     return tokenId;
   }
 
