@@ -27,6 +27,9 @@ class D1LikeDriver implements SqlDriver {
     if (params.length > 100) throw new Error(`D1 binds at most 100 parameters, got ${params.length}`);
     if (new TextEncoder().encode(sql).length > 100_000) throw new Error('D1 statements are at most 100 KB');
     if (params.some((p) => p === undefined)) throw new Error('D1 cannot bind undefined');
+    if (params.some((p) => typeof p === 'string' && new TextEncoder().encode(p).length > 2_000_000)) {
+      throw new Error('D1 binds strings of at most 2 MB');
+    }
   }
 
   private totalChanges(): number {

@@ -1,4 +1,7 @@
-/** D1 binds at most 100 parameters per statement: 10,000 keys must still import and delete. */
+/**
+ * D1 binds at most 100 parameters per statement and runs a limited number of queries per invocation:
+ * 10,000 keys must still import, and bulk actions on them are single statements.
+ */
 import { describe, expect, it } from 'vitest';
 import { createWorker } from '../../src/runtime/worker/worker.js';
 import { type D1Call, countingD1 } from './counting-d1.js';
@@ -33,6 +36,19 @@ describe('bulk key import on D1', () => {
     expect(await res.json()).toMatchObject({ added: 0, duplicates: COUNT });
   });
 
+  it('disables 10,000 keys in one bulk action, as one statement: atomic, and within D1 query limits', async () => {
+    const ids = (await rows<{ id: number }>('SELECT id FROM api_keys')).map((r) => r.id);
+    calls.length = 0;
+    const res = await call(worker, adminRequest('POST', '/admin/api/keys/bulk', { action: 'disable', ids }));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ affected: COUNT });
+    const writes = calls.filter((c) => c.sql.some((sql) => sql.startsWith('UPDATE api_keys')));
+    expect(writes).toHaveLength(1);
+    expect(calls.length).toBeLessThan(10);
+    const [active] = await rows<{ n: number }>('SELECT count(*) AS n FROM api_keys WHERE is_active = 1');
+    expect(active!.n).toBe(0);
+  });
+
   it('deletes 10,000 keys in one bulk action', async () => {
     const ids = (await rows<{ id: number }>('SELECT id FROM api_keys')).map((r) => r.id);
     calls.length = 0;
@@ -42,5 +58,6 @@ describe('bulk key import on D1', () => {
     const [count] = await rows<{ n: number }>('SELECT count(*) AS n FROM api_keys');
     expect(count!.n).toBe(0);
     expect(Math.max(...calls.flatMap((c) => c.binds))).toBeLessThanOrEqual(100);
+    expect(calls.filter((c) => c.sql.some((sql) => sql.startsWith('DELETE FROM api_keys')))).toHaveLength(1);
   });
 });

@@ -6,7 +6,7 @@ import type { KeyPatch, NewKey, PoolKey, WriteBatch } from '../../core/types.js'
 import type { SqlDriver } from './driver.js';
 import { type CooldownRow, type KeyRow, disableColumns, toPoolKeys } from './key-rows.js';
 import { batchStatements, maintenanceStatements } from './sql-key-writes.js';
-import { inListStatements, multiRowStatements, runInBatches, setClause } from './sql-util.js';
+import { idsIn, multiRowStatements, runInBatches, setClause } from './sql-util.js';
 
 const INSERT_KEY_COLUMNS = 'api_key, key_hash, key_hint, gmail_email, project, created_at, updated_at';
 
@@ -90,41 +90,28 @@ export class SqlKeyStore implements KeyStore {
 
   async setKeysActive(ids: number[], active: boolean, now: number): Promise<number[]> {
     const set = setClause({ ...activeColumns(active), updated_at: now });
-    const changed: number[] = [];
-    for (const statement of inListStatements(
-      this.driver,
-      ids,
-      (list) => `UPDATE api_keys SET ${set.sql} WHERE id IN (${list}) RETURNING id`,
-      set.params,
-    )) {
-      const rows = await this.driver.all<{ id: number }>(statement.sql, statement.params);
-      for (const row of rows) changed.push(Number(row.id));
-    }
-    return changed;
+    const where = idsIn('id', ids);
+    const rows = await this.driver.all<{ id: number }>(
+      `UPDATE api_keys SET ${set.sql} WHERE ${where.sql} RETURNING id`,
+      [...set.params, where.param],
+    );
+    return rows.map((row) => Number(row.id));
   }
 
   async deleteKeys(ids: number[]): Promise<number> {
     // RETURNING counts only the keys: D1 reports `changes` including the delete trigger's rows.
-    let deleted = 0;
-    for (const statement of inListStatements(
-      this.driver,
-      ids,
-      (list) => `DELETE FROM api_keys WHERE id IN (${list}) RETURNING id`,
-    )) {
-      deleted += (await this.driver.all(statement.sql, statement.params)).length;
-    }
-    return deleted;
+    const where = idsIn('id', ids);
+    return (await this.driver.all(`DELETE FROM api_keys WHERE ${where.sql} RETURNING id`, [where.param]))
+      .length;
   }
 
   async resetErrors(ids: number[], now: number): Promise<number> {
-    const statements = inListStatements(
-      this.driver,
-      ids,
-      (list) =>
-        `UPDATE api_keys SET consecutive_errors = 0, error_count = 0, updated_at = ? WHERE id IN (${list})`,
-      [now],
+    const where = idsIn('id', ids);
+    const rows = await this.driver.all(
+      `UPDATE api_keys SET consecutive_errors = 0, error_count = 0, updated_at = ? WHERE ${where.sql} RETURNING id`,
+      [now, where.param],
     );
-    return runInBatches(this.driver, statements);
+    return rows.length;
   }
 
   async applyBatch(batch: WriteBatch, now: number): Promise<void> {

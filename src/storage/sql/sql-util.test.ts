@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SqlDriver } from './driver.js';
-import { chunk, inListStatements, multiRowStatements, placeholders, setClause } from './sql-util.js';
+import { chunk, idsIn, multiRowStatements, placeholders, setClause } from './sql-util.js';
 
 const driver = { maxParams: 100 } as SqlDriver;
 
@@ -20,17 +20,12 @@ describe('sql-util', () => {
     expect(statements.flatMap((s) => s.params)).toEqual(rows.flat());
   });
 
-  it('dedupes IN lists and leaves room for fixed params', () => {
+  it('passes any number of ids as one deduplicated JSON parameter', () => {
     const ids = [...Array.from({ length: 150 }, (_, i) => i), 1, 2];
-    const statements = inListStatements(
-      driver,
-      ids,
-      (list) => `UPDATE t SET x = ? WHERE id IN (${list})`,
-      [9],
-    );
-    expect(statements.map((s) => s.params.length)).toEqual([100, 52]);
-    expect(statements[1]!.params[0]).toBe(9);
-    expect(statements.flatMap((s) => s.params.slice(1))).toEqual(Array.from({ length: 150 }, (_, i) => i));
+    const where = idsIn('id', ids);
+    expect(where.sql).toBe('id IN (SELECT value FROM json_each(?))');
+    expect(JSON.parse(where.param)).toEqual(Array.from({ length: 150 }, (_, i) => i));
+    expect(idsIn('id', []).param).toBe('[]');
   });
 
   it('builds SET clauses', () => {

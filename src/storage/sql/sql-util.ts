@@ -40,17 +40,13 @@ export function multiRowStatements(
   }));
 }
 
-/** `IN (…)` statements over `ids`, chunked to the bind limit (`fixed` params are bound first). */
-export function inListStatements(
-  driver: SqlDriver,
-  ids: readonly number[],
-  build: (list: string) => string,
-  fixed: unknown[] = [],
-): SqlStatement[] {
-  return chunk([...new Set(ids)], driver.maxParams - fixed.length).map((slice) => ({
-    sql: build(placeholders(slice.length)),
-    params: [...fixed, ...slice],
-  }));
+/**
+ * `column IN (…)` over any number of ids as one statement with one bound parameter: the ids as a
+ * JSON array, read by `json_each`. A bulk change then stays one atomic statement, within D1's
+ * 100-bind limit and its per-invocation query count, however many keys it touches.
+ */
+export function idsIn(column: string, ids: readonly number[]): { sql: string; param: string } {
+  return { sql: `${column} IN (SELECT value FROM json_each(?))`, param: JSON.stringify([...new Set(ids)]) };
 }
 
 /** Statements that need not be atomic together are sent in batches of this many, to keep each round trip small. */
