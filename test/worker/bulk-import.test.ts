@@ -15,6 +15,19 @@ const worker = createWorker({
 
 const COUNT = 10_000;
 
+/** Runs a bulk action on every stored key; returns the D1 calls it made, after checking it touched them all. */
+async function bulkOnEveryKey(action: string): Promise<D1Call[]> {
+  const ids = (await rows<{ id: number }>('SELECT id FROM api_keys')).map((r) => r.id);
+  calls.length = 0;
+  const res = await call(worker, adminRequest('POST', '/admin/api/keys/bulk', { action, ids }));
+  expect(res.status).toBe(200);
+  expect(await res.json()).toEqual({ affected: COUNT });
+  return [...calls];
+}
+
+const statementsStartingWith = (made: D1Call[], prefix: string) =>
+  made.filter((c) => c.sql.some((sql) => sql.startsWith(prefix)));
+
 describe('bulk key import on D1', () => {
   it('imports 10,000 keys through the admin API, in statements under the bind limit', async () => {
     const text = Array.from({ length: COUNT }, (_, i) => geminiKey('bulk', i)).join('\n');
@@ -37,27 +50,18 @@ describe('bulk key import on D1', () => {
   });
 
   it('disables 10,000 keys in one bulk action, as one statement: atomic, and within D1 query limits', async () => {
-    const ids = (await rows<{ id: number }>('SELECT id FROM api_keys')).map((r) => r.id);
-    calls.length = 0;
-    const res = await call(worker, adminRequest('POST', '/admin/api/keys/bulk', { action: 'disable', ids }));
-    expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ affected: COUNT });
-    const writes = calls.filter((c) => c.sql.some((sql) => sql.startsWith('UPDATE api_keys')));
-    expect(writes).toHaveLength(1);
-    expect(calls.length).toBeLessThan(10);
+    const made = await bulkOnEveryKey('disable');
+    expect(statementsStartingWith(made, 'UPDATE api_keys')).toHaveLength(1);
+    expect(made.length).toBeLessThan(10);
     const [active] = await rows<{ n: number }>('SELECT count(*) AS n FROM api_keys WHERE is_active = 1');
     expect(active!.n).toBe(0);
   });
 
   it('deletes 10,000 keys in one bulk action', async () => {
-    const ids = (await rows<{ id: number }>('SELECT id FROM api_keys')).map((r) => r.id);
-    calls.length = 0;
-    const res = await call(worker, adminRequest('POST', '/admin/api/keys/bulk', { action: 'delete', ids }));
-    expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ affected: COUNT });
+    const made = await bulkOnEveryKey('delete');
     const [count] = await rows<{ n: number }>('SELECT count(*) AS n FROM api_keys');
     expect(count!.n).toBe(0);
-    expect(Math.max(...calls.flatMap((c) => c.binds))).toBeLessThanOrEqual(100);
-    expect(calls.filter((c) => c.sql.some((sql) => sql.startsWith('DELETE FROM api_keys')))).toHaveLength(1);
+    expect(Math.max(...made.flatMap((c) => c.binds))).toBeLessThanOrEqual(100);
+    expect(statementsStartingWith(made, 'DELETE FROM api_keys')).toHaveLength(1);
   });
 });
