@@ -34,4 +34,12 @@ describe('createDiskPanelAssets', () => {
     expect(await assets.get('missing.js')).toBeNull();
     expect(await assets.get('../secret.txt')).toBeNull();
   });
+
+  it('does not remember a miss: a file that appears later is served', async () => {
+    const dir = panelDir();
+    const assets = createDiskPanelAssets(dir);
+    expect(await assets.get('late.js')).toBeNull();
+    writeFileSync(join(dir, 'late.js'), 'late()');
+    expect(await (await assets.get('late.js'))?.text()).toBe('late()');
+  });
 });

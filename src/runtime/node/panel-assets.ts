@@ -1,4 +1,8 @@
-/** Serves the built panel (admin-ui/dist) from disk, cached in memory after the first read. */
+/**
+ * Serves the built panel (admin-ui/dist) from disk. Files found are kept in memory after the first
+ * read; misses are not, since anyone may ask for any path under /admin/ and the cache must stay as
+ * small as the panel.
+ */
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { PanelAssets } from '../../http/app.js';
@@ -16,12 +20,13 @@ const TYPES: Record<string, string> = {
 
 export function createDiskPanelAssets(dir: string): PanelAssets {
   const root = normalize(dir).replace(/[\\/]+$/, '') + sep;
-  const cache = new Map<string, Uint8Array | null>();
+  const cache = new Map<string, Uint8Array>();
   const load = async (path: string): Promise<Uint8Array | null> => {
-    if (cache.has(path)) return cache.get(path) ?? null;
+    const cached = cache.get(path);
+    if (cached) return cached;
     const full = normalize(join(root, path));
     const bytes = full.startsWith(root) ? await readFile(full).catch(() => null) : null;
-    cache.set(path, bytes);
+    if (bytes) cache.set(path, bytes);
     return bytes;
   };
   return {
