@@ -40,7 +40,8 @@ export const CONFIG_FIELDS = {
   error_reset_interval: {
     schema: int(1, 30 * 86400),
     default: '3600',
-    description: 'Seconds a key stays disabled after too many errors; also when error counts reset',
+    description:
+      'Seconds a key stays disabled after too many errors; also when consecutive error counts reset',
   },
   enable_usage_tracking: {
     schema: flag,
@@ -55,7 +56,8 @@ export const CONFIG_FIELDS = {
   request_timeout_ms: {
     schema: int(100, 600_000),
     default: '60000',
-    description: 'Time limit of one upstream attempt until its response headers, in milliseconds',
+    description:
+      'Time limit of one upstream attempt, in milliseconds: until the whole answer, or for a stream until its response headers',
   },
   stream_idle_timeout_ms: {
     schema: int(100, 600_000),

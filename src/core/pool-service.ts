@@ -47,13 +47,15 @@ export interface MaintenanceReport extends MaintenanceResult {
   limitCountsPruned: number;
 }
 
-/** Outcomes that count as an error of the key in `error_count`. */
+/**
+ * Outcomes that count as an error of the key in `error_count`. A client's own mistake (a 4xx passed
+ * through) is not the key's; its usage row still records the status.
+ */
 const ERROR_KINDS: ReadonlySet<OutcomeKind> = new Set([
   'key-fatal',
   'rate-limited',
   'key-error',
   'upstream-fault',
-  'client-fault',
 ]);
 
 export class PoolService {
@@ -69,6 +71,9 @@ export class PoolService {
   private queuedRefresh: Promise<void> | null = null;
   private flushing: Promise<void> = Promise.resolve();
   private backlogFlush: Promise<void> | null = null;
+  /** Flushes started, and those still writing: a refresh uses them to tell what its load saw. */
+  private flushesStarted = 0;
+  private flushesRunning = 0;
 
   constructor(private readonly deps: { storage: Storage; clock: Clock; random: Random; logger: Logger }) {
     this.pool = new KeyPool({ clock: deps.clock, random: deps.random });
@@ -125,6 +130,8 @@ export class PoolService {
     // Unflushed in-memory state changes would otherwise be overwritten by older rows.
     await this.flush().catch(() => undefined);
     const startedAt = this.deps.clock.now();
+    const flushesBefore = this.flushesStarted;
+    const quietBefore = this.flushesRunning === 0;
     const [configVersion, changes] = await Promise.all([
       this.deps.storage.meta.getMeta(CONFIG_VERSION_META),
       this.deps.storage.keys.loadChangesSince(this.lastRefreshAt - REFRESH_OVERLAP_MS),
@@ -134,7 +141,11 @@ export class PoolService {
       this.configVersion = configVersion;
     }
     if (changes.deletedIds.length > 0) this.pool.remove(changes.deletedIds);
-    if (changes.keys.length > 0) this.pool.upsert(changes.keys);
+    if (changes.keys.length > 0) {
+      // Whether the load saw a batch still being written is unknown when a flush overlapped it.
+      const exact = quietBefore && this.flushesStarted === flushesBefore;
+      this.pool.upsert(changes.keys, exact ? this.buffer.pendingCounters : null);
+    }
     this.lastRefreshAt = startedAt;
   }
 
@@ -206,6 +217,8 @@ export class PoolService {
     const run = this.flushing.then(async () => {
       if (this.pendingWrites === 0) return;
       const batch = { ...this.buffer.drain(), limitCounts: this.pool.limiter.drain() };
+      this.flushesStarted += 1;
+      this.flushesRunning += 1;
       try {
         await this.deps.storage.keys.applyBatch(batch, this.deps.clock.now());
       } catch (err) {
@@ -213,6 +226,8 @@ export class PoolService {
         this.pool.limiter.restore(batch.limitCounts);
         this.deps.logger({ event: 'flush_failed', error: err instanceof Error ? err.message : String(err) });
         throw err;
+      } finally {
+        this.flushesRunning -= 1;
       }
     });
     this.flushing = run.catch(() => undefined);

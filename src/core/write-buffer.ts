@@ -38,6 +38,11 @@ export class WriteBuffer {
     if (lastError !== null) delta.lastError = { text: lastError, at };
   }
 
+  /** The counter deltas buffered per key, not yet written. */
+  get pendingCounters(): ReadonlyMap<number, KeyCounterDelta> {
+    return this.counters;
+  }
+
   addChanges(changes: readonly KeyStateChange[]): void {
     for (const change of changes) this.changes.push(change);
   }

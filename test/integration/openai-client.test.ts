@@ -193,13 +193,19 @@ describe('OpenAI client modes', () => {
     expect(one.id).toBe('gemini-2.5-flash');
   });
 
-  it('passes client errors through once, in OpenAI shape, without trying other keys', async () => {
+  it('passes client errors through once, in OpenAI shape, without trying other keys or counting a key error', async () => {
+    const errorCounts = async () =>
+      ((await gw.admin('GET', '/keys?page_size=500')).body.keys as Array<{ error_count: number }>).map(
+        (k) => k.error_count,
+      );
+    const before = await errorCounts();
     const err = await client.chat.completions
       .create({ model: 'gemini-pro', messages: [{ role: 'user', content: 'x' }] })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
     expect((err as InstanceType<typeof OpenAI.NotFoundError>).status).toBe(404);
     expect(mock.stats().requests).toBe(1);
+    expect(await errorCounts()).toEqual(before);
   });
 
   it('never retries once the first byte of a stream has been sent', async () => {

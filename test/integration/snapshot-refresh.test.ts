@@ -11,7 +11,12 @@ let other: SqliteStorage;
 
 beforeAll(async () => {
   mock = await startMockGemini();
-  gw = await startNodeGateway({ upstreamUrl: mock.url, keys: [fakeKey('first')] });
+  // Flushes only when a refresh or an admin write asks, so errors can be held in the buffer.
+  gw = await startNodeGateway({
+    upstreamUrl: mock.url,
+    keys: [fakeKey('first')],
+    env: { FLUSH_INTERVAL_MS: '60000' },
+  });
   other = openSqliteStorage(gw.databasePath);
 });
 
@@ -59,5 +64,59 @@ describe('snapshot refresh', () => {
     } finally {
       storage.config.getConfigValues = original;
     }
+  });
+
+  it('finds a key another process just added when the admin API is asked for it by id', async () => {
+    await other.storage.keys.addKeys([{ apiKey: fakeKey('added-elsewhere') }], Date.now());
+    const added = (await other.storage.keys.loadKeys()).at(-1)!;
+    expect(gw.running.gateway.service.pool.get(added.id)).toBeUndefined();
+    const res = await gw.admin('PATCH', `/keys/${added.id}`, { gmail_email: 'later@example.com' });
+    expect(res.status).toBe(200);
+    expect(res.body.key).toMatchObject({ id: added.id, gmail_email: 'later@example.com' });
+    expect((await gw.admin('PATCH', '/keys/999999', { gmail_email: 'x@example.com' })).status).toBe(404);
+  });
+
+  describe('error counts', () => {
+    const failOnce = async () => {
+      mock.configure({ rate500: 1 });
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${gw.accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      mock.configure({ rate500: 0 });
+      expect(res.status).toBeGreaterThanOrEqual(500);
+    };
+    const firstKey = () => gw.running.gateway.service.pool.list()[0]!;
+    const storedErrors = async (id: number) =>
+      (await other.storage.keys.loadKeys()).find((k) => k.id === id)!.errorCount;
+
+    it('a reset through the admin API sticks while errors are still buffered', async () => {
+      const key = firstKey();
+      await failOnce();
+      expect(key.errorCount).toBeGreaterThan(0);
+      expect(await storedErrors(key.id)).toBe(0);
+
+      const res = await gw.admin('POST', `/keys/${key.id}/reset-errors`);
+      expect(res.status).toBe(200);
+      expect(res.body.key.error_count).toBe(0);
+      await gw.running.gateway.service.refresh();
+      expect(key.errorCount).toBe(0);
+      expect(await storedErrors(key.id)).toBe(0);
+    });
+
+    it('a reset written by another process reaches this one at its next refresh', async () => {
+      const service = gw.running.gateway.service;
+      const key = firstKey();
+      await failOnce();
+      await service.flush();
+      const errors = await storedErrors(key.id);
+      expect(errors).toBeGreaterThan(0);
+      expect(key.errorCount).toBe(errors);
+
+      await other.storage.keys.resetErrors([key.id], Date.now());
+      await service.refresh();
+      expect(key.errorCount).toBe(0);
+    });
   });
 });

@@ -7,12 +7,12 @@ const CONFIG_DESCRIPTIONS = {
   'config.desc.max_errors_threshold':
     'Consecutive key errors (401/403 without a known reason) before a key is disabled for error_reset_interval.',
   'config.desc.error_reset_interval':
-    'Seconds a key stays disabled after too many errors; also when error counts reset.',
+    'Seconds a key stays disabled after too many errors; also when consecutive error counts reset.',
   'config.desc.enable_usage_tracking':
     'Record one usage row per upstream attempt (1) or only the key counters (0).',
   'config.desc.max_retries': 'How many other keys a request may try after the first one fails.',
   'config.desc.request_timeout_ms':
-    'Time limit of one upstream attempt until its response headers, in milliseconds.',
+    'Time limit of one upstream attempt, in milliseconds: until the whole answer, or for a stream until its response headers.',
   'config.desc.stream_idle_timeout_ms':
     'A stream that sends nothing for this long is ended, in milliseconds.',
   'config.desc.default_cooldown_seconds':

@@ -139,7 +139,7 @@ describe('KeyPool', () => {
     expect(pool.keysInProject('p')).toEqual([]);
   });
 
-  it('upsert keeps the larger counters, updates state in place, and inserts in id order', () => {
+  it('upsert without pending counts keeps the larger counters, updates state in place, and inserts in id order', () => {
     const { pool } = setup(2);
     const live = pool.get(1) as PoolKey;
     pickIds(pool, 'm', 4);
@@ -162,6 +162,35 @@ describe('KeyPool', () => {
     });
     expect(live.cooldowns).toHaveLength(1);
     expect(pool.list().map((k) => k.id)).toEqual([0, 1, 2]);
+  });
+
+  it('upsert with the pending counts takes the loaded counters plus them, so a reset made elsewhere shows', () => {
+    const { pool } = setup(2);
+    const live = pool.get(1) as PoolKey;
+    Object.assign(live, {
+      totalRequests: 40,
+      errorCount: 9,
+      tokens: { prompt: 30, completion: 10, total: 40 },
+    });
+    const pending = new Map([
+      [
+        1,
+        {
+          keyId: 1,
+          requests: 2,
+          errors: 1,
+          tokens: { prompt: 3, completion: 1, total: 4 },
+          lastUsedAt: T0,
+        },
+      ],
+    ]);
+    pool.upsert([makeKey(1, { totalRequests: 12, errorCount: 0 }), makeKey(2, { errorCount: 5 })], pending);
+    expect(live).toMatchObject({
+      totalRequests: 14,
+      errorCount: 1,
+      tokens: { prompt: 3, completion: 1, total: 4 },
+    });
+    expect(pool.get(2)).toMatchObject({ errorCount: 5 });
   });
 
   it('remove drops keys from selection', () => {

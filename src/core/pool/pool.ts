@@ -6,7 +6,7 @@ import type { StrategyName } from '../config.js';
 import { normalizeModel } from '../health/model.js';
 import { LocalLimiter, type LocalLimits } from '../ops/local-limits.js';
 import type { Clock, Random } from '../ports.js';
-import type { Cooldown, KeyDisable, KeyStateChange, PoolKey } from '../types.js';
+import type { Cooldown, KeyCounterDelta, KeyDisable, KeyStateChange, PoolKey } from '../types.js';
 import { createStrategy, type SelectionStrategy } from './strategies/index.js';
 
 export type PickResult =
@@ -41,6 +41,34 @@ const isDisabledAt = (key: PoolKey, now: number): boolean =>
 
 const appliesTo = (c: Cooldown, model: string | null, now: number): boolean =>
   c.until > now && (c.model === '*' || (model !== null && normalizeModel(c.model) === model));
+
+type Counters = Pick<PoolKey, 'totalRequests' | 'errorCount' | 'tokens'>;
+
+function countersWithPending(loaded: PoolKey, delta: KeyCounterDelta | undefined): Counters {
+  if (!delta)
+    return { totalRequests: loaded.totalRequests, errorCount: loaded.errorCount, tokens: loaded.tokens };
+  return {
+    totalRequests: loaded.totalRequests + delta.requests,
+    errorCount: loaded.errorCount + delta.errors,
+    tokens: {
+      prompt: loaded.tokens.prompt + delta.tokens.prompt,
+      completion: loaded.tokens.completion + delta.tokens.completion,
+      total: loaded.tokens.total + delta.tokens.total,
+    },
+  };
+}
+
+function largerCounters(existing: PoolKey, loaded: PoolKey): Counters {
+  return {
+    totalRequests: Math.max(existing.totalRequests, loaded.totalRequests),
+    errorCount: Math.max(existing.errorCount, loaded.errorCount),
+    tokens: {
+      prompt: Math.max(existing.tokens.prompt, loaded.tokens.prompt),
+      completion: Math.max(existing.tokens.completion, loaded.tokens.completion),
+      total: Math.max(existing.tokens.total, loaded.tokens.total),
+    },
+  };
+}
 
 /**
  * Keys in memory, ordered by id, with an index by project. Usable means: not disabled (or a
@@ -96,10 +124,14 @@ export class KeyPool {
 
   /**
    * Inserts or replaces keys by id. An existing key is updated in place (references held by
-   * in-flight requests stay live). Counters keep the larger of the in-memory and loaded values,
-   * since the store lags unflushed in-memory counts; cooldowns are merged (the later `until` wins).
+   * in-flight requests stay live); cooldowns are merged (the later `until` wins).
+   *
+   * Counters become the loaded values plus `pending`, the counts this process has buffered but not
+   * yet written, so a reset made anywhere (another process, another isolate) shows here. When the
+   * caller cannot tell what the load saw (a flush ran meanwhile), `pending` is null and each counter
+   * keeps the larger of the in-memory and loaded values until the next refresh.
    */
-  upsert(keys: PoolKey[]): void {
+  upsert(keys: PoolKey[], pending: ReadonlyMap<number, KeyCounterDelta> | null = null): void {
     if (keys.length === 0) return;
     let added = false;
     for (const loaded of keys) {
@@ -115,13 +147,7 @@ export class KeyPool {
       const cooldowns = existing.cooldowns;
       Object.assign(existing, {
         ...loaded,
-        totalRequests: Math.max(existing.totalRequests, loaded.totalRequests),
-        errorCount: Math.max(existing.errorCount, loaded.errorCount),
-        tokens: {
-          prompt: Math.max(existing.tokens.prompt, loaded.tokens.prompt),
-          completion: Math.max(existing.tokens.completion, loaded.tokens.completion),
-          total: Math.max(existing.tokens.total, loaded.tokens.total),
-        },
+        ...(pending ? countersWithPending(loaded, pending.get(loaded.id)) : largerCounters(existing, loaded)),
         lastUsedAt: Math.max(existing.lastUsedAt ?? 0, loaded.lastUsedAt ?? 0) || null,
         cooldowns: mergeCooldowns(cooldowns, loaded.cooldowns, this.#clock.now()),
       });

@@ -47,11 +47,22 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
   const { service, storage, clock } = deps;
   const pool = service.pool;
 
-  const knownKey = (id: number): PoolKey => {
-    const key = pool.get(id);
+  /** The key by id; a key missing from the snapshot may have just been added elsewhere, so look again once. */
+  const knownKey = async (id: number): Promise<PoolKey> => {
+    let key = pool.get(id);
+    if (!key) {
+      await service.refresh();
+      key = pool.get(id);
+    }
     if (!key) throw new GatewayError(404, `No key with id ${id}`, 'key_not_found');
     return key;
   };
+
+  /**
+   * Writes what this process has buffered, before an admin write to the same rows: a buffered error
+   * or state change from before a reset would otherwise land after it and undo it.
+   */
+  const flushFirst = () => service.flush().catch(() => undefined);
 
   app.get('/', (c) => {
     const now = clock.now();
@@ -128,6 +139,7 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
       );
     }
     const ids = idList(json.ids);
+    await flushFirst();
     const now = clock.now();
     let affected: number;
     if (action === 'delete') {
@@ -145,9 +157,10 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
 
   app.patch('/:id', async (c) => {
     const id = parseId(c.req.param('id'));
-    knownKey(id);
+    await knownKey(id);
     const { json } = await readJsonBody(webBody(c.req.raw), deps.maxBodyBytes);
     const patch = keyPatch(json);
+    await flushFirst();
     const updated = await storage.keys.updateKey(id, patch, clock.now());
     if (!updated) throw new GatewayError(404, `No key with id ${id}`, 'key_not_found');
     await service.refresh();
@@ -165,7 +178,8 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
 
   app.post('/:id/reset-errors', async (c) => {
     const id = parseId(c.req.param('id'));
-    const key = knownKey(id);
+    const key = await knownKey(id);
+    await flushFirst();
     await storage.keys.resetErrors([id], clock.now());
     clearErrors(key);
     await service.refresh();
@@ -175,7 +189,7 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
   return app;
 }
 
-/** Resets the in-memory counters too: a refresh keeps the larger of loaded and in-memory counts. */
+/** Resets the in-memory counters too: a refresh that overlaps a flush keeps the larger of loaded and in-memory counts. */
 function clearErrors(key: PoolKey | undefined): void {
   if (!key) return;
   key.errorCount = 0;
