@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { classifyResponse, classifyTransportError, parseGoogleError, parseRetryDelay } from './classify.js';
+import {
+  MAX_RETRY_DELAY_MS,
+  classifyResponse,
+  classifyTransportError,
+  parseGoogleError,
+  parseRetryDelay,
+} from './classify.js';
 import {
   BAD_FIELD_400_ARRAY,
   INTERNAL_500,
@@ -178,7 +184,15 @@ describe('parseRetryDelay', () => {
   });
 
   it('rejects malformed values', () => {
-    for (const v of ['', 's', '5m', 'abc', 5, null]) expect(parseRetryDelay(v)).toBeUndefined();
+    for (const v of ['', 's', '5m', 'abc', 5, null, { seconds: 'x' }])
+      expect(parseRetryDelay(v)).toBeUndefined();
+  });
+
+  it('holds absurd delays to a day and negative ones to zero', () => {
+    for (const v of ['9'.repeat(400) + 's', { seconds: 1e300 }, { seconds: Infinity }]) {
+      expect(parseRetryDelay(v)).toBe(MAX_RETRY_DELAY_MS);
+    }
+    expect(parseRetryDelay({ seconds: -5 })).toBe(0);
   });
 });
 

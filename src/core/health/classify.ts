@@ -82,24 +82,24 @@ function errorInfo(err: GoogleError | null): { reason: string | null; project?: 
   return project ? { reason: info.reason as string, project } : { reason: info.reason as string };
 }
 
+/** The longest retry delay believed: a day, as long as any Gemini quota window. */
+export const MAX_RETRY_DELAY_MS = 86_400_000;
+
 /**
  * Parses a protobuf Duration as JSON renders it (`"58s"`, `"1.5s"`), tolerating `"500ms"` and the
- * `{seconds, nanos}` object form. Returns milliseconds, or undefined when absent or malformed.
+ * `{seconds, nanos}` object form. Returns milliseconds within 0..MAX_RETRY_DELAY_MS, or undefined
+ * when absent or malformed; an absurd delay must not park a key forever.
  */
 export function parseRetryDelay(value: unknown): number | undefined {
+  let ms: number | undefined;
   if (typeof value === 'string') {
     const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*$/.exec(value);
-    if (!m) return undefined;
-    const n = Number(m[1]);
-    return Math.ceil(m[2] === 'ms' ? n : n * 1000);
+    if (m) ms = m[2] === 'ms' ? Number(m[1]) : Number(m[1]) * 1000;
+  } else if (isObject(value)) {
+    ms = Number(value.seconds ?? 0) * 1000 + Number(value.nanos ?? 0) / 1e6;
   }
-  if (isObject(value)) {
-    const seconds = Number(value.seconds ?? 0);
-    const nanos = Number(value.nanos ?? 0);
-    if (!Number.isFinite(seconds) || !Number.isFinite(nanos)) return undefined;
-    return Math.ceil(seconds * 1000 + nanos / 1e6);
-  }
-  return undefined;
+  if (ms === undefined || Number.isNaN(ms)) return undefined;
+  return Math.min(MAX_RETRY_DELAY_MS, Math.max(0, Math.ceil(ms)));
 }
 
 function rateLimit(err: GoogleError | null, requestModel: string | null): Outcome {
