@@ -214,8 +214,6 @@ export interface UpstreamResponse {
    * Cancelling the flow aborts the upstream request.
    */
   pipe(sink: ChunkSink): ChunkFlow;
-  /** Releases the connection without reading the body. */
-  discard(): void;
 }
 
 /** Sends one request to Gemini. Rejects on connection errors and cancellation; HTTP errors resolve. */

@@ -22,6 +22,7 @@ import {
   type ForwardPlan,
 } from './forward-plan.js';
 import { JSON_CONTENT_TYPE, type Reply } from './reply.js';
+import type { StreamProblem } from '../core/usage/openai-stream-tap.js';
 import { looksLikeStreamStart, StreamRelay } from './stream-relay.js';
 
 const decoder = new TextDecoder();
@@ -111,7 +112,8 @@ export async function runAttempt(
         if (end.reason === 'client-abort' || plan.clientGone.reason) {
           report({ kind: 'client-abort' }, 499, end.tokens ?? NO_TOKENS, 'client closed the stream');
         } else if (end.reason === 'complete') {
-          report({ kind: 'ok' }, res.status, end.tokens ?? NO_TOKENS, null);
+          const { outcome, google } = completedStreamOutcome(end.problem, res.status, plan.model);
+          report(outcome, res.status, end.tokens ?? NO_TOKENS, describe(outcome, google, key));
         } else {
           const outcome: Outcome = { kind: 'upstream-fault', status: res.status, reason: end.reason };
           report(outcome, res.status, end.tokens ?? NO_TOKENS, `stream ${end.reason}`);
@@ -177,6 +179,25 @@ export async function runAttempt(
   const outcome = classifyResponse(res.status, json, plan.model);
   report(outcome, res.status, NO_TOKENS, describe(outcome, google, key));
   return { kind: 'failure', failure: { status: res.status, outcome, google, key } };
+}
+
+/**
+ * How a stream that ended cleanly went: ok, or what the error event inside it says (a quota error
+ * cools the key like a 429 would), or an upstream fault when it stopped short of `[DONE]`.
+ */
+export function completedStreamOutcome(
+  problem: StreamProblem | undefined,
+  status: number,
+  model: string | null,
+): { outcome: Outcome; google: Failure['google'] } {
+  if (problem === undefined) return { outcome: { kind: 'ok' }, google: null };
+  if (problem === 'unterminated') {
+    return { outcome: { kind: 'upstream-fault', status, reason: 'unterminated' }, google: null };
+  }
+  const body = { error: problem.error };
+  const google = parseGoogleError(body);
+  const code = google && google.code >= 400 ? google.code : 500;
+  return { outcome: classifyResponse(code, body, model), google };
 }
 
 function streamFault(

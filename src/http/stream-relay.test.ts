@@ -74,12 +74,40 @@ describe('StreamRelay', () => {
     expect(client.text).toBe('data: {"choices":[]}\n\n');
     expect(upstream.resumes).toBe(1);
     expect(upstream.send(usageEvent(5))).toBe(true);
+    upstream.send('data: [DONE]\n\n');
     upstream.sink?.end();
 
-    expect(client.text).toBe(`data: {"choices":[]}\n\n${usageEvent(5)}`);
+    expect(client.text).toBe(`data: {"choices":[]}\n\n${usageEvent(5)}data: [DONE]\n\n`);
     expect(client.ended).toBe(true);
     expect(ends).toEqual([{ reason: 'complete', tokens: { prompt: 2, completion: 3, total: 5 } }]);
     await expect(relay.done).resolves.toEqual({ prompt: 2, completion: 3, total: 5 });
+  });
+
+  it('reports what went wrong in a stream that ended cleanly: an error event, or no [DONE]', async () => {
+    const error = { code: 429, message: 'quota', status: 'RESOURCE_EXHAUSTED' };
+    const withError = relayOf();
+    withError.upstream.send('data: {"choices":[]}\n\n');
+    withError.upstream.send(`data: ${JSON.stringify([{ error }])}\n\n`);
+    withError.upstream.sink?.end();
+    await withError.head;
+    const client = new Client();
+    withError.relay.pipe(client);
+    expect(client.text).toBe(`data: {"choices":[]}\n\ndata: ${JSON.stringify({ error })}\n\n`);
+    expect(withError.ends).toEqual([{ reason: 'complete', tokens: null, problem: { error } }]);
+
+    const cut = relayOf();
+    cut.upstream.send('data: {"choices":[]}\n\n');
+    cut.upstream.sink?.end();
+    await cut.head;
+    cut.relay.pipe(new Client());
+    expect(cut.ends).toEqual([{ reason: 'complete', tokens: null, problem: 'unterminated' }]);
+
+    const native = relayOf('gemini-sse');
+    native.upstream.send('data: {"candidates":[]}\r\n\r\n');
+    native.upstream.sink?.end();
+    await native.head;
+    native.relay.pipe(new Client());
+    expect(native.ends).toEqual([{ reason: 'complete', tokens: null }]);
   });
 
   it('delivers a stream that ended before the client connected', async () => {

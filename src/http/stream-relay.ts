@@ -5,19 +5,23 @@
 import type { ChunkFlow, ChunkSink, ChunkSource } from '../core/chunk-flow.js';
 import type { Tokens } from '../core/types.js';
 import { GeminiJsonArrayTap, GeminiSseTap } from '../core/usage/gemini-stream-taps.js';
-import { OpenAIStreamTap } from '../core/usage/openai-stream-tap.js';
+import { OpenAIStreamTap, type StreamProblem } from '../core/usage/openai-stream-tap.js';
 
 export type StreamKind = 'openai-sse' | 'gemini-sse' | 'gemini-json-array';
 
 export interface StreamEnd {
   reason: 'complete' | 'client-abort' | 'stalled' | 'interrupted';
   tokens: Tokens | null;
+  /** A stream that ended cleanly but still went wrong (OpenAI dialect only); see `OpenAIStreamTap.problem`. */
+  problem?: StreamProblem;
 }
 
 interface Tap {
   push(chunk: Uint8Array): Uint8Array;
   end(): Uint8Array;
   readonly usage: Tokens | null;
+  /** Native streams have neither an end marker nor a documented error event, so theirs is always null. */
+  readonly problem: StreamProblem | null;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -39,6 +43,7 @@ function observeOnly(tap: GeminiSseTap | GeminiJsonArrayTap): Tap {
     get usage() {
       return tap.usage;
     },
+    problem: null,
   };
 }
 
@@ -253,7 +258,8 @@ export class StreamRelay implements ChunkSink, ChunkSource {
     this.#finished = true;
     this.#clearIdle();
     const tokens = this.#tap.usage;
-    this.#onEnd({ reason, tokens });
+    const problem = reason === 'complete' ? this.#tap.problem : null;
+    this.#onEnd(problem ? { reason, tokens, problem } : { reason, tokens });
     this.#resolveDone(tokens);
   }
 }

@@ -47,12 +47,6 @@ function wrapResponse(res: Response, controller: AbortController): UpstreamRespo
       // The reader pauses with the sink, so the upstream is read only as fast as the client reads.
       return sourceFrom(body, (reason) => controller.abort(reason)).pipe(sink);
     },
-    discard() {
-      if (used) return;
-      used = true;
-      controller.abort();
-      res.body?.cancel().catch(() => {});
-    },
   };
 }
 

@@ -151,12 +151,6 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamResponse {
       },
     };
   }
-
-  discard(): void {
-    if (this.consumed) return;
-    this.consumed = true;
-    this.abort(new Error('upstream body discarded'));
-  }
 }
 
 /** The path and query of `url` when it is at `origin` (checked without parsing), else null. */

@@ -135,19 +135,6 @@ describe.each([
     await gone;
   });
 
-  it('discard() releases the connection without reading', async () => {
-    handlers.set('/discard', (_req, res) => {
-      res.writeHead(500, { 'content-type': 'application/json' });
-      res.write('{"error":');
-    });
-    const gone = onClose('/discard');
-    const res = await get(upstream, '/discard');
-    expect(res.status).toBe(500);
-    res.discard();
-    await gone;
-    expect(() => res.pipe(ignoringSink)).toThrow(/already consumed/);
-  });
-
   it('rejects when the connection is refused', async () => {
     const probe = createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));

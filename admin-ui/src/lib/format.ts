@@ -16,12 +16,6 @@ export function formatDateTime(iso: string | null): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${formatClock(iso)}:${pad(d.getSeconds())}`;
 }
 
-/** A clock time for today, else date and time. */
-export function formatWhen(iso: string, now = new Date()): string {
-  const d = new Date(iso);
-  return d.toDateString() === now.toDateString() ? formatClock(iso) : formatDateTime(iso).slice(0, 16);
-}
-
 export function formatNumber(lang: Lang, n: number): string {
   return new Intl.NumberFormat(lang).format(n);
 }

@@ -1,6 +1,6 @@
 /**
  * Upstream bodies copied verbatim from /work/shared/gemini-wire.md (real Gemini responses), as raw
- * text so tests and the mock upstream can send exactly these bytes.
+ * text so tests see exactly these bytes.
  * Spec: https://ai.google.dev/gemini-api/docs/troubleshooting
  */
 

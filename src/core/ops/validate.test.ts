@@ -27,7 +27,6 @@ function response(status: number, body: unknown): UpstreamResponse {
     headers: {},
     bytes: async () => bytes,
     pipe: () => ({ resume: () => {}, cancel: () => {} }),
-    discard: () => {},
   };
 }
 

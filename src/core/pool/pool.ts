@@ -252,7 +252,6 @@ export class KeyPool {
     return cooldowns.length > 0 ? { state: 'cooling', cooldowns } : { state: 'active' };
   }
 
-  /** How many keys are usable now for `model` (O(n); for stats, not the request path). */
   /** Whether any key could serve `model` now; stops at the first one, and moves no strategy cursor. */
   hasUsable(model: string | null = null): boolean {
     const now = this.#clock.now();
@@ -260,6 +259,7 @@ export class KeyPool {
     return false;
   }
 
+  /** How many keys are usable now for `model` (O(n); for stats, not the request path). */
   usableCount(model: string | null = null): number {
     const now = this.#clock.now();
     let n = 0;

@@ -63,8 +63,7 @@ function check(out: string, tap: OpenAIStreamTap): void {
   expect(first).toBe(events(STREAM)[0]);
   expect(last).toBe('data: [DONE]');
   expect(tap.usage).toEqual({ prompt: 40, completion: 20, total: 170 });
-  expect(tap.done).toBe(true);
-  expect(tap.error).toBeNull();
+  expect(tap.problem).toBeNull();
 }
 
 describe('OpenAIStreamTap', () => {
@@ -132,20 +131,32 @@ describe('OpenAIStreamTap', () => {
     expect(got[1].choices[1].delta.tool_calls[0].index).toBe(1);
   });
 
-  it('records a mid-stream error event', () => {
+  it('records a mid-stream error event, and unwraps the array the compatible endpoint puts it in', () => {
     const err = { code: 429, message: 'quota', status: 'RESOURCE_EXHAUSTED' };
-    const { tap } = run([
+    const { out, tap } = run([
       enc.encode(events(STREAM)[0] + `\n\ndata: ${JSON.stringify([{ error: err }])}\n\n`),
     ]);
-    expect(tap.error).toEqual(err);
-    expect(tap.done).toBe(false);
+    expect(tap.problem).toEqual({ error: err });
+    expect(events(out)[1]).toBe(`data: ${JSON.stringify({ error: err })}`);
+  });
+
+  it('passes an error event already in OpenAI shape unchanged', () => {
+    const event = `data: ${JSON.stringify({ error: { message: 'boom', type: 'api_error' } })}\n\n`;
+    const { out, tap } = run([enc.encode(event)]);
+    expect(out).toBe(event);
+    expect(tap.problem).toEqual({ error: { message: 'boom', type: 'api_error' } });
+  });
+
+  it('calls a stream that ends without [DONE] unterminated', () => {
+    const { tap } = run([enc.encode(events(STREAM)[0] + '\n\n')]);
+    expect(tap.problem).toBe('unterminated');
   });
 
   it('end() returns a trailing event that lacks its blank line', () => {
     const tap = new OpenAIStreamTap();
     expect(tap.push(enc.encode('data: [DONE]'))).toHaveLength(0);
-    expect(tap.done).toBe(false);
+    expect(tap.problem).toBe('unterminated');
     expect(dec.decode(tap.end())).toBe('data: [DONE]');
-    expect(tap.done).toBe(true);
+    expect(tap.problem).toBeNull();
   });
 });

@@ -10,6 +10,16 @@ import { openaiUsage } from './tokens.js';
 const EMPTY = new Uint8Array(0);
 
 type Json = Record<string, unknown>;
+
+/** `event` with its data line(s) replaced by `data`; other fields are kept. */
+function withData(event: string, data: string): string {
+  const other = event.split(/\r?\n|\r/).filter((line) => !line.startsWith('data:'));
+  return [...other, `data: ${data}`].join('\n');
+}
+
+/** See `OpenAIStreamTap.problem`. */
+export type StreamProblem = { error: unknown } | 'unterminated';
+
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
@@ -17,9 +27,9 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  *
  * Gemini sends each tool call whole, in its own chunk, without the `index` that strict OpenAI
  * clients key on; the tap adds `index` to every `choices[].delta.tool_calls[]` element lacking one,
- * numbering calls in arrival order per choice across the whole stream. Only events that need it are
- * parsed: those with `"tool_calls"` (rewritten), an error event, and the last event with `"usage"`
- * (parsed lazily when `usage` is read).
+ * numbering calls in arrival order per choice across the whole stream. An error event wrapped in an
+ * array is unwrapped. Only events that need it are parsed: those with `"tool_calls"` (rewritten), an
+ * error event, and the last event with `"usage"` (parsed lazily when `usage` is read).
  */
 export class OpenAIStreamTap {
   readonly #decoder = new TextDecoder();
@@ -44,7 +54,7 @@ export class OpenAIStreamTap {
     const wasClean = this.#clean && this.#pending === '';
     this.#clean = endsAtBoundary(chunk);
     const text = this.#decoder.decode(chunk, { stream: true });
-    if (wasClean && this.#clean && !text.includes('"tool_calls"')) {
+    if (wasClean && this.#clean && !text.includes('"tool_calls"') && !text.includes('[{"error"')) {
       const events = text.split(EVENT_SEPARATOR);
       for (let i = 0; i < events.length; i += 2) this.#observe(events[i] ?? '');
       return chunk;
@@ -73,14 +83,13 @@ export class OpenAIStreamTap {
     return this.#usage;
   }
 
-  /** Saw `data: [DONE]`. */
-  get done(): boolean {
-    return this.#done;
-  }
-
-  /** The `error` of an `{"error":…}` (or `[{"error":…}]`) event seen mid-stream, if any. */
-  get error(): unknown {
-    return this.#error;
+  /**
+   * What was wrong with a stream that ended cleanly: the `{"error":…}` envelope of an error event
+   * the upstream sent inside it, or `'unterminated'` when `data: [DONE]` never came; null when fine.
+   */
+  get problem(): StreamProblem | null {
+    if (this.#error !== null) return { error: this.#error };
+    return this.#done ? null : 'unterminated';
   }
 
   #process(text: string): string {
@@ -101,15 +110,15 @@ export class OpenAIStreamTap {
     if (head.startsWith('{"error"') || head.startsWith('[{"error"')) {
       const parsed = tryParse(data);
       const envelope = Array.isArray(parsed) ? parsed[0] : parsed;
-      if (isObject(envelope) && envelope.error !== undefined) this.#error = envelope.error;
-      return event;
+      if (!isObject(envelope) || envelope.error === undefined) return event;
+      this.#error = envelope.error;
+      // OpenAI clients read an error event as `{"error":…}`; the compatible endpoint wraps it in an array.
+      return Array.isArray(parsed) ? withData(event, JSON.stringify(envelope)) : event;
     }
     if (data.includes('"usage"')) this.#usageText = data;
     if (!data.includes('"tool_calls"')) return event;
     const rewritten = this.#indexToolCalls(data);
-    if (rewritten === null) return event;
-    const other = event.split(/\r?\n|\r/).filter((line) => !line.startsWith('data:'));
-    return [...other, `data: ${rewritten}`].join('\n');
+    return rewritten === null ? event : withData(event, rewritten);
   }
 
   /** Adds missing tool-call indexes; null when nothing changed (or the data is not JSON). */
