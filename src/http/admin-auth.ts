@@ -8,11 +8,14 @@ import type { Clock } from '../core/ports.js';
 /** Failures allowed before waiting starts. */
 const FREE_FAILURES = 5;
 const MAX_LOCK_MS = 15 * 60_000;
+/** An address with no failure for this long starts afresh. */
+const FORGET_AFTER_MS = 60 * 60_000;
 const TRACKED_ADDRESSES = 10_000;
 
 interface FailureRecord {
   failures: number;
   lockedUntil: number;
+  lastFailureAt: number;
 }
 
 export type AdminVerdict =
@@ -57,8 +60,13 @@ export class AdminAuth {
 
   private recordFailure(address: string, now: number): void {
     if (!this.failures.has(address) && this.failures.size >= TRACKED_ADDRESSES) this.failures.clear();
-    const record = this.failures.get(address) ?? { failures: 0, lockedUntil: 0 };
+    const known = this.failures.get(address);
+    const record =
+      known && now - known.lastFailureAt < FORGET_AFTER_MS
+        ? known
+        : { failures: 0, lockedUntil: 0, lastFailureAt: now };
     record.failures += 1;
+    record.lastFailureAt = now;
     if (record.failures > FREE_FAILURES) {
       record.lockedUntil = now + Math.min(MAX_LOCK_MS, 1000 * 2 ** (record.failures - FREE_FAILURES - 1));
     }

@@ -40,6 +40,21 @@ describe('AdminAuth with a controlled clock', () => {
     expect(Math.max(...waits)).toBe(15 * 60);
   });
 
+  it('forgets the failures of an address that has been quiet for an hour', async () => {
+    let now = 9_000_000;
+    clock.now = () => now;
+    const auth = await make();
+    for (let i = 0; i < 6; i++) await auth.verify('wrong', '10.0.0.9');
+    now += 59 * 60_000;
+    expect(await auth.verify('wrong', '10.0.0.9')).toEqual({ ok: false, reason: 'invalid' });
+    expect((await auth.verify('right', '10.0.0.9')).ok).toBe(false);
+    now += 61 * 60_000;
+    for (let i = 0; i < 5; i++) {
+      expect(await auth.verify('wrong', '10.0.0.9')).toEqual({ ok: false, reason: 'invalid' });
+    }
+    expect(await auth.verify('right', '10.0.0.9')).toEqual({ ok: true });
+  });
+
   it('keeps addresses apart, and a success clears the count', async () => {
     clock.now = () => 5_000_000;
     const auth = await make();
