@@ -19,8 +19,10 @@ export interface ClientMatch {
   dialect: Dialect;
   /** Whether the token may also come in `x-goog-api-key` or `?key=`, as Google's clients send it. */
   googleStyle: boolean;
-  /** Null for a path under a client prefix that names no route (a 404 once the token checks out). */
+  /** Null for a path under a client prefix that names no route for this method (a 404 or 405 once the token checks out). */
   route: RouteMatch | null;
+  /** When `route` is null: the methods that path does take (empty when it names no route at all). */
+  allow: readonly string[];
 }
 
 interface Family {
@@ -49,6 +51,8 @@ export function clientEndpoints(): Array<{ method: string; path: string }> {
   );
 }
 
+const ROUTE_METHODS = ['GET', 'POST'] as const;
+
 function familyOf(path: string): Family | null {
   if (path.startsWith('/v1beta/openai/') || path === '/v1beta/openai') return OPENAI_ON_GEMINI;
   if (path.startsWith('/v1/') || path === '/v1') return OPENAI;
@@ -60,10 +64,13 @@ function familyOf(path: string): Family | null {
 export function matchClientRequest(method: string, path: string): ClientMatch | null {
   const family = familyOf(path);
   if (!family) return null;
+  const rest = path.slice(family.prefix.length);
+  const route = matchRoute(family.routes, method, rest);
   return {
     dialect: family.dialect,
     googleStyle: family.googleStyle,
-    route: matchRoute(family.routes, method, path.slice(family.prefix.length)),
+    route,
+    allow: route ? [] : ROUTE_METHODS.filter((other) => matchRoute(family.routes, other, rest) !== null),
   };
 }
 
@@ -104,6 +111,14 @@ export class ClientApi {
       }
       const tokenId = await clientAuth.verify(token, req.defer);
       if (tokenId === null) throw new GatewayError(401, 'Invalid or revoked access token', 'invalid_token');
+      if (!match.route && match.allow.length > 0) {
+        throw new GatewayError(
+          405,
+          `${req.method} is not allowed on ${req.path.slice(0, 200)}; use ${match.allow.join(' or ')}`,
+          'method_not_allowed',
+          { allow: [...match.allow] },
+        );
+      }
       if (!match.route) {
         throw new GatewayError(404, `No route ${req.method} ${req.path.slice(0, 200)}`, 'not_found');
       }

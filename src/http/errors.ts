@@ -55,7 +55,12 @@ export class GatewayError extends Error {
     readonly status: number,
     message: string,
     readonly code: string,
-    readonly options: { param?: string; details?: unknown; retryAfterSeconds?: number } = {},
+    readonly options: {
+      param?: string;
+      details?: unknown;
+      retryAfterSeconds?: number;
+      allow?: string[];
+    } = {},
   ) {
     super(message);
   }
@@ -93,6 +98,7 @@ export function gatewayErrorReply(dialect: Dialect, err: GatewayError): Reply {
   const headers: Record<string, string> = {};
   if (err.options.retryAfterSeconds !== undefined)
     headers['retry-after'] = String(err.options.retryAfterSeconds);
+  if (err.options.allow) headers.allow = err.options.allow.join(', ');
   if (dialect === 'openai') {
     const { param, details } = err.options;
     return jsonReply(

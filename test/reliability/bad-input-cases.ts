@@ -20,6 +20,8 @@ export interface HttpCase {
   body?: string | Uint8Array;
   status: number;
   code?: string;
+  /** Response headers the answer must carry. */
+  answerHeaders?: Record<string, string>;
 }
 
 export interface RawCase {
@@ -210,7 +212,29 @@ export const HTTP_CASES: HttpCase[] = [
     status: 404,
     code: 'not_found',
   },
-  { name: 'a wrong method', method: 'DELETE', path: CHAT, status: 404 },
+  {
+    name: 'a wrong method',
+    method: 'DELETE',
+    path: CHAT,
+    status: 405,
+    code: 'method_not_allowed',
+    answerHeaders: { allow: 'POST' },
+  },
+  {
+    name: 'GET on a POST route',
+    method: 'GET',
+    path: CHAT,
+    status: 405,
+    code: 'method_not_allowed',
+    answerHeaders: { allow: 'POST' },
+  },
+  {
+    name: 'GET on a native POST route',
+    method: 'GET',
+    path: `/v1beta/models/${MODEL}:generateContent`,
+    status: 405,
+    answerHeaders: { allow: 'POST' },
+  },
   // Header abuse.
   {
     name: 'no Authorization',

@@ -90,6 +90,8 @@ describe('bad-input corpus', () => {
       });
       const text = await res.text();
       expect(res.status, text.slice(0, 300)).toBe(c.status);
+      for (const [name, value] of Object.entries(c.answerHeaders ?? {}))
+        expect(res.headers.get(name)).toBe(value);
       if (res.headers.get('content-type')?.includes('json'))
         expectErrorShape(c.path, JSON.parse(text), c.code);
       else expect(c.code).toBeUndefined();
