@@ -39,7 +39,7 @@ describe('validateConfigPatch', () => {
     [{ max_retries: { n: 1 } }, 'max_retries', 'string, number or boolean'],
     [{ rotation_strategy: 'fastest' }, 'rotation_strategy', 'one of round_robin'],
     [{ enable_usage_tracking: 2 }, 'enable_usage_tracking', '0 or 1'],
-    [{ no_such_key: 1 }, 'no_such_key', 'unknown config key'],
+    [{ no_such_key: 1 }, 'no_such_key', 'is not a config key'],
   ])('refuses %j with a message for the key', (patch, key, message) => {
     const result = validateConfigPatch(patch);
     expect(result.ok).toBe(false);

@@ -155,7 +155,7 @@ export function validateConfigPatch(patch: unknown): ConfigPatchResult {
   const errors: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [key, raw] of entries) {
     if (!Object.hasOwn(CONFIG_FIELDS, key)) {
-      errors[key] = `unknown config key; known keys: ${CONFIG_KEYS.join(', ')}`;
+      errors[key] = `is not a config key; known keys: ${CONFIG_KEYS.join(', ')}`;
       continue;
     }
     const result = normalize(key as ConfigKey, raw);

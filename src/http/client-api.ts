@@ -103,9 +103,12 @@ export class ClientApi {
       const { clientAuth, service, proxy, maxBodyBytes } = this.deps;
       const token = presentedToken(req, match.googleStyle);
       if (token === null) {
+        const googleStyleSent = req.header('x-goog-api-key') !== null || /(?:^|&)key=/.test(req.query);
         throw new GatewayError(
           401,
-          'Missing access token: send Authorization: Bearer <access token>',
+          googleStyleSent && !match.googleStyle
+            ? 'Missing access token: these routes take Authorization: Bearer <access token>; x-goog-api-key and ?key= are read only on /v1beta'
+            : 'Missing access token: send Authorization: Bearer <access token>',
           'missing_token',
         );
       }

@@ -153,6 +153,9 @@ describe('gemini-key-pool CLI', { timeout: 120_000 }, () => {
         disabled: { by: 'manual', reason: 'manual', until: null },
       }),
     ]);
+    const disabledRow = (await cli(['keys', 'list', '--state', 'disabled'])).stdout.split('\n')[1]!;
+    expect(disabledRow).toMatch(/\bmanual\s*$/);
+    expect(disabledRow).not.toContain('manual: manual');
     const missing = await cli(['keys', 'enable', id[K2]!, '99']);
     expect(missing.code).toBe(1);
     expect(missing.stdout).toContain(`1 key(s) enabled: ${id[K2]}`);

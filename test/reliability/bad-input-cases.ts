@@ -22,6 +22,8 @@ export interface HttpCase {
   code?: string;
   /** Response headers the answer must carry. */
   answerHeaders?: Record<string, string>;
+  /** Text the error message must contain. */
+  message?: string;
 }
 
 export interface RawCase {
@@ -243,6 +245,15 @@ export const HTTP_CASES: HttpCase[] = [
     body: chatBody(),
     status: 401,
     code: 'missing_token',
+  },
+  {
+    name: 'x-goog-api-key on an OpenAI route',
+    path: CHAT,
+    auth: 'goog',
+    body: chatBody(),
+    status: 401,
+    code: 'missing_token',
+    message: 'x-goog-api-key and ?key= are read only on /v1beta',
   },
   {
     name: 'Basic credentials',

@@ -62,7 +62,8 @@ async function stillServing(): Promise<void> {
   expect(await health.json()).toMatchObject({ status: 'ok', keys: KEYS.length, usable_keys: KEYS.length });
 }
 
-function expectErrorShape(path: string, body: any, code: string | undefined): void {
+function expectErrorShape(path: string, body: any, code: string | undefined, message = ''): void {
+  expect(body.error.message).toContain(message);
   if (path.startsWith('/v1beta/') && !path.startsWith('/v1beta/openai/')) {
     expect(Object.keys(body.error).sort()).toEqual(['code', 'details', 'message', 'status']);
     return;
@@ -93,7 +94,7 @@ describe('bad-input corpus', () => {
       for (const [name, value] of Object.entries(c.answerHeaders ?? {}))
         expect(res.headers.get(name)).toBe(value);
       if (res.headers.get('content-type')?.includes('json'))
-        expectErrorShape(c.path, JSON.parse(text), c.code);
+        expectErrorShape(c.path, JSON.parse(text), c.code, c.message);
       else expect(c.code).toBeUndefined();
       expect(mock.stats().requests).toBe(upstreamBefore);
       await stillServing();

@@ -102,9 +102,8 @@ export interface SpawnedGateway {
   exited: Promise<number | string>;
 }
 
-/** Runs what `npm start` runs (the bundled server) as a real process and waits until it answers. */
-export async function spawnGateway(env: Record<string, string>): Promise<SpawnedGateway> {
-  const port = await freePort();
+/** Runs what `npm start` runs (the bundled server) as a real process on `port`, without waiting for it. */
+export async function spawnServer(port: number, env: Record<string, string>): Promise<SpawnedGateway> {
   const bundle = await bundleNodeEntry();
   const child = spawn(process.execPath, [bundle], {
     cwd: ROOT,
@@ -117,17 +116,22 @@ export async function spawnGateway(env: Record<string, string>): Promise<Spawned
   const exited = new Promise<number | string>((resolve) =>
     child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
   );
-  const url = `http://127.0.0.1:${port}`;
+  return { url: `http://127.0.0.1:${port}`, child, output: () => output, exited };
+}
+
+/** Runs what `npm start` runs (the bundled server) as a real process and waits until it answers. */
+export async function spawnGateway(env: Record<string, string>): Promise<SpawnedGateway> {
+  const spawned = await spawnServer(await freePort(), env);
   let ended = false;
-  void exited.then(() => (ended = true));
+  void spawned.exited.then(() => (ended = true));
   await until(
     async () => {
-      if (ended) throw new Error(`gateway exited during start:\n${output}`);
-      const res = await fetch(`${url}/healthz`).catch(() => null);
+      if (ended) throw new Error(`gateway exited during start:\n${spawned.output()}`);
+      const res = await fetch(`${spawned.url}/healthz`).catch(() => null);
       return res?.status === 200;
     },
     'the spawned gateway to answer /healthz',
     20_000,
   );
-  return { url, child, output: () => output, exited };
+  return spawned;
 }

@@ -15,7 +15,10 @@ const clock = { now: () => Date.now() };
 function detail(k: KeyView): string {
   if (k.disabled) {
     const until = k.disabled.until ? ` until ${k.disabled.until}` : '';
-    return `${k.disabled.by}: ${k.disabled.reason}${until}`;
+    // A key disabled by hand has the reason `manual`; saying it twice tells nothing.
+    const why =
+      k.disabled.reason === k.disabled.by ? k.disabled.by : `${k.disabled.by}: ${k.disabled.reason}`;
+    return `${why}${until}`;
   }
   return k.cooldowns.map((c) => `${c.model} until ${c.until}`).join(', ');
 }

@@ -1,18 +1,10 @@
 /** `npm start`: runs the gateway on Node with the embedded SQLite database. */
 import { SettingsError, readNodeSettings } from './env.js';
-import { startNodeGateway, type RunningGateway } from './server.js';
+import { ListenError, startNodeGateway, type RunningGateway } from './server.js';
 
-function banner(running: RunningGateway): string {
-  const { url, generated, importedKeys, gateway } = running;
-  const lines = [
-    `gemini-key-pool listening on ${url}`,
-    `  keys in pool: ${gateway.service.pool.size}` +
-      (importedKeys.added || importedKeys.duplicates || importedKeys.invalid
-        ? ` (GEMINI_API_KEYS: ${importedKeys.added} added, ${importedKeys.duplicates} already present, ${importedKeys.invalid} invalid)`
-        : ''),
-    `  admin panel:  ${url}/admin/`,
-    `  OpenAI base:  ${url}/v1     Gemini base: ${url} (/v1beta)`,
-  ];
+/** The credentials generated at a first start, shown once: only their hashes are stored. */
+function credentialLines(generated: RunningGateway['generated']): string[] {
+  const lines: string[] = [];
   if (generated.adminToken) {
     lines.push(
       '',
@@ -27,6 +19,21 @@ function banner(running: RunningGateway): string {
       '  Create more in the panel or with POST /admin/api/tokens.',
     );
   }
+  return lines;
+}
+
+function banner(running: RunningGateway): string {
+  const { url, generated, importedKeys, gateway } = running;
+  const lines = [
+    `gemini-key-pool listening on ${url}`,
+    `  keys in pool: ${gateway.service.pool.size}` +
+      (importedKeys.added || importedKeys.duplicates || importedKeys.invalid
+        ? ` (GEMINI_API_KEYS: ${importedKeys.added} added, ${importedKeys.duplicates} already present, ${importedKeys.invalid} invalid)`
+        : ''),
+    `  admin panel:  ${url}/admin/`,
+    `  OpenAI base:  ${url}/v1     Gemini base: ${url} (/v1beta)`,
+    ...credentialLines(generated),
+  ];
   if (gateway.service.pool.size === 0) {
     lines.push(
       '',
@@ -61,7 +68,19 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof SettingsError) console.error(`gemini-key-pool: ${err.message}`);
+  if (err instanceof ListenError) {
+    const credentials = credentialLines(err.generated);
+    console.error(`gemini-key-pool: ${err.message}`);
+    if (credentials.length > 0) {
+      console.error(
+        [
+          '',
+          '  This first start stored these credentials before it stopped; keep them:',
+          ...credentials,
+        ].join('\n'),
+      );
+    }
+  } else if (err instanceof SettingsError) console.error(`gemini-key-pool: ${err.message}`);
   else console.error(err);
   process.exit(1);
 });

@@ -27,6 +27,24 @@ const SETTLE_MS = 1000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The server could not listen. Carries the credentials this start generated (first start only):
+ * they are already stored, so the caller must still show them or they are lost.
+ */
+export class ListenError extends Error {
+  constructor(
+    readonly address: string,
+    readonly code: string | undefined,
+    readonly generated: RunningGateway['generated'],
+  ) {
+    super(
+      code === 'EADDRINUSE'
+        ? `${address} is already in use; set PORT (or HOST) to listen elsewhere`
+        : `cannot listen on ${address} (${code ?? 'unknown error'}); check PORT and HOST`,
+    );
+  }
+}
+
 export interface RunningGateway {
   url: string;
   port: number;
@@ -106,10 +124,20 @@ export async function startNodeGateway(
     if (!clientLane(req, res)) void honoListener(req, res);
   });
   server.listen(settings.port, settings.host);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+  } catch (err) {
+    await upstream.close().catch(() => undefined);
+    sqlite.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ListenError(`${settings.host}:${settings.port}`, code, {
+      adminToken: admin.generated,
+      accessToken,
+    });
+  }
   const port = (server.address() as AddressInfo).port;
 
   const flushTimer = setInterval(() => {
