@@ -8,18 +8,33 @@ import * as z from 'zod/mini';
 export const STRATEGY_NAMES = ['round_robin', 'least_used', 'random'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
-const int = (min: number, max: number) =>
-  z.coerce.number({ error: 'must be a number' }).check(
+/** What a value may be, for forms that offer the right control (the panel) and explain a refusal. */
+export type ConfigInput =
+  | { kind: 'integer'; min: number; max: number }
+  | { kind: 'choice'; choices: readonly string[] }
+  | { kind: 'flag' };
+
+const integer = (min: number, max: number) => ({
+  schema: z.coerce.number({ error: 'must be a number' }).check(
     z.refine(Number.isInteger, 'must be a whole number'),
     z.refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`),
-  );
+  ),
+  input: { kind: 'integer', min, max } as const,
+});
 
-const flag = z.union([z.literal('0'), z.literal('1'), z.literal(0), z.literal(1), z.boolean()], {
+const choice = (choices: readonly [string, ...string[]]) => ({
+  schema: z.enum(choices, { error: `must be one of ${choices.join(', ')}` }),
+  input: { kind: 'choice', choices } as const,
+});
+
+const FLAG_SCHEMA = z.union([z.literal('0'), z.literal('1'), z.literal(0), z.literal(1), z.boolean()], {
   error: 'must be 0 or 1',
 });
+const flag = { schema: FLAG_SCHEMA, input: { kind: 'flag' } as const };
 
 interface ConfigField {
   schema: z.ZodMiniType;
+  input: ConfigInput;
   default: string;
   description: string;
 }
@@ -27,72 +42,72 @@ interface ConfigField {
 /** Every config key, its validation, default and description. Order is the order shown in the panel. */
 export const CONFIG_FIELDS = {
   rotation_strategy: {
-    schema: z.enum(STRATEGY_NAMES, { error: `must be one of ${STRATEGY_NAMES.join(', ')}` }),
+    ...choice(STRATEGY_NAMES),
     default: 'round_robin',
     description: 'Key rotation strategy: round_robin, least_used or random',
   },
   max_errors_threshold: {
-    schema: int(1, 1000),
+    ...integer(1, 1000),
     default: '5',
     description:
       'Consecutive key errors (401/403 without a known reason) before a key is disabled for error_reset_interval',
   },
   error_reset_interval: {
-    schema: int(1, 30 * 86400),
+    ...integer(1, 30 * 86400),
     default: '3600',
     description:
       'Seconds a key stays disabled after too many errors; also when consecutive error counts reset',
   },
   enable_usage_tracking: {
-    schema: flag,
+    ...flag,
     default: '1',
     description: 'Record one api_key_usage row per upstream attempt (1) or only key counters (0)',
   },
   max_retries: {
-    schema: int(0, 20),
+    ...integer(0, 20),
     default: '3',
     description: 'How many other keys a request may try after the first one fails',
   },
   request_timeout_ms: {
-    schema: int(100, 600_000),
+    ...integer(100, 600_000),
     default: '60000',
     description:
       'Time limit of one upstream attempt, in milliseconds: until the whole answer, or for a stream until its response headers',
   },
   stream_idle_timeout_ms: {
-    schema: int(100, 600_000),
+    ...integer(100, 600_000),
     default: '60000',
     description: 'A stream that sends nothing for this long is ended, in milliseconds',
   },
   default_cooldown_seconds: {
-    schema: int(1, 86400),
+    ...integer(1, 86400),
     default: '60',
     description: 'Cooldown for a model after a 429 that carries no retry delay, in seconds',
   },
   usage_retention_days: {
-    schema: int(1, 3650),
+    ...integer(1, 3650),
     default: '30',
     description: 'Usage rows older than this many days are deleted by the scheduled job',
   },
   snapshot_refresh_seconds: {
-    schema: int(1, 3600),
+    ...integer(1, 3600),
     default: '5',
     description: 'How often a running gateway reloads key changes made elsewhere, in seconds',
   },
   revalidate_interval_minutes: {
-    schema: int(0, 10_080),
+    ...integer(0, 10_080),
     default: '60',
     description:
       'How often the scheduled job re-checks auto-disabled keys upstream and re-enables those that pass, in minutes (0 = never)',
   },
   local_rpm_limit: {
-    schema: int(0, 1_000_000),
+    ...integer(0, 1_000_000),
     default: '0',
     description:
       'Local limit: requests per minute per key (per project when the key has one) and model; a key at its limit is skipped (0 = off)',
   },
   local_rpd_limit: {
-    schema: int(0, 100_000_000),
+    ...integer(0, 100_000_000),
     default: '0',
     description:
       'Local limit: requests per day (midnight to midnight Pacific) per key (per project when the key has one) and model (0 = off)',
@@ -131,7 +146,8 @@ function normalize(key: ConfigKey, raw: unknown): { ok: true; value: string } | 
     return { ok: false, error: 'must be a string, number or boolean' };
   }
   // Only on/off fields take a boolean; a number field would otherwise coerce true to 1.
-  if (typeof raw === 'boolean' && field.schema !== flag) return { ok: false, error: 'must not be a boolean' };
+  if (typeof raw === 'boolean' && field.input.kind !== 'flag')
+    return { ok: false, error: 'must not be a boolean' };
   const input = typeof raw === 'string' ? raw.trim() : raw;
   const result = field.schema.safeParse(input);
   if (!result.success) return { ok: false, error: result.error.issues[0]?.message ?? 'is invalid' };

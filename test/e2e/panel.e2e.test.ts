@@ -434,6 +434,16 @@ function ensurePanelBuilt(): void {
     expect(after.body.config.find((c: { key: string }) => c.key === 'max_retries').value).toBe('3');
     await shot('settings-refused');
 
+    // Fixed choices get a list and on/off a checkbox, so they cannot be mistyped.
+    const strategy = page.getByTestId('config-input-rotation_strategy');
+    expect(await strategy.evaluate((el) => el.tagName)).toBe('SELECT');
+    expect(await strategy.locator('option').allTextContents()).toEqual([
+      'round_robin',
+      'least_used',
+      'random',
+    ]);
+    expect(await page.getByTestId('config-input-enable_usage_tracking').isChecked()).toBe(true);
+
     await input.fill('2');
     await page.getByTestId('config-save').click();
     await page.getByTestId('config-saved').waitFor();
@@ -518,7 +528,13 @@ function ensurePanelBuilt(): void {
       expect(text, key).toMatch(/[\u4e00-\u9fff]/);
     }
     expect(await page.locator('#config-local_rpd_limit-desc').textContent()).toContain('太平洋时间');
+    await page.getByTestId('config-input-max_retries').fill('99');
+    await page.getByTestId('config-save').click();
+    expect(await page.getByTestId('config-error-max_retries').textContent()).toBe(
+      '必须是 0 到 20 之间的整数。',
+    );
     await shot('settings-zh');
+    await page.getByTestId('config-discard').click();
 
     await page.getByTestId('lang-select').selectOption('en');
     expect(await page.getByTestId('nav-keys').textContent()).toBe('Keys');

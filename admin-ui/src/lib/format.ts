@@ -16,6 +16,16 @@ export function formatDateTime(iso: string | null): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${formatClock(iso)}:${pad(d.getSeconds())}`;
 }
 
+/** A clock time when `iso` falls on the same day as `now`, else "11-28 08:00", so tomorrow never reads as past. */
+export function formatWhen(iso: string, now = new Date()): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  if (d.toDateString() === now.toDateString()) return formatClock(iso);
+  const sameYear = d.getFullYear() === now.getFullYear();
+  const date = `${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  return `${sameYear ? date : `${d.getFullYear()}-${date}`} ${formatClock(iso)}`;
+}
+
 export function formatNumber(lang: Lang, n: number): string {
   return new Intl.NumberFormat(lang).format(n);
 }

@@ -1,4 +1,5 @@
 // Shapes of the admin API (docs/admin-api.md). Times are ISO 8601 strings in UTC.
+import type { ConfigInput } from '../../../src/core/config.js';
 
 export type KeyState = 'active' | 'cooling' | 'disabled';
 
@@ -90,6 +91,7 @@ export interface ConfigEntry {
   value: string;
   default: string;
   description: string;
+  input: ConfigInput;
 }
 
 export interface AccessToken {

@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
 import { TimeChart } from '../components/time-chart.js';
-import { useI18n, type MessageKey } from '../i18n/index.js';
+import { useI18n, type Lang, type MessageKey, type Translate } from '../i18n/index.js';
 import { useApi } from '../lib/api-context.js';
 import { errorText } from '../lib/errors.js';
 import { formatClock, formatCompact, formatNumber, formatPercent } from '../lib/format.js';
@@ -42,34 +42,36 @@ function TopTable(props: { title: string; nameLabel: string; rows: TopRow[]; tes
       {top.length === 0 ? (
         <p class="muted">{t('dash.no_data')}</p>
       ) : (
-        <table class="table compact" data-testid={props.testId}>
-          <thead>
-            <tr>
-              <th scope="col">{props.nameLabel}</th>
-              <th scope="col" class="num">
-                {t('col.requests')}
-              </th>
-              <th scope="col" class="num">
-                {t('col.errors')}
-              </th>
-              <th scope="col" class="num">
-                {t('col.tokens')}
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {top.map((row, i) => (
-              <tr key={i}>
-                <td class="mono ellipsis" title={row.name || undefined}>
-                  {row.name || '—'}
-                </td>
-                <td class="num">{formatNumber(lang, row.requests)}</td>
-                <td class="num">{formatNumber(lang, row.errors)}</td>
-                <td class="num">{formatCompact(lang, row.total_tokens)}</td>
+        <div class="table-wrap">
+          <table class="table compact" data-testid={props.testId}>
+            <thead>
+              <tr>
+                <th scope="col">{props.nameLabel}</th>
+                <th scope="col" class="num">
+                  {t('col.requests')}
+                </th>
+                <th scope="col" class="num">
+                  {t('col.errors')}
+                </th>
+                <th scope="col" class="num">
+                  {t('col.tokens')}
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {top.map((row, i) => (
+                <tr key={i}>
+                  <td class="mono ellipsis" title={row.name || undefined}>
+                    {row.name || '—'}
+                  </td>
+                  <td class="num">{formatNumber(lang, row.requests)}</td>
+                  <td class="num">{formatNumber(lang, row.errors)}</td>
+                  <td class="num">{formatCompact(lang, row.total_tokens)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );
@@ -89,7 +91,12 @@ function Overview({ stats }: { stats: Stats }) {
   return (
     <>
       <div class="stat-grid">
-        <Stat testId="stat-requests" label={t('dash.requests')} value={formatNumber(lang, totals.requests)} />
+        <Stat
+          testId="stat-requests"
+          label={t('dash.requests')}
+          value={formatNumber(lang, totals.requests)}
+          sub={t('dash.requests_hint')}
+        />
         <Stat
           testId="stat-success"
           tone="tone-ok"
@@ -109,10 +116,7 @@ function Overview({ stats }: { stats: Stats }) {
           testId="stat-tokens"
           label={t('dash.tokens')}
           value={formatCompact(lang, totals.total_tokens)}
-          sub={t('dash.tokens_split', {
-            prompt: formatCompact(lang, totals.prompt_tokens),
-            completion: formatCompact(lang, totals.completion_tokens),
-          })}
+          sub={tokenSplit(t, lang, totals)}
         />
       </div>
       <section class="card" aria-labelledby="keys-by-state">
@@ -190,6 +194,25 @@ function Overview({ stats }: { stats: Stats }) {
       </Grid>
     </>
   );
+}
+
+/**
+ * Prompt and completion tokens, and the thinking tokens Gemini counts only in the total on its
+ * OpenAI-compatible endpoint, so the parts add up to the figure shown.
+ */
+function tokenSplit(
+  t: Translate,
+  lang: Lang,
+  totals: { prompt_tokens: number; completion_tokens: number; total_tokens: number },
+): string {
+  const parts = {
+    prompt: formatCompact(lang, totals.prompt_tokens),
+    completion: formatCompact(lang, totals.completion_tokens),
+  };
+  const thinking = totals.total_tokens - totals.prompt_tokens - totals.completion_tokens;
+  return thinking > 0
+    ? t('dash.tokens_split_thinking', { ...parts, thinking: formatCompact(lang, thinking) })
+    : t('dash.tokens_split', parts);
 }
 
 export function Dashboard() {

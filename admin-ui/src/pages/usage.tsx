@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
-import { useI18n, type MessageKey } from '../i18n/index.js';
+import { useI18n, type MessageKey, type Translate } from '../i18n/index.js';
 import { useApi } from '../lib/api-context.js';
 import { errorText } from '../lib/errors.js';
 import { formatDateTime, formatNumber } from '../lib/format.js';
@@ -13,6 +13,21 @@ const FIELDS: Array<{ name: keyof UsageFilters; label: MessageKey; numeric?: boo
   { name: 'endpoint', label: 'col.endpoint' },
   { name: 'status', label: 'col.status', numeric: true },
 ];
+
+/** An outcome in the reader's language; an outcome this panel does not know is shown as it came. */
+function outcomeLabel(t: Translate, outcome: string): string {
+  return OUTCOMES.has(outcome) ? t(`outcome.${outcome}` as MessageKey) : outcome;
+}
+
+const OUTCOMES = new Set([
+  'ok',
+  'key-fatal',
+  'rate-limited',
+  'key-error',
+  'upstream-fault',
+  'client-fault',
+  'client-abort',
+]);
 
 function FilterField(props: {
   label: string;
@@ -60,7 +75,13 @@ export function UsagePage() {
       setNext(page.next_before);
       setLoaded(true);
     } catch (err) {
+      if (mine !== seq.current) return;
       setError(err);
+      // Rows of the previous filter would read as matches of this one.
+      if (before === null) {
+        setRows([]);
+        setNext(null);
+      }
     } finally {
       setBusy(false);
     }
@@ -72,6 +93,13 @@ export function UsagePage() {
 
   const apply = (e: Event) => {
     e.preventDefault();
+    const notNumber = FIELDS.find((f) => f.numeric && !/^\s*\d*\s*$/.test(draft[f.name]));
+    if (notNumber) {
+      setError(new Error(t('usage.not_a_number', { field: t(notNumber.label) })));
+      setRows([]);
+      setNext(null);
+      return;
+    }
     setFilters({ ...draft });
   };
 
@@ -136,7 +164,7 @@ export function UsagePage() {
                   <span class={`chip ${r.status >= 400 || r.status === 0 ? 'chip-bad' : 'chip-ok'}`}>
                     {r.status}
                   </span>{' '}
-                  <span class="muted small">{r.outcome}</span>
+                  <span class="muted small">{outcomeLabel(t, r.outcome)}</span>
                   {r.attempt > 1 && (
                     <span class="muted small"> · {t('usage.attempt', { n: r.attempt })}</span>
                   )}

@@ -20,6 +20,7 @@ export function adminSettingsRoutes(deps: RouteDeps): Hono<AppEnv> {
         value: values[key],
         default: CONFIG_FIELDS[key].default,
         description: CONFIG_FIELDS[key].description,
+        input: CONFIG_FIELDS[key].input,
       })),
     };
   };

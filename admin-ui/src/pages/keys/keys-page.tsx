@@ -105,7 +105,9 @@ export function KeysPage() {
       const r = await api.bulk(action, ids);
       notify(
         'ok',
-        t(r.affected === 1 ? 'bulk.done_one' : 'bulk.done', { n: formatNumber(lang, r.affected) }),
+        action === 'delete'
+          ? t(r.affected === 1 ? 'bulk.deleted_one' : 'bulk.deleted', { n: formatNumber(lang, r.affected) })
+          : t(r.affected === 1 ? 'bulk.done_one' : 'bulk.done', { n: formatNumber(lang, r.affected) }),
       );
       setSelected(new Set());
       await list.reload();

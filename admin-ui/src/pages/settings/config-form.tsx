@@ -1,13 +1,85 @@
 import { useEffect, useState } from 'preact/hooks';
 import { useNotify } from '../../components/toasts.js';
-import { lookup, useI18n } from '../../i18n/index.js';
+import { lookup, useI18n, type Translate } from '../../i18n/index.js';
 import { ApiError } from '../../lib/api.js';
 import { useApi } from '../../lib/api-context.js';
 import { errorText } from '../../lib/errors.js';
 import { useLoader } from '../../lib/hooks.js';
+import type { ConfigInput } from '../../../../src/core/config.js';
 import type { ConfigEntry } from '../../lib/types.js';
 
 type Values = Record<string, string>;
+
+/** Why `value` cannot be saved, in the reader's language; null when it can. Integers are checked here, before the server sees them. */
+function fieldProblem(input: ConfigInput, value: string, t: Translate): string | null {
+  if (input.kind !== 'integer') return null;
+  const n = Number(value.trim());
+  const ok = /^\s*-?\d+\s*$/.test(value) && n >= input.min && n <= input.max;
+  return ok ? null : t('config.err_integer', { min: input.min, max: input.max });
+}
+
+/** The server's refusal of a field, said in the reader's language from what the field accepts. */
+function refusalText(input: ConfigInput, t: Translate): string {
+  if (input.kind === 'integer') return t('config.err_integer', { min: input.min, max: input.max });
+  if (input.kind === 'choice') return t('config.err_choice', { choices: input.choices.join(', ') });
+  return t('config.err_flag');
+}
+
+function ConfigControl(props: {
+  id: string;
+  entry: ConfigEntry;
+  value: string;
+  invalid: boolean;
+  describedBy: string;
+  onInput: (value: string) => void;
+}) {
+  const { t } = useI18n();
+  const { id, entry, value, invalid, describedBy, onInput } = props;
+  const common = {
+    id,
+    'aria-invalid': invalid ? true : undefined,
+    'aria-describedby': describedBy,
+    'data-testid': `config-input-${entry.key}`,
+  };
+  const input = entry.input;
+  if (input.kind === 'choice') {
+    return (
+      <select {...common} class="mono" value={value} onChange={(e) => onInput(e.currentTarget.value)}>
+        {input.choices.map((c) => (
+          <option key={c} value={c}>
+            {c}
+          </option>
+        ))}
+      </select>
+    );
+  }
+  if (input.kind === 'flag') {
+    return (
+      <label class="check-label">
+        <input
+          {...common}
+          type="checkbox"
+          checked={value === '1'}
+          onChange={(e) => onInput(e.currentTarget.checked ? '1' : '0')}
+        />{' '}
+        {t('config.on')}
+      </label>
+    );
+  }
+  return (
+    <input
+      {...common}
+      class="mono"
+      type="number"
+      inputMode="numeric"
+      min={input.min}
+      max={input.max}
+      step={1}
+      value={value}
+      onInput={(e) => onInput(e.currentTarget.value)}
+    />
+  );
+}
 
 function ConfigField(props: {
   entry: ConfigEntry;
@@ -30,15 +102,13 @@ function ConfigField(props: {
         <span class="nowrap">{t('config.default', { value: entry.default })}</span>
       </p>
       <div class="config-input-row">
-        <input
+        <ConfigControl
           id={id}
-          class="mono"
+          entry={entry}
           value={value}
-          spellcheck={false}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={`${id}-desc${error ? ` ${id}-error` : ''}`}
-          onInput={(e) => props.onInput(e.currentTarget.value)}
-          data-testid={`config-input-${entry.key}`}
+          invalid={error !== undefined}
+          describedBy={`${id}-desc${error ? ` ${id}-error` : ''}`}
+          onInput={props.onInput}
         />
         {value !== entry.default && (
           <button type="button" class="small link" onClick={() => props.onInput(entry.default)}>
@@ -85,6 +155,18 @@ export function ConfigForm() {
   const save = async (e: Event) => {
     e.preventDefault();
     if (!dirty) return;
+    const problems = Object.fromEntries(
+      entries.flatMap((entry) => {
+        const value = changes[entry.key];
+        const problem = value === undefined ? null : fieldProblem(entry.input, value, t);
+        return problem ? [[entry.key, problem]] : [];
+      }),
+    );
+    if (Object.keys(problems).length > 0) {
+      setErrors(problems);
+      setMessage({ ok: false, text: t('config.refused') });
+      return;
+    }
     setBusy(true);
     setMessage(null);
     try {
@@ -94,8 +176,16 @@ export function ConfigForm() {
       notify('ok', t('config.saved'));
     } catch (err) {
       if (err instanceof ApiError && err.details) {
-        setErrors(err.details);
-        const general = err.details._;
+        const details = err.details;
+        setErrors(
+          Object.fromEntries(
+            Object.entries(details).map(([key, text]) => {
+              const entry = entries.find((e) => e.key === key);
+              return [key, entry ? refusalText(entry.input, t) : text];
+            }),
+          ),
+        );
+        const general = details._;
         setMessage({ ok: false, text: general ?? t('config.refused') });
       } else {
         setMessage({ ok: false, text: errorText(err, t) });
