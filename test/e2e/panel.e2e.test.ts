@@ -230,6 +230,21 @@ function ensurePanelBuilt(): void {
     // A <dialog> not yet shown is not visible: Escape only closes one that is.
     await page.getByTestId('edit-key-dialog').waitFor({ state: 'visible' });
     expect(await page.getByTestId('edit-email').inputValue()).toBe(XSS_EMAIL);
+    // A project the server would refuse is refused here, in words, and nothing is sent.
+    const projectOf = async () =>
+      (
+        (await gw.admin('GET', '/keys?page_size=500')).body.keys as Array<{
+          id: number;
+          project: string | null;
+        }>
+      ).find((k) => k.id === id)?.project;
+    const project = await projectOf();
+    await page.getByTestId('edit-project').fill('not a project');
+    await page.getByTestId('edit-save').click();
+    expect(await page.getByTestId('edit-key-dialog').locator('.field-error').textContent()).toMatch(
+      /^A project is up to 128 letters/,
+    );
+    expect(await projectOf()).toBe(project);
     await page.keyboard.press('Escape');
     await page.getByTestId('edit-key-dialog').waitFor({ state: 'detached' });
     expect(await page.evaluate(() => document.querySelectorAll('img').length)).toBe(0);

@@ -210,6 +210,8 @@ export const en = {
   'edit.created': 'Created',
   'edit.errors': '{n} in all, {c} in a row',
   'edit.saved': 'Key saved.',
+  'edit.bad_project': 'A project is up to 128 letters, digits, “.”, “_”, “:” or “-”, with no spaces.',
+  'edit.bad_email': 'An email is at most 320 characters.',
   'edit.reset_done': 'Errors reset.',
   'edit.delete': 'Delete key',
   'edit.delete_confirm': 'Delete key {key}? This cannot be undone.',

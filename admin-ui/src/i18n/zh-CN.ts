@@ -181,6 +181,8 @@ export const zhCN: Messages = {
   'edit.created': '创建时间',
   'edit.errors': '累计 {n} 次，连续 {c} 次',
   'edit.saved': '密钥已保存。',
+  'edit.bad_project': '项目最多 128 个字符，只能包含字母、数字、“.”、“_”、“:” 或 “-”，不能有空格。',
+  'edit.bad_email': '邮箱最多 320 个字符。',
   'edit.reset_done': '错误计数已清零。',
   'edit.delete': '删除密钥',
   'edit.delete_confirm': '确定删除密钥 {key} 吗？此操作无法恢复。',

@@ -1,6 +1,6 @@
 /** `keys add|list|enable|disable|rm`: the key table, as the admin API sees it. */
 import { readFile } from 'node:fs/promises';
-import { parseKeyText } from '../../core/keys/import.js';
+import { PROJECT_PATTERN, parseKeyText } from '../../core/keys/import.js';
 import { KeyPool } from '../../core/pool/pool.js';
 import type { NewKey } from '../../core/types.js';
 import { keyView, type KeyView } from '../../http/key-view.js';
@@ -8,7 +8,6 @@ import type { Command } from '../command.js';
 import { json, parseIds, table } from '../format.js';
 import { UsageError } from '../io.js';
 
-const PROJECT = /^[A-Za-z0-9._:-]{1,128}$/;
 const STATES = new Set(['active', 'cooling', 'disabled']);
 const clock = { now: () => Date.now() };
 
@@ -49,7 +48,7 @@ const keysAdd: Command = {
       text += `\n${file === '-' ? await ctx.io.readStdin() : await readFile(file, 'utf8')}`;
     if (text.trim() === '') throw new UsageError('no keys given: pass them as arguments or with --file PATH');
     const project = values.project as string | undefined;
-    if (project !== undefined && !PROJECT.test(project)) {
+    if (project !== undefined && !PROJECT_PATTERN.test(project)) {
       throw new UsageError('--project must be 1–128 characters of letters, digits, . _ : -');
     }
     const email = values.email as string | undefined;

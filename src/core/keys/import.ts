@@ -8,8 +8,10 @@ export interface ParsedKeys {
   invalid: number;
 }
 
-const PROJECT = /^[A-Za-z0-9._:-]{1,128}$/;
-const MAX_EMAIL = 320;
+/** What a key's project may be: a Google Cloud project id or number. Shared by the API, the CLI and the panel. */
+export const PROJECT_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/** The longest email stored with a key. */
+export const MAX_EMAIL_LENGTH = 320;
 
 type Field<T> = { ok: true; value: T } | { ok: false };
 
@@ -19,7 +21,7 @@ function email(v: unknown): Field<string | null> {
   if (typeof v !== 'string') return { ok: false };
   const s = v.trim();
   if (s === '') return { ok: true, value: null };
-  return s.length <= MAX_EMAIL ? { ok: true, value: s } : { ok: false };
+  return s.length <= MAX_EMAIL_LENGTH ? { ok: true, value: s } : { ok: false };
 }
 
 /** `undefined`, `null` or blank → null; otherwise `[A-Za-z0-9._:-]{1,128}`. */
@@ -28,7 +30,7 @@ function project(v: unknown): Field<string | null> {
   if (typeof v !== 'string') return { ok: false };
   const s = v.trim();
   if (s === '') return { ok: true, value: null };
-  return PROJECT.test(s) ? { ok: true, value: s } : { ok: false };
+  return PROJECT_PATTERN.test(s) ? { ok: true, value: s } : { ok: false };
 }
 
 /** Collects entries, keeping the first of each key. */

@@ -1,6 +1,6 @@
 /** `/admin/api/keys`: list, import, edit, delete and reset keys. Contract: docs/admin-api.md. */
 import { Hono } from 'hono';
-import { parseKeyList, parseKeyText } from '../../core/keys/import.js';
+import { MAX_EMAIL_LENGTH, PROJECT_PATTERN, parseKeyList, parseKeyText } from '../../core/keys/import.js';
 import type { PoolKey } from '../../core/types.js';
 import type { AppEnv, RouteDeps } from '../context.js';
 import { GatewayError } from '../errors.js';
@@ -205,9 +205,6 @@ function matchesQuery(key: PoolKey, q: string): boolean {
   );
 }
 
-const EMAIL_MAX = 320;
-const PROJECT_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-
 function keyPatch(json: Record<string, unknown>): {
   isActive?: boolean;
   email?: string | null;
@@ -230,10 +227,10 @@ function keyPatch(json: Record<string, unknown>): {
   }
   if (json.gmail_email !== undefined) {
     const email = json.gmail_email;
-    if (email !== null && (typeof email !== 'string' || email.length > EMAIL_MAX)) {
+    if (email !== null && (typeof email !== 'string' || email.length > MAX_EMAIL_LENGTH)) {
       throw new GatewayError(
         400,
-        `'gmail_email' must be a string of at most ${EMAIL_MAX} characters, or null`,
+        `'gmail_email' must be a string of at most ${MAX_EMAIL_LENGTH} characters, or null`,
         'invalid_type',
         {
           param: 'gmail_email',

@@ -3,6 +3,7 @@ import { useConfirm } from '../../components/confirm.js';
 import { Dialog } from '../../components/dialog.js';
 import { StateBadge } from '../../components/state-badge.js';
 import { useNotify } from '../../components/toasts.js';
+import { MAX_EMAIL_LENGTH, PROJECT_PATTERN } from '../../../../src/core/keys/import.js';
 import { useI18n } from '../../i18n/index.js';
 import { useApi } from '../../lib/api-context.js';
 import { errorText } from '../../lib/errors.js';
@@ -45,6 +46,10 @@ export function EditKeyDialog({ entry, onClose, onChanged }: EditKeyDialogProps)
 
   const save = (e: Event) => {
     e.preventDefault();
+    // The server's own rules, checked here so the message is in the reader's language.
+    if (project.trim() !== '' && !PROJECT_PATTERN.test(project.trim()))
+      return setError(t('edit.bad_project'));
+    if (email.trim().length > MAX_EMAIL_LENGTH) return setError(t('edit.bad_email'));
     void run(
       () => api.patchKey(entry.id, { gmail_email: email.trim() || null, project: project.trim() || null }),
       t('edit.saved'),
