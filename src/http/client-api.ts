@@ -52,6 +52,8 @@ export function clientEndpoints(): Array<{ method: string; path: string }> {
 }
 
 const ROUTE_METHODS = ['GET', 'POST'] as const;
+/** Shared, so a matched request allocates no list. */
+const NO_METHODS: readonly string[] = [];
 
 function familyOf(path: string): Family | null {
   if (path.startsWith('/v1beta/openai/') || path === '/v1beta/openai') return OPENAI_ON_GEMINI;
@@ -70,7 +72,9 @@ export function matchClientRequest(method: string, path: string): ClientMatch | 
     dialect: family.dialect,
     googleStyle: family.googleStyle,
     route,
-    allow: route ? [] : ROUTE_METHODS.filter((other) => matchRoute(family.routes, other, rest) !== null),
+    allow: route
+      ? NO_METHODS
+      : ROUTE_METHODS.filter((other) => matchRoute(family.routes, other, rest) !== null),
   };
 }
 
