@@ -432,6 +432,19 @@ function ensurePanelBuilt(): void {
         return cells.length > 0 && cells.every((c) => c === '200');
       })
       .toBe(true);
+    // The key column names the key id the Key ID filter takes.
+    expect(await page.locator('[data-testid="usage-row"] td:nth-child(2)').first().textContent()).toMatch(
+      /^#\d+ AIza…/,
+    );
+
+    // A filter that is not a number is refused in words, and no rows are left that would seem to match it.
+    await page.getByTestId('usage-filter-status').fill('abc');
+    await page.getByTestId('usage-apply').click();
+    expect(await page.locator('.error-box').textContent()).toBe('Status must be a whole number.');
+    expect(await page.getByTestId('usage-row').count()).toBe(0);
+    await page.getByTestId('usage-filter-status').fill('');
+    await page.getByTestId('usage-apply').click();
+    await page.getByTestId('usage-row').first().waitFor();
   });
 
   it('refuses a bad config value next to its field and changes nothing, then applies a good one', async () => {

@@ -157,7 +157,10 @@ export function UsagePage() {
             {rows.map((r) => (
               <tr key={r.id} data-testid="usage-row">
                 <td class="nowrap">{formatDateTime(r.time)}</td>
-                <td class="mono nowrap">{r.key ?? '—'}</td>
+                <td class="mono nowrap">
+                  {r.key_id !== null && <span class="muted">#{r.key_id} </span>}
+                  {r.key ?? '—'}
+                </td>
                 <td class="mono">{r.model ?? '—'}</td>
                 <td class="mono">{r.endpoint}</td>
                 <td class="nowrap">
