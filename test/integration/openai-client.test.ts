@@ -208,6 +208,16 @@ describe('OpenAI client modes', () => {
     expect(await errorCounts()).toEqual(before);
   });
 
+  it('answers HEAD on a GET route like GET, without a body', async () => {
+    const head = await fetch(`${gw.url}/v1/models`, {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${gw.accessToken}` },
+    });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toContain('application/json');
+    expect(await head.text()).toBe('');
+  });
+
   it('never retries once the first byte of a stream has been sent', async () => {
     mock.configure({ fault: 'reset-mid-body', faultCount: 1, streamChunks: 6 });
     const stream = await client.chat.completions.create({
