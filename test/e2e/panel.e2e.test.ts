@@ -568,6 +568,40 @@ function ensurePanelBuilt(): void {
     expect(await page.getByTestId('nav-keys').textContent()).toBe('Keys');
   });
 
+  it('fits a phone screen: no page is wider than the screen, and the key table keeps its state column', async () => {
+    const phone = await browser.newContext({ locale: 'en-US', viewport: { width: 390, height: 844 } });
+    try {
+      const phonePage = await phone.newPage();
+      phonePage.setDefaultTimeout(10_000);
+      await phonePage.goto(`${gw.url}/admin/`);
+      await phonePage.getByTestId('signin-token').fill(gw.adminToken);
+      await phonePage.getByTestId('signin-submit').click();
+      await phonePage.getByTestId('chart-tokens').waitFor();
+      const pageWidth = () => phonePage.evaluate(() => document.documentElement.scrollWidth);
+      expect(await pageWidth()).toBeLessThanOrEqual(390);
+      for (const [nav, ready] of [
+        ['keys', 'keys-table'],
+        ['usage', 'usage-table'],
+        ['settings', 'config-form'],
+      ] as const) {
+        await phonePage.getByTestId(`nav-${nav}`).click();
+        await phonePage.getByTestId(ready).waitFor();
+        expect(await pageWidth(), nav).toBeLessThanOrEqual(390);
+        await phonePage.screenshot({ path: `${SHOTS}/phone-${nav}.png`, fullPage: true });
+        if (nav === 'keys') {
+          const id = await idOf(GOOD);
+          // The state is not hidden under the row's buttons.
+          const state = (await phonePage.getByTestId(`key-state-${id}`).boundingBox())!;
+          const edit = (await phonePage.getByTestId(`key-edit-${id}`).boundingBox())!;
+          expect(state.x + state.width).toBeLessThanOrEqual(edit.x);
+          expect(await phonePage.getByTestId(`key-email-${id}`).isVisible()).toBe(false);
+        }
+      }
+    } finally {
+      await phone.close();
+    }
+  });
+
   it('defaults to Chinese for a zh browser, in the dark scheme, and signs out', async () => {
     const zh = await browser.newContext({
       locale: 'zh-CN',

@@ -161,7 +161,7 @@ export function UsagePage() {
                   {r.key_id !== null && <span class="muted">#{r.key_id} </span>}
                   {r.key ?? '—'}
                 </td>
-                <td class="mono">{r.model ?? '—'}</td>
+                <td class="mono nowrap">{r.model ?? '—'}</td>
                 <td class="mono">{r.endpoint}</td>
                 <td class="nowrap">
                   <span class={`chip ${r.status >= 400 || r.status === 0 ? 'chip-bad' : 'chip-ok'}`}>

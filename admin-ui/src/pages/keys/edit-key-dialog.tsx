@@ -78,6 +78,15 @@ export function EditKeyDialog({ entry, onClose, onChanged }: EditKeyDialogProps)
           <dd>{formatNumber(lang, entry.total_requests)}</dd>
           <dt>{t('col.errors')}</dt>
           <dd>{t('edit.errors', { n: entry.error_count, c: entry.consecutive_errors })}</dd>
+          <dt>{t('col.tokens')}</dt>
+          <dd>
+            {formatNumber(lang, entry.total_tokens)}{' '}
+            <span class="muted small">
+              ({t('keys.tokens_split', { p: entry.prompt_tokens, c: entry.completion_tokens })})
+            </span>
+          </dd>
+          <dt>{t('col.last_used')}</dt>
+          <dd>{entry.last_used_at ? formatDateTime(entry.last_used_at) : t('keys.never')}</dd>
           <dt>{t('edit.created')}</dt>
           <dd>{formatDateTime(entry.created_at)}</dd>
           {entry.last_error && (

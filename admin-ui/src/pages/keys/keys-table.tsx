@@ -22,6 +22,8 @@ function SortHeader(props: {
   order: SortOrder;
   onSort: (s: KeySort) => void;
   numeric?: boolean;
+  /** Extra classes, e.g. `wide-only`. */
+  extra?: string;
 }) {
   const { t } = useI18n();
   const active = props.sort === props.column;
@@ -29,7 +31,7 @@ function SortHeader(props: {
   return (
     <th
       scope="col"
-      class={props.numeric ? 'num' : undefined}
+      class={[props.numeric ? 'num' : '', props.extra ?? ''].join(' ').trim() || undefined}
       aria-sort={active ? (props.order === 'asc' ? 'ascending' : 'descending') : 'none'}
     >
       <button
@@ -89,13 +91,17 @@ export function KeysTable(props: KeysTableProps) {
             </th>
             <SortHeader column="id" label="col.id" {...sortProps} numeric />
             <th scope="col">{t('col.key')}</th>
-            <th scope="col">{t('col.email_project')}</th>
+            <th scope="col" class="wide-only">
+              {t('col.email_project')}
+            </th>
             <th scope="col">{t('col.state')}</th>
             <SortHeader column="total_requests" label="col.requests" {...sortProps} numeric />
-            <SortHeader column="total_tokens" label="col.tokens" {...sortProps} numeric />
+            <SortHeader column="total_tokens" label="col.tokens" {...sortProps} numeric extra="wide-only" />
             <SortHeader column="error_count" label="col.errors" {...sortProps} numeric />
-            <SortHeader column="last_used_at" label="col.last_used" {...sortProps} />
-            <th scope="col">{t('col.last_error')}</th>
+            <SortHeader column="last_used_at" label="col.last_used" {...sortProps} extra="wide-only" />
+            <th scope="col" class="wide-only">
+              {t('col.last_error')}
+            </th>
             <th scope="col" class="actions">
               <span class="visually-hidden">{t('col.actions')}</span>
             </th>
@@ -121,7 +127,7 @@ export function KeysTable(props: KeysTableProps) {
               <td class="mono nowrap" data-testid={`key-masked-${k.id}`}>
                 {k.key}
               </td>
-              <td class="ellipsis">
+              <td class="ellipsis wide-only">
                 <span data-testid={`key-email-${k.id}`} title={k.gmail_email ?? undefined}>
                   {k.gmail_email ?? '—'}
                 </span>
@@ -136,16 +142,19 @@ export function KeysTable(props: KeysTableProps) {
                 <StateBadge entry={k} />
               </td>
               <td class="num">{formatNumber(lang, k.total_requests)}</td>
-              <td class="num" title={t('keys.tokens_split', { p: k.prompt_tokens, c: k.completion_tokens })}>
+              <td
+                class="num wide-only"
+                title={t('keys.tokens_split', { p: k.prompt_tokens, c: k.completion_tokens })}
+              >
                 {formatCompact(lang, k.total_tokens)}
               </td>
               <td class="num" title={t('keys.consecutive', { n: k.consecutive_errors })}>
                 {formatNumber(lang, k.error_count)}
               </td>
-              <td class="nowrap" title={formatDateTime(k.last_used_at) || undefined}>
+              <td class="nowrap wide-only" title={formatDateTime(k.last_used_at) || undefined}>
                 {k.last_used_at ? formatRelative(lang, k.last_used_at, now) : t('keys.never')}
               </td>
-              <td class="ellipsis last-error error-text" title={k.last_error ?? undefined}>
+              <td class="ellipsis last-error error-text wide-only" title={k.last_error ?? undefined}>
                 {k.last_error ?? ''}
               </td>
               <td class="actions">
