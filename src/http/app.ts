@@ -134,7 +134,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const servePanel = async (path: string): Promise<Response> => {
     const asset = deps.panel ? await deps.panel.get(path) : null;
     if (asset) return asset;
-    if (path.includes('.') && path !== 'index.html') throw new GatewayError(404, 'Not found', 'not_found');
+    // The panel routes with `#/…`, so any other path is simply not one of its files.
+    if (path !== 'index.html') throw new GatewayError(404, 'Not found', 'not_found');
     return new Response('The admin panel is not built. Run: npm run build:panel', {
       status: 404,
       headers: { 'content-type': 'text/plain; charset=utf-8' },
@@ -158,16 +159,20 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
 
   app.onError((err, c) => {
-    if (err instanceof GatewayError) return gatewayErrorResponse(dialectOf(c.req.path), err);
-    deps.logger({
-      event: 'unhandled_error',
-      path: c.req.path.slice(0, 200),
-      error: String(err).slice(0, 500),
-    });
-    return gatewayErrorResponse(
-      dialectOf(c.req.path),
-      new GatewayError(500, 'Internal gateway error', 'internal_error'),
+    const path = c.req.path;
+    if (!(err instanceof GatewayError)) {
+      deps.logger({ event: 'unhandled_error', path: path.slice(0, 200), error: String(err).slice(0, 500) });
+    }
+    const res = gatewayErrorResponse(
+      dialectOf(path),
+      err instanceof GatewayError ? err : new GatewayError(500, 'Internal gateway error', 'internal_error'),
     );
+    // An admin error is as private as an admin answer: never cached, never sniffed.
+    if (path.startsWith('/admin') || path === '/metrics') {
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.headers.set(name, value);
+      res.headers.set('cache-control', 'no-store');
+    }
+    return res;
   });
 
   return app;

@@ -61,7 +61,7 @@ async function call(method: string, path: string, headers: Record<string, string
     body: method === 'GET' || method === 'DELETE' ? undefined : '{}',
     redirect: 'manual',
   });
-  return { status: res.status, text: await res.text() };
+  return { status: res.status, text: await res.text(), headers: res.headers };
 }
 
 /** A successful admin call clears the failure count, so the sign-in slowdown never masks a 401. */
@@ -105,6 +105,11 @@ describe('the route table', () => {
       for (const headers of variants) {
         const res = await call(method, path, headers);
         expect(res.status, `${id} with ${JSON.stringify(Object.keys(headers))}`).toBe(401);
+        // A refusal of an admin route is as private as its answer: never cached, never sniffed.
+        if (admin) {
+          expect(res.headers.get('cache-control'), id).toBe('no-store');
+          expect(res.headers.get('x-content-type-options'), id).toBe('nosniff');
+        }
         const error = JSON.parse(res.text).error;
         if (pattern.startsWith('/v1beta/models')) expect(error.status).toBe('UNAUTHENTICATED');
         else expect(error.type).toBe('authentication_error');

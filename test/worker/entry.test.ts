@@ -149,11 +149,19 @@ describe('admin panel', () => {
     const index = await call(worker, new Request(`${ORIGIN}/admin/`));
     expect(index.status).toBe(200);
     expect(await index.text()).toContain('panel fixture');
+    expect(index.headers.get('cache-control')).toBe('no-cache');
     const script = await call(worker, new Request(`${ORIGIN}/admin/assets/app.js`));
     expect(script.status).toBe(200);
     expect(await script.text()).toContain('panelFixture');
+    // Hashed build files are kept for a year, as on Node; nothing is sniffed.
+    expect(script.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(script.headers.get('x-content-type-options')).toBe('nosniff');
     const missing = await call(worker, new Request(`${ORIGIN}/admin/assets/missing.js`));
     expect(missing.status).toBe(404);
+    // The panel routes with `#/`: another path is not one of its files, not a sign of a missing build.
+    const route = await call(worker, new Request(`${ORIGIN}/admin/keys`));
+    expect(route.status).toBe(404);
+    expect(await route.text()).not.toContain('not built');
   });
 });
 

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { PanelAssets } from '../../http/app.js';
+import { panelHeaders } from '../../http/panel-headers.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -33,12 +34,10 @@ export function createDiskPanelAssets(dir: string): PanelAssets {
     async get(path) {
       const bytes = await load(path);
       if (!bytes) return null;
-      const immutable = path.startsWith('assets/');
       return new Response(bytes as Uint8Array<ArrayBuffer>, {
         headers: {
           'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
-          'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
-          'x-content-type-options': 'nosniff',
+          ...panelHeaders(path),
         },
       });
     },

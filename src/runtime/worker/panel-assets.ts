@@ -1,5 +1,6 @@
 /** Serves the admin panel from the Workers static-assets binding. */
 import type { PanelAssets } from '../../http/app.js';
+import { panelHeaders } from '../../http/panel-headers.js';
 
 /** Any origin works: the assets binding only looks at the path. */
 const ASSETS_ORIGIN = 'https://assets.invalid';
@@ -12,9 +13,13 @@ const ASSETS_ORIGIN = 'https://assets.invalid';
 export function workerPanelAssets(assets: Fetcher): PanelAssets {
   return {
     async get(path: string): Promise<Response | null> {
-      const res = await assets.fetch(new Request(`${ASSETS_ORIGIN}/${path.replace(/^\/+/, '')}`));
+      const file = path.replace(/^\/+/, '');
+      const res = await assets.fetch(new Request(`${ASSETS_ORIGIN}/${file}`));
       if (res.status === 404) return null;
-      return res;
+      // The binding's own headers revalidate everything; the panel's rules are the Node server's.
+      const served = new Response(res.body, res);
+      for (const [name, value] of Object.entries(panelHeaders(file))) served.headers.set(name, value);
+      return served;
     },
   };
 }
