@@ -69,11 +69,9 @@ export class PoolService {
   private configVersion: string | null = null;
   private refreshing: Promise<void> | null = null;
   private queuedRefresh: Promise<void> | null = null;
-  private flushing: Promise<void> = Promise.resolve();
+  /** Flushes, and the load of a refresh, run one at a time in this order (see `serialized`). */
+  private writes: Promise<unknown> = Promise.resolve();
   private backlogFlush: Promise<void> | null = null;
-  /** Flushes started, and those still writing: a refresh uses them to tell what its load saw. */
-  private flushesStarted = 0;
-  private flushesRunning = 0;
 
   constructor(private readonly deps: { storage: Storage; clock: Clock; random: Random; logger: Logger }) {
     this.pool = new KeyPool({ clock: deps.clock, random: deps.random });
@@ -127,25 +125,24 @@ export class PoolService {
   }
 
   private async doRefresh(): Promise<void> {
-    // Unflushed in-memory state changes would otherwise be overwritten by older rows.
-    await this.flush().catch(() => undefined);
-    const startedAt = this.deps.clock.now();
-    const flushesBefore = this.flushesStarted;
-    const quietBefore = this.flushesRunning === 0;
-    const [configVersion, changes] = await Promise.all([
-      this.deps.storage.meta.getMeta(CONFIG_VERSION_META),
-      this.deps.storage.keys.loadChangesSince(this.lastRefreshAt - REFRESH_OVERLAP_MS),
-    ]);
+    // Writes what is buffered, then loads, with no flush in between: unflushed state changes would
+    // otherwise be overwritten by older rows, and the loaded counters then hold every batch written
+    // and none still buffered, so stored + buffered (+ in flight) is exact.
+    const { startedAt, configVersion, changes } = await this.serialized(async () => {
+      await this.writeBuffered().catch(() => undefined);
+      const startedAt = this.deps.clock.now();
+      const [configVersion, changes] = await Promise.all([
+        this.deps.storage.meta.getMeta(CONFIG_VERSION_META),
+        this.deps.storage.keys.loadChangesSince(this.lastRefreshAt - REFRESH_OVERLAP_MS),
+      ]);
+      return { startedAt, configVersion, changes };
+    });
     if (configVersion === null || configVersion !== this.configVersion) {
       this.applyConfig(await this.deps.storage.config.getConfigValues());
       this.configVersion = configVersion;
     }
     if (changes.deletedIds.length > 0) this.pool.remove(changes.deletedIds);
-    if (changes.keys.length > 0) {
-      // Whether the load saw a batch still being written is unknown when a flush overlapped it.
-      const exact = quietBefore && this.flushesStarted === flushesBefore;
-      this.pool.upsert(changes.keys, exact ? this.buffer.pendingCounters : null);
-    }
+    if (changes.keys.length > 0) this.pool.upsert(changes.keys, this.buffer.pendingCounters);
     this.lastRefreshAt = startedAt;
   }
 
@@ -160,6 +157,7 @@ export class PoolService {
   report(report: AttemptReport): void {
     const now = this.deps.clock.now();
     const { key, outcome } = report;
+    this.pool.settled(key.id);
     this.metrics.recordAttempt({ ...report, outcome: outcome.kind });
     if (outcome.kind !== 'client-abort') {
       const projectKeys =
@@ -214,24 +212,27 @@ export class PoolService {
 
   /** Writes everything buffered in one batch. Flushes run one at a time; a failed batch is kept for the next. */
   flush(): Promise<void> {
-    const run = this.flushing.then(async () => {
-      if (this.pendingWrites === 0) return;
-      const batch = { ...this.buffer.drain(), limitCounts: this.pool.limiter.drain() };
-      this.flushesStarted += 1;
-      this.flushesRunning += 1;
-      try {
-        await this.deps.storage.keys.applyBatch(batch, this.deps.clock.now());
-      } catch (err) {
-        this.buffer.restore(batch);
-        this.pool.limiter.restore(batch.limitCounts);
-        this.deps.logger({ event: 'flush_failed', error: err instanceof Error ? err.message : String(err) });
-        throw err;
-      } finally {
-        this.flushesRunning -= 1;
-      }
-    });
-    this.flushing = run.catch(() => undefined);
+    return this.serialized(() => this.writeBuffered());
+  }
+
+  /** Runs `work` after every flush or refresh load queued before it, and before any queued after. */
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.writes.then(work);
+    this.writes = run.catch(() => undefined);
     return run;
+  }
+
+  private async writeBuffered(): Promise<void> {
+    if (this.pendingWrites === 0) return;
+    const batch = { ...this.buffer.drain(), limitCounts: this.pool.limiter.drain() };
+    try {
+      await this.deps.storage.keys.applyBatch(batch, this.deps.clock.now());
+    } catch (err) {
+      this.buffer.restore(batch);
+      this.pool.limiter.restore(batch.limitCounts);
+      this.deps.logger({ event: 'flush_failed', error: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
   }
 
   /**

@@ -27,7 +27,7 @@ function harness(tokens: Map<string, number>) {
   const deferred: Array<Promise<unknown>> = [];
   const auth = new ClientAuth(store, { now: () => clock.now });
   const defer = (p: Promise<unknown>) => deferred.push(p);
-  return { auth, calls, clock, deferred, defer };
+  return { auth, store, calls, clock, deferred, defer };
 }
 
 describe('ClientAuth', () => {
@@ -58,6 +58,27 @@ describe('ClientAuth', () => {
     clock.now = 20_000;
     expect(await auth.verify('quiet-token', defer)).toBeNull();
     expect(deferred).toHaveLength(0);
+    expect(calls.find).toBe(2);
+  });
+
+  it('tries the background check again after one failed', async () => {
+    const tokens = new Map([['flaky-token', 4]]);
+    const { auth, store, calls, clock, deferred, defer } = harness(tokens);
+    expect(await auth.verify('flaky-token', defer)).toBe(4);
+    const find = store.findTokenByHash.bind(store);
+    store.findTokenByHash = async () => {
+      throw new Error('storage unavailable');
+    };
+    clock.now = 12_000;
+    expect(await auth.verify('flaky-token', defer)).toBe(4);
+    await expect(deferred[0]).rejects.toThrow('storage unavailable');
+    store.findTokenByHash = find;
+    tokens.delete('flaky-token');
+    clock.now = 13_000;
+    expect(await auth.verify('flaky-token', defer)).toBe(4);
+    expect(deferred).toHaveLength(2);
+    await deferred[1];
+    expect(await auth.verify('flaky-token', defer)).toBeNull();
     expect(calls.find).toBe(2);
   });
 

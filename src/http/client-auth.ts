@@ -44,7 +44,8 @@ export class ClientAuth {
       if (cached.tokenId !== null && age < STALE_LIMIT_MS) {
         if (!cached.rechecking) {
           cached.rechecking = true;
-          defer(this.lookup(token, now));
+          // A failed check must not stop later ones: the next request past the TTL tries again.
+          defer(this.lookup(token, now).finally(() => (cached.rechecking = false)));
         }
         return cached.tokenId;
       }

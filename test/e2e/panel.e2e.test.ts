@@ -239,12 +239,19 @@ function ensurePanelBuilt(): void {
         }>
       ).find((k) => k.id === id)?.project;
     const project = await projectOf();
+    const patches: string[] = [];
+    const onRequest = (req: { method(): string; url(): string }) => {
+      if (req.method() === 'PATCH') patches.push(req.url());
+    };
+    page.on('request', onRequest);
     await page.getByTestId('edit-project').fill('not a project');
     await page.getByTestId('edit-save').click();
     expect(await page.getByTestId('edit-key-dialog').locator('.field-error').textContent()).toMatch(
       /^A project is up to 128 letters/,
     );
     expect(await projectOf()).toBe(project);
+    page.off('request', onRequest);
+    expect(patches).toEqual([]);
     await page.keyboard.press('Escape');
     await page.getByTestId('edit-key-dialog').waitFor({ state: 'detached' });
     expect(await page.evaluate(() => document.querySelectorAll('img').length)).toBe(0);

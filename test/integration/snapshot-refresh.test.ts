@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStorage, type SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.js';
 import { startMockGemini, type MockGemini } from '../fixtures/mock-gemini/index.js';
 import { startNodeGateway, type TestGateway } from '../support/gateway.js';
+import { until } from '../reliability/helpers.js';
 import { fakeKey } from '../support/keys.js';
 
 let mock: MockGemini;
@@ -11,11 +12,12 @@ let other: SqliteStorage;
 
 beforeAll(async () => {
   mock = await startMockGemini();
-  // Flushes only when a refresh or an admin write asks, so errors can be held in the buffer.
+  // Flushes and refreshes only when a test or an admin write asks, so writes can be held in the buffer.
   gw = await startNodeGateway({
     upstreamUrl: mock.url,
     keys: [fakeKey('first')],
     env: { FLUSH_INTERVAL_MS: '60000' },
+    config: { snapshot_refresh_seconds: 3600 },
   });
   other = openSqliteStorage(gw.databasePath);
 });
@@ -117,6 +119,71 @@ describe('snapshot refresh', () => {
       await other.storage.keys.resetErrors([key.id], Date.now());
       await service.refresh();
       expect(key.errorCount).toBe(0);
+    });
+
+    it('runs no flush while a refresh loads, so the counts it sets cannot miss a batch', async () => {
+      const service = gw.running.gateway.service;
+      const keys = service.storage.keys;
+      const load = keys.loadChangesSince.bind(keys);
+      const apply = keys.applyBatch.bind(keys);
+      const events: string[] = [];
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      keys.loadChangesSince = async (since) => {
+        events.push('load');
+        await gate;
+        const changes = await load(since);
+        events.push('loaded');
+        return changes;
+      };
+      keys.applyBatch = async (batch, now) => {
+        events.push('flush');
+        return apply(batch, now);
+      };
+      try {
+        await failOnce();
+        const refreshing = service.refresh();
+        await until(() => events.includes('load'), 'the refresh to start loading');
+        await failOnce();
+        const flushing = service.flush();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(events).toEqual(['flush', 'load']);
+        release();
+        await Promise.all([refreshing, flushing]);
+        expect(events).toEqual(['flush', 'load', 'loaded', 'flush']);
+      } finally {
+        release();
+        keys.loadChangesSince = load;
+        keys.applyBatch = apply;
+      }
+    });
+
+    it('keeps counting a request that is still in flight across a refresh', async () => {
+      const service = gw.running.gateway.service;
+      await service.flush();
+      mock.configure({ streamChunks: 5, chunkIntervalMs: 60 });
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${gw.accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'gemini-2.5-flash',
+          messages: [{ role: 'user', content: 'hi' }],
+          stream: true,
+        }),
+      });
+      expect(res.status).toBe(200);
+      // Every key row changes, so the refresh reloads each one while the stream is still open.
+      for (const key of await other.storage.keys.loadKeys()) {
+        await other.storage.keys.updateKey(key.id, { email: `k${key.id}@example.com` }, Date.now());
+      }
+      await service.refresh();
+      await res.text();
+      mock.configure({ streamChunks: 3, chunkIntervalMs: 0 });
+      await until(() => service.pendingWrites > 0, 'the stream to be reported');
+      await service.flush();
+      const total = (list: ReadonlyArray<{ totalRequests: number }>) =>
+        list.reduce((n, k) => n + k.totalRequests, 0);
+      expect(total(service.pool.list())).toBe(total(await other.storage.keys.loadKeys()));
     });
   });
 });

@@ -95,6 +95,8 @@ export function UsagePage() {
     e.preventDefault();
     const notNumber = FIELDS.find((f) => f.numeric && !/^\s*\d*\s*$/.test(draft[f.name]));
     if (notNumber) {
+      // A load still running for the previous filter must not fill rows in under this refusal.
+      seq.current += 1;
       setError(new Error(t('usage.not_a_number', { field: t(notNumber.label) })));
       setRows([]);
       setNext(null);

@@ -53,7 +53,7 @@ const tokensRevoke: Command = {
   name: 'tokens revoke',
   summary: 'Revoke access tokens',
   args: 'ID...',
-  details: ['A running gateway stops accepting a revoked token within 10 seconds (its verdict cache).'],
+  details: ['A running gateway stops accepting a revoked token within 20 seconds (its verdict cache).'],
   async run(ctx, _values, args) {
     if (args.length === 0) throw new UsageError('give at least one token id (see: tokens list)');
     const ids = parseIds(args, 'token id');

@@ -139,29 +139,34 @@ describe('KeyPool', () => {
     expect(pool.keysInProject('p')).toEqual([]);
   });
 
-  it('upsert without pending counts keeps the larger counters, updates state in place, and inserts in id order', () => {
+  it('upsert counts the requests still in flight on top of the loaded ones, updates in place, and inserts in id order', () => {
     const { pool } = setup(2);
     const live = pool.get(1) as PoolKey;
     pickIds(pool, 'm', 4);
     pool.apply({ keyId: 1, cooldowns: cool('m', T0 + 9_000) });
-    pool.upsert([
+    const stored = (totalRequests: number) =>
       makeKey(1, {
-        totalRequests: 1,
+        totalRequests,
         errorCount: 7,
         email: 'a@b.c',
         tokens: { prompt: 5, completion: 0, total: 5 },
-      }),
-      makeKey(0),
-    ]);
+      });
+    pool.upsert([stored(1), makeKey(0)]);
     expect(pool.get(1)).toBe(live);
+    // Two picks of key 1 are still in flight: not in the store, not yet in any write buffer.
     expect(live).toMatchObject({
-      totalRequests: 2,
+      totalRequests: 3,
       errorCount: 7,
       email: 'a@b.c',
       tokens: { prompt: 5, total: 5 },
     });
     expect(live.cooldowns).toHaveLength(1);
     expect(pool.list().map((k) => k.id)).toEqual([0, 1, 2]);
+
+    // One is reported (its request now counted by the buffer, then the store): no double count.
+    pool.settled(1);
+    pool.upsert([stored(2)]);
+    expect(live.totalRequests).toBe(3);
   });
 
   it('upsert with the pending counts takes the loaded counters plus them, so a reset made elsewhere shows', () => {

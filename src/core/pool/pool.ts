@@ -44,28 +44,18 @@ const appliesTo = (c: Cooldown, model: string | null, now: number): boolean =>
 
 type Counters = Pick<PoolKey, 'totalRequests' | 'errorCount' | 'tokens'>;
 
-function countersWithPending(loaded: PoolKey, delta: KeyCounterDelta | undefined): Counters {
-  if (!delta)
-    return { totalRequests: loaded.totalRequests, errorCount: loaded.errorCount, tokens: loaded.tokens };
+function countersWithPending(
+  loaded: PoolKey,
+  delta: KeyCounterDelta | undefined,
+  inFlight: number,
+): Counters {
   return {
-    totalRequests: loaded.totalRequests + delta.requests,
-    errorCount: loaded.errorCount + delta.errors,
+    totalRequests: loaded.totalRequests + (delta?.requests ?? 0) + inFlight,
+    errorCount: loaded.errorCount + (delta?.errors ?? 0),
     tokens: {
-      prompt: loaded.tokens.prompt + delta.tokens.prompt,
-      completion: loaded.tokens.completion + delta.tokens.completion,
-      total: loaded.tokens.total + delta.tokens.total,
-    },
-  };
-}
-
-function largerCounters(existing: PoolKey, loaded: PoolKey): Counters {
-  return {
-    totalRequests: Math.max(existing.totalRequests, loaded.totalRequests),
-    errorCount: Math.max(existing.errorCount, loaded.errorCount),
-    tokens: {
-      prompt: Math.max(existing.tokens.prompt, loaded.tokens.prompt),
-      completion: Math.max(existing.tokens.completion, loaded.tokens.completion),
-      total: Math.max(existing.tokens.total, loaded.tokens.total),
+      prompt: loaded.tokens.prompt + (delta?.tokens.prompt ?? 0),
+      completion: loaded.tokens.completion + (delta?.tokens.completion ?? 0),
+      total: loaded.tokens.total + (delta?.tokens.total ?? 0),
     },
   };
 }
@@ -81,6 +71,8 @@ export class KeyPool {
   #strategy: SelectionStrategy;
   #keys: PoolKey[] = [];
   readonly #byId = new Map<number, PoolKey>();
+  /** Attempts picked (`markUsed`) and not yet reported (`settled`), per key id: counted in memory, not yet buffered. */
+  readonly #inFlight = new Map<number, number>();
   readonly #byProject = new Map<string, Set<PoolKey>>();
   /** Bumped by every change that can make a key usable, invalidating remembered misses. */
   #version = 0;
@@ -126,12 +118,12 @@ export class KeyPool {
    * Inserts or replaces keys by id. An existing key is updated in place (references held by
    * in-flight requests stay live); cooldowns are merged (the later `until` wins).
    *
-   * Counters become the loaded values plus `pending`, the counts this process has buffered but not
-   * yet written, so a reset made anywhere (another process, another isolate) shows here. When the
-   * caller cannot tell what the load saw (a flush ran meanwhile), `pending` is null and each counter
-   * keeps the larger of the in-memory and loaded values until the next refresh.
+   * Counters become the loaded values plus what this process has not written yet: `pending`, the
+   * deltas in its write buffer, and the requests still in flight. So a reset made anywhere (another
+   * process, another isolate) shows here. The caller must load with no flush running (see
+   * `PoolService.doRefresh`), or `pending` would miss a batch the load did not see.
    */
-  upsert(keys: PoolKey[], pending: ReadonlyMap<number, KeyCounterDelta> | null = null): void {
+  upsert(keys: PoolKey[], pending: ReadonlyMap<number, KeyCounterDelta> = new Map()): void {
     if (keys.length === 0) return;
     let added = false;
     for (const loaded of keys) {
@@ -147,7 +139,7 @@ export class KeyPool {
       const cooldowns = existing.cooldowns;
       Object.assign(existing, {
         ...loaded,
-        ...(pending ? countersWithPending(loaded, pending.get(loaded.id)) : largerCounters(existing, loaded)),
+        ...countersWithPending(loaded, pending.get(loaded.id), this.#inFlight.get(loaded.id) ?? 0),
         lastUsedAt: Math.max(existing.lastUsedAt ?? 0, loaded.lastUsedAt ?? 0) || null,
         cooldowns: mergeCooldowns(cooldowns, loaded.cooldowns, this.#clock.now()),
       });
@@ -227,8 +219,16 @@ export class KeyPool {
     const now = this.#clock.now();
     target.totalRequests++;
     target.lastUsedAt = now;
+    this.#inFlight.set(target.id, (this.#inFlight.get(target.id) ?? 0) + 1);
     this.#limiter.count(target, model, now);
     if (live) this.#strategy.used(live);
+  }
+
+  /** An attempt on `keyId` was reported: its request is in the write buffer now, no longer in flight. */
+  settled(keyId: number): void {
+    const n = (this.#inFlight.get(keyId) ?? 0) - 1;
+    if (n > 0) this.#inFlight.set(keyId, n);
+    else this.#inFlight.delete(keyId);
   }
 
   /** Applies a health change to the in-memory key; cooldowns are added or extended per model. */
