@@ -132,3 +132,35 @@ describe('over HTTP, from two loopback addresses', () => {
     if (same.status === 429) expect(Number(same.retryAfter)).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('behind a reverse proxy', () => {
+  let mock: MockGemini;
+  const gateways: TestGateway[] = [];
+
+  beforeAll(async () => {
+    mock = await startMockGemini();
+  });
+
+  afterAll(async () => {
+    for (const gw of gateways) await gw.close();
+    await mock?.close();
+  });
+
+  /** Fails six times as one forwarded client, then tries the right token as another. */
+  async function lockOneForwardedClient(env: Record<string, string>): Promise<number> {
+    const gw = await startNodeGateway({ upstreamUrl: mock.url, env });
+    gateways.push(gw);
+    const session = (token: string, forwardedFor: string) =>
+      fetch(`${gw.url}/admin/api/session`, {
+        headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': forwardedFor },
+      }).then((res) => res.status);
+    for (let i = 0; i < 7; i++) await session('wrong', '203.0.113.1');
+    expect(await session(gw.adminToken, '203.0.113.1')).toBe(429);
+    return session(gw.adminToken, '203.0.113.2');
+  }
+
+  it('counts failures per forwarded client with TRUST_PROXY, and ignores the header without it', async () => {
+    expect(await lockOneForwardedClient({ TRUST_PROXY: '1' })).toBe(200);
+    expect(await lockOneForwardedClient({})).toBe(429);
+  });
+});

@@ -24,6 +24,8 @@ export interface NodeSettings {
   flushBatchRows: number;
   shutdownTimeoutMs: number;
   logRequests: boolean;
+  /** The sign-in throttle reads the client address from X-Forwarded-For (behind a reverse proxy). */
+  trustProxy: boolean;
   /** null when neither HTTPS_PROXY nor HTTP_PROXY is set. */
   proxy: OutboundProxy | null;
 }
@@ -100,6 +102,7 @@ export function readNodeSettings(env: NodeJS.ProcessEnv): NodeSettings {
     flushBatchRows: intVar(env, 'FLUSH_BATCH_ROWS', 500, 1, 1_000_000),
     shutdownTimeoutMs: intVar(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     logRequests: env.LOG_REQUESTS === '1' || env.LOG_REQUESTS === 'true',
+    trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
     proxy: readProxy(env),
   };
 }

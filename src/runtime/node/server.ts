@@ -17,6 +17,7 @@ import { openSqliteStorage } from '../../storage/sqlite/sqlite-storage.js';
 import { createUndiciUpstream } from '../../upstream/undici.js';
 import type { NodeSettings } from './env.js';
 import { ensureFirstAccessToken, resolveAdminToken } from './first-start.js';
+import { clientAddressOf } from './client-address.js';
 import { createClientLane } from './client-lane.js';
 import { createDiskPanelAssets } from './panel-assets.js';
 
@@ -83,7 +84,12 @@ export async function startNodeGateway(
     metricsTokenHash: settings.metricsToken ? await sha256Hex(settings.metricsToken) : null,
     flushMode: 'interval',
     flushBatchRows: settings.flushBatchRows,
-    clientAddress: (_req, env) => (env as HttpBindings).incoming?.socket.remoteAddress ?? 'unknown',
+    clientAddress: (req, env) =>
+      clientAddressOf(
+        req.headers.get('x-forwarded-for'),
+        (env as HttpBindings).incoming?.socket.remoteAddress,
+        settings.trustProxy,
+      ),
     panel: createDiskPanelAssets(opts.panelDir ?? PANEL_DIR),
     logRequests: settings.logRequests,
     logger,
