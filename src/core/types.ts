@@ -78,8 +78,17 @@ export interface UsageRecord {
   error: string | null;
 }
 
-export type OutcomeKind =
-  'ok' | 'key-fatal' | 'rate-limited' | 'key-error' | 'upstream-fault' | 'client-fault' | 'client-abort';
+/** Every attempt outcome recorded in `api_key_usage.outcome`; the panel names each one. */
+export const OUTCOME_KINDS = [
+  'ok',
+  'key-fatal',
+  'rate-limited',
+  'key-error',
+  'upstream-fault',
+  'client-fault',
+  'client-abort',
+] as const;
+export type OutcomeKind = (typeof OUTCOME_KINDS)[number];
 
 /** A change to one key's health, produced by `health/transitions.ts` and persisted by the store. */
 export interface KeyStateChange {

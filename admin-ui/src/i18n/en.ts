@@ -1,5 +1,6 @@
 // English UI strings. zh-CN.ts must define the same keys (the type checker enforces it).
 import type { ConfigKey } from '../../../src/core/config.js';
+import type { OutcomeKind } from '../../../src/core/types.js';
 
 // One description per config key of the gateway: a key added there and not here fails the panel's type check.
 const CONFIG_DESCRIPTIONS = {
@@ -28,6 +29,17 @@ const CONFIG_DESCRIPTIONS = {
   'config.desc.local_rpd_limit':
     'Local limit: requests per day for each key and model (counted per project when the key has one), midnight to midnight Pacific time. A key at its limit is skipped (0 = off).',
 } satisfies Record<`config.desc.${ConfigKey}`, string>;
+
+// One name per attempt outcome the gateway records, checked the same way.
+const OUTCOME_NAMES = {
+  'outcome.ok': 'ok',
+  'outcome.key-fatal': 'key unusable',
+  'outcome.rate-limited': 'rate-limited',
+  'outcome.key-error': 'key error',
+  'outcome.upstream-fault': 'upstream fault',
+  'outcome.client-fault': 'client error',
+  'outcome.client-abort': 'client left',
+} satisfies Record<`outcome.${OutcomeKind}`, string>;
 
 export const en = {
   'app.title': 'Gemini Key Pool',
@@ -236,13 +248,6 @@ export const en = {
   'usage.empty': 'No requests recorded yet.',
   'usage.attempt': 'attempt {n}',
   'usage.not_a_number': '{field} must be a whole number.',
-  'outcome.ok': 'ok',
-  'outcome.key-fatal': 'key unusable',
-  'outcome.rate-limited': 'rate-limited',
-  'outcome.key-error': 'key error',
-  'outcome.upstream-fault': 'upstream fault',
-  'outcome.client-fault': 'client error',
-  'outcome.client-abort': 'client left',
   'usage.ms': '{n} ms',
 
   'config.title': 'Configuration',
@@ -259,6 +264,7 @@ export const en = {
   'config.saved': 'Settings saved.',
   'config.refused': 'Nothing was saved: fix the marked fields.',
   ...CONFIG_DESCRIPTIONS,
+  ...OUTCOME_NAMES,
 
   'tokens.title': 'Access tokens',
   'tokens.intro': 'Clients use an access token as their API key when they call the gateway.',

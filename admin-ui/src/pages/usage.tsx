@@ -3,6 +3,7 @@ import { useI18n, type MessageKey, type Translate } from '../i18n/index.js';
 import { useApi } from '../lib/api-context.js';
 import { errorText } from '../lib/errors.js';
 import { formatDateTime, formatNumber } from '../lib/format.js';
+import { OUTCOME_KINDS, type OutcomeKind } from '../../../src/core/types.js';
 import type { UsageFilters, UsageRow } from '../lib/types.js';
 
 const PAGE = 100;
@@ -14,20 +15,12 @@ const FIELDS: Array<{ name: keyof UsageFilters; label: MessageKey; numeric?: boo
   { name: 'status', label: 'col.status', numeric: true },
 ];
 
+const OUTCOMES: ReadonlySet<string> = new Set(OUTCOME_KINDS);
+
 /** An outcome in the reader's language; an outcome this panel does not know is shown as it came. */
 function outcomeLabel(t: Translate, outcome: string): string {
-  return OUTCOMES.has(outcome) ? t(`outcome.${outcome}` as MessageKey) : outcome;
+  return OUTCOMES.has(outcome) ? t(`outcome.${outcome as OutcomeKind}`) : outcome;
 }
-
-const OUTCOMES = new Set([
-  'ok',
-  'key-fatal',
-  'rate-limited',
-  'key-error',
-  'upstream-fault',
-  'client-fault',
-  'client-abort',
-]);
 
 function FilterField(props: {
   label: string;
@@ -64,6 +57,12 @@ export function UsagePage() {
   const [error, setError] = useState<unknown>(null);
   const seq = useRef(0);
 
+  /** After a refusal: rows of the previous filter would read as matches of this one. */
+  const clearRows = () => {
+    setRows([]);
+    setNext(null);
+  };
+
   const load = async (before: number | null) => {
     const mine = ++seq.current;
     setBusy(true);
@@ -77,11 +76,7 @@ export function UsagePage() {
     } catch (err) {
       if (mine !== seq.current) return;
       setError(err);
-      // Rows of the previous filter would read as matches of this one.
-      if (before === null) {
-        setRows([]);
-        setNext(null);
-      }
+      if (before === null) clearRows();
     } finally {
       setBusy(false);
     }
@@ -98,8 +93,7 @@ export function UsagePage() {
       // A load still running for the previous filter must not fill rows in under this refusal.
       seq.current += 1;
       setError(new Error(t('usage.not_a_number', { field: t(notNumber.label) })));
-      setRows([]);
-      setNext(null);
+      clearRows();
       return;
     }
     setFilters({ ...draft });

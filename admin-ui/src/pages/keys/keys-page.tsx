@@ -103,12 +103,8 @@ export function KeysPage() {
     setBusy(true);
     try {
       const r = await api.bulk(action, ids);
-      notify(
-        'ok',
-        action === 'delete'
-          ? t(r.affected === 1 ? 'bulk.deleted_one' : 'bulk.deleted', { n: formatNumber(lang, r.affected) })
-          : t(r.affected === 1 ? 'bulk.done_one' : 'bulk.done', { n: formatNumber(lang, r.affected) }),
-      );
+      const done = action === 'delete' ? 'bulk.deleted' : 'bulk.done';
+      notify('ok', t(r.affected === 1 ? `${done}_one` : done, { n: formatNumber(lang, r.affected) }));
       setSelected(new Set());
       await list.reload();
     } catch (err) {

@@ -10,15 +10,17 @@ import type { ConfigEntry } from '../../lib/types.js';
 
 type Values = Record<string, string>;
 
-/** Why `value` cannot be saved, in the reader's language; null when it can. Integers are checked here, before the server sees them. */
-function fieldProblem(input: ConfigInput, value: string, t: Translate): string | null {
-  if (input.kind !== 'integer') return null;
+/**
+ * Whether the server would take `value`, as far as the form can tell: integers are checked here, so
+ * a typo is caught before the request; the controls for choices and flags offer only valid values.
+ */
+function acceptable(input: ConfigInput, value: string): boolean {
+  if (input.kind !== 'integer') return true;
   const n = Number(value.trim());
-  const ok = /^\s*-?\d+\s*$/.test(value) && n >= input.min && n <= input.max;
-  return ok ? null : t('config.err_integer', { min: input.min, max: input.max });
+  return /^\s*-?\d+\s*$/.test(value) && n >= input.min && n <= input.max;
 }
 
-/** The server's refusal of a field, said in the reader's language from what the field accepts. */
+/** What a field accepts, in the reader's language: the message for a refused value, here or by the server. */
 function refusalText(input: ConfigInput, t: Translate): string {
   if (input.kind === 'integer') return t('config.err_integer', { min: input.min, max: input.max });
   if (input.kind === 'choice') return t('config.err_choice', { choices: input.choices.join(', ') });
@@ -156,11 +158,12 @@ export function ConfigForm() {
     e.preventDefault();
     if (!dirty) return;
     const problems = Object.fromEntries(
-      entries.flatMap((entry) => {
-        const value = changes[entry.key];
-        const problem = value === undefined ? null : fieldProblem(entry.input, value, t);
-        return problem ? [[entry.key, problem]] : [];
-      }),
+      entries
+        .filter((entry) => {
+          const value = changes[entry.key];
+          return value !== undefined && !acceptable(entry.input, value);
+        })
+        .map((entry) => [entry.key, refusalText(entry.input, t)]),
     );
     if (Object.keys(problems).length > 0) {
       setErrors(problems);
