@@ -44,9 +44,11 @@ function dialectOf(path: string): Dialect {
   return path.startsWith('/v1beta/') && !path.startsWith('/v1beta/openai/') ? 'gemini' : 'openai';
 }
 
-const SECURITY_HEADERS: Record<string, string> = {
+/** On every admin and metrics answer, refusals included: never cached, never sniffed. */
+const ADMIN_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
 };
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
@@ -61,8 +63,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         alsoMetrics,
       );
       if (verdict.ok) {
-        for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
-        c.header('cache-control', 'no-store');
+        for (const [name, value] of Object.entries(ADMIN_HEADERS)) c.header(name, value);
         await next();
         return;
       }
@@ -167,10 +168,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       dialectOf(path),
       err instanceof GatewayError ? err : new GatewayError(500, 'Internal gateway error', 'internal_error'),
     );
-    // An admin error is as private as an admin answer: never cached, never sniffed.
     if (path.startsWith('/admin') || path === '/metrics') {
-      for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.headers.set(name, value);
-      res.headers.set('cache-control', 'no-store');
+      for (const [name, value] of Object.entries(ADMIN_HEADERS)) res.headers.set(name, value);
     }
     return res;
   });

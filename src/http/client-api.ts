@@ -107,10 +107,11 @@ export class ClientApi {
       const { clientAuth, service, proxy, maxBodyBytes } = this.deps;
       const token = presentedToken(req, match.googleStyle);
       if (token === null) {
-        const googleStyleSent = req.header('x-goog-api-key') !== null || /(?:^|&)key=/.test(req.query);
+        // A token these routes do not read, sent where Google's clients put it.
+        const googleStyleSent = !match.googleStyle && presentedToken(req, true) !== null;
         throw new GatewayError(
           401,
-          googleStyleSent && !match.googleStyle
+          googleStyleSent
             ? 'Missing access token: these routes take Authorization: Bearer <access token>; x-goog-api-key and ?key= are read only on /v1beta'
             : 'Missing access token: send Authorization: Bearer <access token>',
           'missing_token',

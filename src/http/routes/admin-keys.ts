@@ -147,7 +147,6 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
       pool.remove(ids);
     } else if (action === 'reset-errors') {
       affected = await storage.keys.resetErrors(ids, now);
-      for (const id of ids) clearErrors(pool.get(id));
     } else {
       affected = (await storage.keys.setKeysActive(ids, action === 'enable', now)).length;
     }
@@ -180,20 +179,13 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
     const id = parseId(c.req.param('id'));
     const key = await knownKey(id);
     await flushFirst();
+    // The refresh reloads the reset row: stored (0) plus what is buffered since the flush above.
     await storage.keys.resetErrors([id], clock.now());
-    clearErrors(key);
     await service.refresh();
     return c.json({ key: keyView(pool, pool.get(id) ?? key, clock.now()) });
   });
 
   return app;
-}
-
-/** Resets the in-memory counters too: a refresh that overlaps a flush keeps the larger of loaded and in-memory counts. */
-function clearErrors(key: PoolKey | undefined): void {
-  if (!key) return;
-  key.errorCount = 0;
-  key.consecutiveErrors = 0;
 }
 
 function matchesQuery(key: PoolKey, q: string): boolean {
