@@ -13,7 +13,7 @@ import type { AppEnv } from './http/context.js';
 import { AdminAuth } from './http/admin-auth.js';
 import { ClientApi } from './http/client-api.js';
 import { ClientAuth } from './http/client-auth.js';
-import { Proxy } from './http/proxy.js';
+import { Proxy } from './forward/proxy.js';
 
 export interface GatewayOptions {
   storage: Storage;

@@ -13,7 +13,7 @@ import { presentedToken, type ClientAuth } from './client-auth.js';
 import { webClientRequest } from './client-request.js';
 import { deferFor, type AppEnv, type RouteDeps } from './context.js';
 import { GatewayError, gatewayErrorResponse, type Dialect } from './errors.js';
-import { toResponse } from './reply.js';
+import { toResponse } from '../forward/reply.js';
 import { adminKeyRoutes } from './routes/admin-keys.js';
 import { adminSettingsRoutes } from './routes/admin-settings.js';
 import { adminStatsRoutes } from './routes/admin-stats.js';

@@ -10,8 +10,8 @@ import { presentedToken, type ClientAuth } from './client-auth.js';
 import type { ClientRequest } from './client-request.js';
 import { matchRoute, type RouteEntry, type RouteMatch } from './client-route.js';
 import { GatewayError, gatewayErrorReply, type Dialect } from './errors.js';
-import type { Proxy } from './proxy.js';
-import type { Reply } from './reply.js';
+import type { Proxy } from '../forward/proxy.js';
+import type { Reply } from '../forward/reply.js';
 import { GEMINI_ROUTES } from './routes/gemini.js';
 import { OPENAI_ROUTES } from './routes/openai.js';
 

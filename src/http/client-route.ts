@@ -1,7 +1,7 @@
 /** What a client API route is, and the small table matcher both route families use. */
 import type { ClientRequest } from './client-request.js';
 import { GatewayError } from './errors.js';
-import type { ForwardPlan } from './forward-plan.js';
+import type { ForwardPlan } from '../forward/forward-plan.js';
 
 /** A plan without its request-scoped parts, which the client API fills in. */
 export type RoutePlan = Omit<ForwardPlan, 'accessTokenId' | 'clientGone' | 'defer' | 'onFinished'>;

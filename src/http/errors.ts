@@ -5,7 +5,7 @@
  */
 import type { GoogleError } from '../core/health/classify.js';
 import { redactSecrets } from '../core/keys/redact.js';
-import { jsonReply, toResponse, type Reply } from './reply.js';
+import { jsonReply, toResponse, type Reply } from '../forward/reply.js';
 
 export type Dialect = 'openai' | 'gemini';
 

@@ -5,7 +5,7 @@
 import type { ClientRoute, RouteEntry } from '../client-route.js';
 import { decodePathSegment } from '../client-route.js';
 import { GatewayError } from '../errors.js';
-import type { StreamKind } from '../stream-relay.js';
+import type { StreamKind } from '../../forward/stream-relay.js';
 import { readJsonBody, validModel } from '../request-body.js';
 
 const ACTIONS = new Set([

@@ -10,7 +10,7 @@ import type { ChunkSource } from '../../core/chunk-flow.js';
 import { matchClientRequest, type ClientApi } from '../../http/client-api.js';
 import { bodyTooLarge, concatChunks, type ClientRequest } from '../../http/client-request.js';
 import { GatewayError } from '../../http/errors.js';
-import { isStreamBody, type Reply } from '../../http/reply.js';
+import { isStreamBody, type Reply } from '../../forward/reply.js';
 
 /**
  * Whether the raw request target is a plain origin-form path the lane can match as it is. Anything

@@ -8,7 +8,7 @@ import { NO_TOKENS, type PoolService } from '../core/pool-service.js';
 import type { Clock, Logger, Upstream } from '../core/ports.js';
 import type { PoolKey, Tokens } from '../core/types.js';
 import { runAttempt } from './attempt.js';
-import { GatewayError, gatewayErrorReply, upstreamErrorReply } from './errors.js';
+import { GatewayError, gatewayErrorReply, upstreamErrorReply } from '../http/errors.js';
 import { describe, type Failure, type ForwardPlan } from './forward-plan.js';
 import type { Reply } from './reply.js';
 

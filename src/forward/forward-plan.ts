@@ -6,7 +6,7 @@ import { NO_TOKENS } from '../core/pool-service.js';
 import type { PoolKey, Tokens } from '../core/types.js';
 import { openaiUsage, usageMetadataTokens } from '../core/usage/tokens.js';
 import { scanObjectAt } from '../core/usage/usage-scan.js';
-import type { Dialect } from './errors.js';
+import type { Dialect } from '../http/errors.js';
 import type { Reply } from './reply.js';
 import type { StreamKind } from './stream-relay.js';
 
