@@ -66,13 +66,20 @@ export const CONFIG_FIELDS = {
   max_retries: {
     ...integer(0, 20),
     default: '3',
-    description: 'How many other keys a request may try after the first one fails',
+    description:
+      'How many more attempts a request may make after the first one fails: on other keys, or on the same key when Gemini could not be reached at all',
   },
   request_timeout_ms: {
     ...integer(100, 600_000),
     default: '60000',
     description:
       'Time limit of one upstream attempt, in milliseconds: until the whole answer, or for a stream until its response headers',
+  },
+  request_deadline_ms: {
+    ...integer(100, 3_600_000),
+    default: '300000',
+    description:
+      'Time limit of a whole request across all its attempts, in milliseconds: until the whole answer, or for a stream until it starts; no retry starts after it, and it cuts the last attempt short',
   },
   stream_idle_timeout_ms: {
     ...integer(100, 600_000),
@@ -125,6 +132,7 @@ export interface PoolConfig {
   enableUsageTracking: boolean;
   maxRetries: number;
   requestTimeoutMs: number;
+  requestDeadlineMs: number;
   streamIdleTimeoutMs: number;
   defaultCooldownMs: number;
   usageRetentionMs: number;
@@ -201,6 +209,7 @@ export function parseConfig(stored: Record<string, string>): PoolConfig {
     enableUsageTracking: v.enable_usage_tracking === '1',
     maxRetries: Number(v.max_retries),
     requestTimeoutMs: Number(v.request_timeout_ms),
+    requestDeadlineMs: Number(v.request_deadline_ms),
     streamIdleTimeoutMs: Number(v.stream_idle_timeout_ms),
     defaultCooldownMs: Number(v.default_cooldown_seconds) * 1000,
     usageRetentionMs: Number(v.usage_retention_days) * 86_400_000,

@@ -43,18 +43,20 @@ function tryParseJson(bytes: Uint8Array): unknown {
   }
 }
 
+/** One attempt, bounded by `timeoutMs`: `request_timeout_ms`, or less when the request's deadline is nearer. */
 export async function runAttempt(
   deps: AttemptDeps,
   plan: ForwardPlan,
   key: PoolKey,
   attempt: number,
+  timeoutMs: number,
 ): Promise<AttemptResult> {
   const { service, clock } = deps;
   const config = service.config;
   const t0 = clock.now();
   const cancel = new CancelSource();
   plan.clientGone.onCancel(() => cancel.cancel(new Error('client closed the request')));
-  const timer = setTimeout(() => cancel.cancel(new TimeoutError()), config.requestTimeoutMs);
+  const timer = setTimeout(() => cancel.cancel(new TimeoutError()), timeoutMs);
   const cleanup = () => clearTimeout(timer);
   const report = (
     outcome: Outcome | { kind: 'client-abort' },

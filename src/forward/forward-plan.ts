@@ -70,6 +70,7 @@ export function describe(outcome: Outcome, google: Failure['google'], key: PoolK
   if (outcome.kind === 'ok') return null;
   const parts: string[] = [outcome.kind];
   if ('reason' in outcome) parts.push(outcome.reason);
+  if (outcome.kind === 'upstream-fault' && outcome.detail) parts.push(outcome.detail);
   if (outcome.kind === 'rate-limited') parts.push(`${outcome.scope} ${outcome.model}`);
   if (google?.status) parts.push(google.status);
   return redactSecrets(parts.join(': '), [key.apiKey]).slice(0, 300);

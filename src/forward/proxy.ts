@@ -2,7 +2,7 @@
  * The attempt loop every proxied request goes through: pick a key → forward → classify → retry
  * on another key, never after the first byte has been sent to the client.
  */
-import type { Outcome } from '../core/health/classify.js';
+import { isConnectFailure, type Outcome } from '../core/health/classify.js';
 import { maskKey } from '../core/keys/mask.js';
 import { NO_TOKENS, type PoolService } from '../core/pool-service.js';
 import type { Clock, Logger, Upstream } from '../core/ports.js';
@@ -35,17 +35,46 @@ function coolingReply(plan: ForwardPlan, retryAfterMs: number): Reply {
 
 const isRetryable = (o: Outcome): boolean => o.kind !== 'ok' && o.kind !== 'client-fault';
 
+/** The 502/504 for an attempt that got no HTTP answer at all (status 0). */
+function transportError(outcome: Outcome, attempts: number, deadlineMs: number | null): GatewayError {
+  const reason = outcome.kind === 'upstream-fault' ? outcome.reason : '';
+  const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
+  if (outcome.kind === 'upstream-fault' && outcome.detail) {
+    const timedOut = reason === 'connect_timeout';
+    return new GatewayError(
+      timedOut ? 504 : 502,
+      `Could not reach Gemini (${tries}): ${outcome.detail}`,
+      timedOut ? 'upstream_timeout' : 'upstream_unreachable',
+    );
+  }
+  if (reason !== 'timeout') {
+    return new GatewayError(502, 'Could not reach Gemini on any tried key', 'upstream_unreachable');
+  }
+  const message =
+    deadlineMs === null
+      ? 'Gemini did not answer in time on any tried key'
+      : `Gemini did not answer within the request deadline (request_deadline_ms = ${deadlineMs}; ${tries})`;
+  return new GatewayError(504, message, 'upstream_timeout');
+}
+
 export class Proxy {
   constructor(private readonly deps: ProxyDeps) {}
 
-  /** Runs the attempt loop and returns the client's reply. */
+  /**
+   * Runs the attempt loop and returns the client's reply. `request_deadline_ms` bounds the whole
+   * loop: no attempt starts after it, and the last one is cut short to end with it. When Gemini
+   * could not be reached at all, the retry keeps the key: the path is the same for every key.
+   */
   async forward(plan: ForwardPlan): Promise<Reply> {
     const { service, clock } = this.deps;
+    const config = service.config;
     const started = clock.now();
+    const deadline = started + config.requestDeadlineMs;
     const tried = new Set<number>();
-    const maxAttempts = 1 + service.config.maxRetries;
+    const maxAttempts = 1 + config.maxRetries;
     let lastFailure: Failure | null = null;
     let attempt = 0;
+    let sameKey: PoolKey | null = null;
 
     const finish = (reply: Reply, key: PoolKey | null, tokens: Tokens): Reply => {
       this.logRequest(plan, reply.status, attempt, key, tokens, started);
@@ -56,18 +85,23 @@ export class Proxy {
 
     while (attempt < maxAttempts) {
       if (plan.clientGone.reason !== null) break;
-      const pick = service.pool.pick(plan.model, tried);
-      if (!pick.ok) {
-        if (pick.reason === 'cooling') {
-          return finish(coolingReply(plan, pick.retryAfterMs), null, NO_TOKENS);
+      const left = deadline - clock.now();
+      if (left <= 0) break;
+      let key: PoolKey | null = sameKey;
+      if (key === null) {
+        const pick = service.pool.pick(plan.model, tried);
+        if (!pick.ok) {
+          if (pick.reason === 'cooling') {
+            return finish(coolingReply(plan, pick.retryAfterMs), null, NO_TOKENS);
+          }
+          break;
         }
-        break;
+        key = pick.key;
+        tried.add(key.id);
       }
       attempt += 1;
-      const key = pick.key;
-      tried.add(key.id);
       service.pool.markUsed(key, plan.model);
-      const result = await runAttempt(this.deps, plan, key, attempt);
+      const result = await runAttempt(this.deps, plan, key, attempt, Math.min(config.requestTimeoutMs, left));
       if (result.kind === 'response') return finish(result.reply, key, result.tokens);
       if (result.kind === 'streaming') {
         plan.defer(
@@ -83,11 +117,22 @@ export class Proxy {
         const f = result.failure;
         return finish(upstreamErrorReply(plan.dialect, f.status, f.google, [f.key.apiKey]), key, NO_TOKENS);
       }
+      sameKey = isConnectFailure(result.failure.outcome) ? key : null;
     }
-    return finish(this.exhausted(plan, lastFailure), lastFailure?.key ?? null, NO_TOKENS);
+    const deadlineMs = clock.now() >= deadline ? config.requestDeadlineMs : null;
+    return finish(
+      this.exhausted(plan, lastFailure, attempt, deadlineMs),
+      lastFailure?.key ?? null,
+      NO_TOKENS,
+    );
   }
 
-  private exhausted(plan: ForwardPlan, last: Failure | null): Reply {
+  private exhausted(
+    plan: ForwardPlan,
+    last: Failure | null,
+    attempts: number,
+    deadlineMs: number | null,
+  ): Reply {
     if (plan.clientGone.reason !== null) {
       return gatewayErrorReply(
         plan.dialect,
@@ -96,11 +141,7 @@ export class Proxy {
     }
     if (last && last.outcome.kind === 'upstream-fault') {
       if (last.status === 0) {
-        const timedOut = 'reason' in last.outcome && last.outcome.reason === 'timeout';
-        const err = timedOut
-          ? new GatewayError(504, 'Gemini did not answer in time on any tried key', 'upstream_timeout')
-          : new GatewayError(502, 'Could not reach Gemini on any tried key', 'upstream_unreachable');
-        return gatewayErrorReply(plan.dialect, err);
+        return gatewayErrorReply(plan.dialect, transportError(last.outcome, attempts, deadlineMs));
       }
       return upstreamErrorReply(plan.dialect, last.status, last.google, [last.key.apiKey]);
     }

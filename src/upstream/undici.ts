@@ -3,12 +3,18 @@
  * Readable, no AbortSignal and no web stream: a streamed body is pushed to its sink chunk by chunk.
  * (`fetch` measured about 5× slower as a proxy transport, `request` about a third slower than
  * this.) With `proxy` set it goes through undici's `EnvHttpProxyAgent`: HTTP CONNECT tunnels for
- * hosts not in `noProxy`.
+ * hosts not in `noProxy`. Every way of failing to connect ends in an `UpstreamConnectError` within
+ * the connect timeout (see undici-connect.ts).
+ *
+ * Time limits belong to the caller (the attempt timeout, the stream idle timeout), who cancels:
+ * undici's own 300 s headers and body timeouts are switched off per request, so that they never
+ * cut a longer `request_timeout_ms` short.
  */
-import { EnvHttpProxyAgent, Pool, type Dispatcher } from 'undici';
+import { buildConnector, EnvHttpProxyAgent, Pool, type Dispatcher } from 'undici';
 import type { Cancellation } from '../core/cancel.js';
 import type { ChunkFlow, ChunkSink } from '../core/chunk-flow.js';
 import type { Upstream, UpstreamRequest, UpstreamResponse } from '../core/ports.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, finalConnector } from './undici-connect.js';
 
 export interface UndiciUpstreamOptions {
   /** Upstream origin, e.g. `https://generativelanguage.googleapis.com`. */
@@ -20,6 +26,8 @@ export interface UndiciUpstreamOptions {
    * (an empty string means none), so nothing is read from `process.env` behind the caller's back.
    */
   proxy?: { httpProxy: string; httpsProxy: string; noProxy: string } | null;
+  /** Limit for opening one connection (DNS, TCP, proxy tunnel, TLS); default 10 s. */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -71,10 +79,19 @@ class Exchange implements Dispatcher.DispatchHandler, UpstreamResponse {
     cancel.onCancel((reason) => this.abort(reason));
   }
 
+  /**
+   * Settles at once whatever the stage: a request still queued for a connection (undici starts
+   * it only once connected) is failed here, and dropped when undici gets to it.
+   */
   private abort(reason: Error): void {
     if (this.ended || this.failure) return;
-    if (this.controller) this.controller.abort(reason);
-    else this.abortReason = reason;
+    if (this.controller) {
+      this.controller.abort(reason);
+      return;
+    }
+    this.abortReason = reason;
+    this.failure = reason;
+    this.rejectResponse(reason);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -161,18 +178,34 @@ function pathAt(origin: string, url: string): string | null {
 export function createUndiciUpstream(opts: UndiciUpstreamOptions): Upstream & { close(): Promise<void> } {
   const origin = new URL(opts.origin).origin;
   const { proxy } = opts;
+  const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const direct = buildConnector({ timeout: connectTimeoutMs });
+  const poolOptions = {
+    connections: opts.connections ?? MAX_CONNECTIONS,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+  };
+  /** A pool for one origin; `connect` is the tunnel connector when `ProxyAgent` hands one over. */
+  const makePool = (poolOrigin: string | URL, connect: unknown): Pool => {
+    const viaProxy = typeof connect === 'function';
+    const connector = viaProxy ? (connect as buildConnector.connector) : direct;
+    return new Pool(poolOrigin, {
+      ...poolOptions,
+      connect: finalConnector(connector, connectTimeoutMs, viaProxy),
+    });
+  };
   const dispatcher: Dispatcher = proxy
     ? new EnvHttpProxyAgent({
-        connections: opts.connections ?? MAX_CONNECTIONS,
+        connections: poolOptions.connections,
         httpProxy: proxy.httpProxy,
         httpsProxy: proxy.httpsProxy || proxy.httpProxy,
         noProxy: proxy.noProxy,
+        factory: (poolOrigin, options) => makePool(poolOrigin, (options as { connect?: unknown }).connect),
+        // The connection to the proxy that carries the CONNECT: it gives up on a silent proxy with the connect timeout.
+        clientFactory: (proxyUrl, options) =>
+          new Pool(proxyUrl, { ...options, headersTimeout: connectTimeoutMs }),
       })
-    : new Pool(origin, {
-        connections: opts.connections ?? MAX_CONNECTIONS,
-        pipelining: 1,
-        keepAliveTimeout: 30_000,
-      });
+    : makePool(origin, null);
   return {
     request(req: UpstreamRequest): Promise<UpstreamResponse> {
       if (req.cancel.reason) return Promise.reject(req.cancel.reason);
@@ -190,6 +223,8 @@ export function createUndiciUpstream(opts: UndiciUpstreamOptions): Upstream & { 
           method: req.method,
           headers: req.headers,
           body: req.body,
+          headersTimeout: 0,
+          bodyTimeout: 0,
         },
         exchange,
       );

@@ -11,9 +11,12 @@ const CONFIG_DESCRIPTIONS = {
     'Seconds a key stays disabled after too many errors; also when consecutive error counts reset.',
   'config.desc.enable_usage_tracking':
     'Record one usage row per upstream attempt (1) or only the key counters (0).',
-  'config.desc.max_retries': 'How many other keys a request may try after the first one fails.',
+  'config.desc.max_retries':
+    'How many more attempts a request may make after the first one fails: on other keys, or on the same key when Gemini could not be reached at all.',
   'config.desc.request_timeout_ms':
     'Time limit of one upstream attempt, in milliseconds: until the whole answer, or for a stream until its response headers.',
+  'config.desc.request_deadline_ms':
+    'Time limit of a whole request across all its attempts, in milliseconds: until the whole answer, or for a stream until it starts. No retry starts after it, and it cuts the last attempt short.',
   'config.desc.stream_idle_timeout_ms':
     'A stream that sends nothing for this long is ended, in milliseconds.',
   'config.desc.default_cooldown_seconds':

@@ -234,9 +234,12 @@ export const zhCN: Messages = {
     '密钥连续出错（原因不明的 401/403）达到此次数后，停用 error_reset_interval 秒。',
   'config.desc.error_reset_interval': '密钥因错误过多被停用的秒数；连续错误计数也按这个间隔清零。',
   'config.desc.enable_usage_tracking': '1：每次上游调用记录一条明细；0：只更新密钥计数。',
-  'config.desc.max_retries': '第一个密钥失败后，一个请求最多再换几个密钥重试。',
+  'config.desc.max_retries':
+    '第一次尝试失败后，一个请求最多再试几次：通常换别的密钥；如果根本连不上 Gemini，就用同一个密钥重试。',
   'config.desc.request_timeout_ms':
     '单次上游调用的时限，单位毫秒：普通请求到收完整个应答为止，流式请求到收到响应头为止。',
+  'config.desc.request_deadline_ms':
+    '整个请求（包括所有重试）的总时限，单位毫秒：普通请求到收完整个应答为止，流式请求到开始输出为止。到点后不再重试，正在进行的尝试也会被截断。',
   'config.desc.stream_idle_timeout_ms': '流式响应超过这么久没有数据就结束，单位毫秒。',
   'config.desc.default_cooldown_seconds': '上游返回 429 但未给出重试时间时，该模型的冷却秒数。',
   'config.desc.usage_retention_days': '超过这么多天的调用记录会被定时任务删除。',

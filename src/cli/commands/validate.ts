@@ -40,7 +40,11 @@ export const keysValidate: Command = {
       await service.init();
       // Loaded here: undici takes a noticeable part of a second to import, which other commands need not pay.
       const { createUndiciUpstream } = await import('../../upstream/undici.js');
-      const upstream = createUndiciUpstream({ origin: settings.upstreamBaseUrl, proxy: settings.proxy });
+      const upstream = createUndiciUpstream({
+        origin: settings.upstreamBaseUrl,
+        proxy: settings.proxy,
+        connectTimeoutMs: settings.upstreamConnectTimeoutMs,
+      });
       try {
         const checker = new KeyChecker({ service, upstream, upstreamBaseUrl: settings.upstreamBaseUrl });
         const notFound = (ids ?? []).filter((id) => service.pool.get(id) === undefined);

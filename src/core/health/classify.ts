@@ -4,6 +4,7 @@
  * text, which Google rewords often. The contract is the table at the end of gemini-wire.md.
  * Error model: https://cloud.google.com/apis/design/errors#error_details
  */
+import { UpstreamConnectError } from '../upstream-connect-error.js';
 import { normalizeModel } from './model.js';
 
 export interface GoogleError {
@@ -23,7 +24,13 @@ export type Outcome =
       retryDelayMs?: number;
     }
   | { kind: 'key-error'; status: number; reason: string; project?: string }
-  | { kind: 'upstream-fault'; status: number; reason: string }
+  | {
+      kind: 'upstream-fault';
+      status: number;
+      reason: string;
+      /** What exactly failed, when the upstream could not be reached (`reason` `connect` or `connect_timeout`). */
+      detail?: string;
+    }
   | { kind: 'client-fault'; status: number };
 
 /**
@@ -155,9 +162,25 @@ export function classifyResponse(status: number, body: unknown, requestModel: st
   return { kind: 'client-fault', status };
 }
 
-/** A thrown transport error or abort → upstream-fault with reason 'timeout' | 'connection' (status 0). */
+/**
+ * A thrown transport error or abort → upstream-fault (status 0) with reason `connect` or
+ * `connect_timeout` when no connection could be made (see `isConnectFailure`), else `timeout` or
+ * `connection`.
+ */
 export function classifyTransportError(err: unknown): Outcome {
+  if (err instanceof UpstreamConnectError) {
+    const reason = err.timedOut ? 'connect_timeout' : 'connect';
+    return { kind: 'upstream-fault', status: 0, reason, detail: err.message };
+  }
   return { kind: 'upstream-fault', status: 0, reason: isTimeout(err) ? 'timeout' : 'connection' };
+}
+
+/** The upstream could not be reached at all: the same for every key, so retrying on another one cannot help. */
+export function isConnectFailure(outcome: Outcome): boolean {
+  return (
+    outcome.kind === 'upstream-fault' &&
+    (outcome.reason === 'connect' || outcome.reason === 'connect_timeout')
+  );
 }
 
 const TIMEOUT_NAMES = new Set(['TimeoutError', 'AbortError']);

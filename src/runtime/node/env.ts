@@ -28,6 +28,8 @@ export interface NodeSettings {
   trustProxy: boolean;
   /** null when neither HTTPS_PROXY nor HTTP_PROXY is set. */
   proxy: OutboundProxy | null;
+  /** Limit for opening one upstream connection: DNS, TCP, proxy tunnel and TLS. */
+  upstreamConnectTimeoutMs: number;
 }
 
 export class SettingsError extends Error {}
@@ -104,5 +106,6 @@ export function readNodeSettings(env: NodeJS.ProcessEnv): NodeSettings {
     logRequests: env.LOG_REQUESTS === '1' || env.LOG_REQUESTS === 'true',
     trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
     proxy: readProxy(env),
+    upstreamConnectTimeoutMs: intVar(env, 'UPSTREAM_CONNECT_TIMEOUT_MS', 10_000, 100, 120_000),
   };
 }

@@ -75,6 +75,7 @@ export async function startNodeGateway(
   const upstream = createUndiciUpstream({
     origin: settings.upstreamBaseUrl,
     proxy: settings.proxy,
+    connectTimeoutMs: settings.upstreamConnectTimeoutMs,
   });
   const gateway = await createGateway({
     storage,
