@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelSource, type Cancellation } from '../core/cancel.js';
 import { readableFrom, type ChunkSink } from '../core/chunk-flow.js';
+import { startBlackhole } from '../../test/support/unreachable.js';
 import type { Upstream } from '../core/ports.js';
 import { createFetchUpstream } from './fetch.js';
 import { createUndiciUpstream } from './undici.js';
@@ -148,6 +149,26 @@ describe.each([
         cancel: never(),
       }),
     ).rejects.toThrow();
+  });
+
+  it('rejects at once when the request is cancelled while its connection is still being opened', async () => {
+    const blackhole = await startBlackhole();
+    const target = `http://127.0.0.1:${blackhole.port}`;
+    try {
+      const cancel = new CancelSource();
+      const pending = make(target).request({ method: 'GET', url: `${target}/`, headers: {}, cancel });
+      const outcome = pending.then(
+        () => 'resolved',
+        (err: Error) => err.message,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      cancel.cancel(new Error('attempt timed out'));
+      // Well before any connect timeout (undici's is 10 s): the cancellation itself settles it.
+      const late = new Promise((resolve) => setTimeout(() => resolve('still pending'), 3000));
+      expect(await Promise.race([outcome, late])).toBe('attempt timed out');
+    } finally {
+      await blackhole.close();
+    }
   });
 
   it('rejects when the request is cancelled while waiting for the response headers', async () => {

@@ -161,6 +161,26 @@ describe('per-attempt timeout (request_timeout_ms)', () => {
   });
 });
 
+describe('the request deadline (request_deadline_ms)', () => {
+  it('wins over max_retries: no retry starts after it, the last attempt is cut short, 504 names it', async () => {
+    // Three keys and max_retries 3 would make three 300 ms attempts; 500 ms leaves room for two at most.
+    expect((await gw.admin('PUT', '/config', { request_deadline_ms: 500 })).status).toBe(200);
+    try {
+      mock.configure({ fault: 'hang' });
+      const error = await expectOpenAIError(await chat(gw.url, gw.accessToken), 504);
+      expect(error.code).toBe('upstream_timeout');
+      expect(error.message).toMatch(/request deadline \(request_deadline_ms = 500; [12] attempts?\)/);
+      expect(mock.stats().requests).toBeLessThanOrEqual(2);
+      const rows = await newRows();
+      expect(rows.length).toBe(mock.stats().requests);
+      expect(rows.every((r) => r.outcome === 'upstream-fault' && /timeout/.test(r.error ?? ''))).toBe(true);
+      await expectNoKeyPenalised();
+    } finally {
+      await gw.admin('PUT', '/config', { request_deadline_ms: 300_000 });
+    }
+  });
+});
+
 describe('bursts of 503', () => {
   it('tries every key, answers 503 in OpenAI shape, and serves at once when the burst ends', async () => {
     mock.configure({ rate503: 1 });
