@@ -3,6 +3,7 @@ import {
   MAX_RETRY_DELAY_MS,
   classifyResponse,
   classifyTransportError,
+  isConnectFailure,
   parseGoogleError,
   parseRetryDelay,
 } from './classify.js';
@@ -16,6 +17,7 @@ import {
   QUOTA_PER_MINUTE_429,
   SUSPENDED_403,
 } from './fixtures.js';
+import { UpstreamConnectError } from '../upstream-connect-error.js';
 
 const body = (text: string): unknown => JSON.parse(text);
 
@@ -219,5 +221,25 @@ describe('classifyTransportError', () => {
       reason: 'connection',
     });
     expect(classifyTransportError('boom')).toMatchObject({ reason: 'connection' });
+  });
+
+  it('no connection at all is connect or connect_timeout, with what failed; only those keep the key', () => {
+    const refused = classifyTransportError(
+      new UpstreamConnectError('the outbound proxy refused the tunnel: 407', false),
+    );
+    expect(refused).toEqual({
+      kind: 'upstream-fault',
+      status: 0,
+      reason: 'connect',
+      detail: 'the outbound proxy refused the tunnel: 407',
+    });
+    const slow = classifyTransportError(new UpstreamConnectError('no connection to h within 10 ms', true));
+    expect(slow).toMatchObject({ reason: 'connect_timeout', detail: 'no connection to h within 10 ms' });
+    expect([refused, slow].map(isConnectFailure)).toEqual([true, true]);
+    const others = [
+      classifyTransportError(new Error('reset')),
+      classifyTransportError(new DOMException('a', 'TimeoutError')),
+    ];
+    expect(others.map(isConnectFailure)).toEqual([false, false]);
   });
 });

@@ -21,7 +21,11 @@ export interface KeyCheck {
   result: CheckResult;
   /** Upstream HTTP status; null when no request was sent or no response arrived. */
   status: number | null;
-  /** `ErrorInfo.reason`, Google's `error.status`, `timeout`, `connection` or `manual`; null when valid. */
+  /**
+   * `ErrorInfo.reason`, Google's `error.status`, `timeout`, `connection`, what failed when Gemini
+   * could not be reached at all (e.g. `the outbound proxy refused the tunnel: 407`), or `manual`;
+   * null when valid.
+   */
   reason: string | null;
   action: CheckAction;
 }
@@ -157,7 +161,7 @@ export class KeyChecker {
       return {
         result: 'unreachable',
         status: null,
-        reason: 'reason' in outcome ? outcome.reason : null,
+        reason: outcome.kind === 'upstream-fault' ? (outcome.detail ?? outcome.reason) : null,
         change: null,
       };
     } finally {
