@@ -122,6 +122,8 @@ describe('an outbound proxy that will not open the tunnel', () => {
         expectError(answer, status, code, message);
         expect(answer.text).not.toContain(PROXY_SECRET);
         expect(gw.logs.join('\n')).not.toContain(PROXY_SECRET);
+        await gw.running.gateway.flush();
+        expect(JSON.stringify(usageRows(gw.databasePath))).not.toContain(PROXY_SECRET);
         expect(mock.stats().requests).toBe(0);
         await expectSettled(gw, proxy, message);
         // A tunnel nobody answered is given up, not left open.
