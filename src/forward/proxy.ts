@@ -75,6 +75,7 @@ export class Proxy {
     let lastFailure: Failure | null = null;
     let attempt = 0;
     let sameKey: PoolKey | null = null;
+    let pastDeadline = false;
 
     const finish = (reply: Reply, key: PoolKey | null, tokens: Tokens): Reply => {
       this.logRequest(plan, reply.status, attempt, key, tokens, started);
@@ -86,7 +87,10 @@ export class Proxy {
     while (attempt < maxAttempts) {
       if (plan.clientGone.reason !== null) break;
       const left = deadline - clock.now();
-      if (left <= 0) break;
+      if (left <= 0) {
+        pastDeadline = true;
+        break;
+      }
       let key: PoolKey | null = sameKey;
       if (key === null) {
         const pick = service.pool.pick(plan.model, tried);
@@ -101,7 +105,8 @@ export class Proxy {
       }
       attempt += 1;
       service.pool.markUsed(key, plan.model);
-      const result = await runAttempt(this.deps, plan, key, attempt, Math.min(config.requestTimeoutMs, left));
+      const cut = left < config.requestTimeoutMs;
+      const result = await runAttempt(this.deps, plan, key, attempt, cut ? left : config.requestTimeoutMs);
       if (result.kind === 'response') return finish(result.reply, key, result.tokens);
       if (result.kind === 'streaming') {
         plan.defer(
@@ -117,9 +122,15 @@ export class Proxy {
         const f = result.failure;
         return finish(upstreamErrorReply(plan.dialect, f.status, f.google, [f.key.apiKey]), key, NO_TOKENS);
       }
-      sameKey = isConnectFailure(result.failure.outcome) ? key : null;
+      const outcome = result.failure.outcome;
+      // An attempt the deadline cut short ends with it (timers do not agree with the clock to the ms).
+      if (cut && outcome.kind === 'upstream-fault' && outcome.reason === 'timeout') {
+        pastDeadline = true;
+        break;
+      }
+      sameKey = isConnectFailure(outcome) ? key : null;
     }
-    const deadlineMs = clock.now() >= deadline ? config.requestDeadlineMs : null;
+    const deadlineMs = pastDeadline ? config.requestDeadlineMs : null;
     return finish(
       this.exhausted(plan, lastFailure, attempt, deadlineMs),
       lastFailure?.key ?? null,
