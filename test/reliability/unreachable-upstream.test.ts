@@ -44,9 +44,21 @@ async function gateway(upstreamUrl: string, env: Record<string, string> = {}): P
   });
 }
 
-function viaProxy(proxy: CountingServer, credentials = ''): Record<string, string> {
+/** Runs `test` against a gateway whose outbound proxy (`credentials` in its URL) behaves as `mode`. */
+async function withProxy(
+  mode: ProxyMode,
+  credentials: string,
+  test: (gw: TestGateway, proxy: CountingServer) => Promise<void>,
+): Promise<void> {
+  const proxy = await startFakeProxy(mode);
   const url = `http://${credentials}127.0.0.1:${proxy.port}`;
-  return { HTTPS_PROXY: url, HTTP_PROXY: url };
+  const gw = await gateway(mock.url, { HTTPS_PROXY: url, HTTP_PROXY: url });
+  try {
+    await test(gw, proxy);
+  } finally {
+    await gw.close();
+    await proxy.close();
+  }
 }
 
 interface Answer {
@@ -115,9 +127,7 @@ describe('an outbound proxy that will not open the tunnel', () => {
   ];
   for (const [mode, status, code, message] of cases) {
     it(`${mode}: answers ${status} naming the cause, within 1 + max_retries connections, then idles`, async () => {
-      const proxy = await startFakeProxy(mode);
-      const gw = await gateway(mock.url, viaProxy(proxy, `user:${PROXY_SECRET}@`));
-      try {
+      await withProxy(mode, `user:${PROXY_SECRET}@`, async (gw, proxy) => {
         const answer = await ask(gw);
         expectError(answer, status, code, message);
         expect(answer.text).not.toContain(PROXY_SECRET);
@@ -128,17 +138,12 @@ describe('an outbound proxy that will not open the tunnel', () => {
         await expectSettled(gw, proxy, message);
         // A tunnel nobody answered is given up, not left open.
         await until(() => proxy.open() === 0, 'the gateway to close its proxy connections', 3000);
-      } finally {
-        await gw.close();
-        await proxy.close();
-      }
+      });
     });
   }
 
   it('close, on a stream and on the native route: the same cause in each route’s error shape', async () => {
-    const proxy = await startFakeProxy('close');
-    const gw = await gateway(mock.url, viaProxy(proxy));
-    try {
+    await withProxy('close', '', async (gw, proxy) => {
       const streamed = await ask(gw, { stream: true });
       expectError(streamed, 502, 'upstream_unreachable', /outbound proxy closed the connection/);
       const res = await fetch(`${gw.url}/v1beta/models/${MODEL}:generateContent`, {
@@ -153,26 +158,18 @@ describe('an outbound proxy that will not open the tunnel', () => {
       expect(body.error.message).toMatch(/outbound proxy closed the connection/);
       expect(proxy.connections()).toBeLessThanOrEqual(2 * (1 + MAX_RETRIES));
       expect(await cpuShareOver(1000)).toBeLessThan(0.2);
-    } finally {
-      await gw.close();
-      await proxy.close();
-    }
+    });
   });
 
   it('a proxy that opens the tunnel carries the request through to Gemini', async () => {
-    const proxy = await startFakeProxy('tunnel');
-    const gw = await gateway(mock.url, viaProxy(proxy));
-    try {
+    await withProxy('tunnel', '', async (gw, proxy) => {
       mock.reset();
       const res = await chat(gw.url, gw.accessToken, { signal: AbortSignal.timeout(ANSWER_LIMIT_MS) });
       expect(res.status).toBe(200);
       expect(((await res.json()) as { object: string }).object).toBe('chat.completion');
       expect(mock.stats().requests).toBe(1);
       expect(proxy.connections()).toBe(1);
-    } finally {
-      await gw.close();
-      await proxy.close();
-    }
+    });
   });
 });
 
