@@ -7,7 +7,8 @@
  * closes the CONNECT with exactly that code, so one request became hundreds of connections a
  * second, forever. Every error leaving this connector is an `UpstreamConnectError` instead, which
  * fails the queued requests. A proxy that never answers the CONNECT would wait for undici's 300 s
- * headers timeout; the connect timeout here covers the whole of it (proxy connection, tunnel, TLS).
+ * headers timeout; the connect timeout here covers the whole of it (proxy connection, tunnel, TLS),
+ * and the connection to the proxy gives up with it too (`clientFactory` in undici.ts).
  */
 import type { buildConnector } from 'undici';
 import { UpstreamConnectError } from '../core/upstream-connect-error.js';
@@ -58,10 +59,13 @@ export function describeConnectFailure(err: unknown, host: string, viaProxy: boo
 export function finalConnector(connect: Connector, timeoutMs: number, viaProxy: boolean): Connector {
   return (opts, callback) => {
     let settled = false;
+    const timedOut = (): UpstreamConnectError => {
+      const what = viaProxy ? 'no tunnel through the outbound proxy' : `no connection to ${opts.hostname}`;
+      return new UpstreamConnectError(`${what} within ${timeoutMs} ms`, true);
+    };
     const timer = setTimeout(() => {
       settled = true;
-      const what = viaProxy ? 'no tunnel through the outbound proxy' : `no connection to ${opts.hostname}`;
-      callback(new UpstreamConnectError(`${what} within ${timeoutMs} ms`, true), null);
+      callback(timedOut(), null);
     }, timeoutMs);
     connect(opts, (err, socket) => {
       if (settled) {
@@ -70,9 +74,11 @@ export function finalConnector(connect: Connector, timeoutMs: number, viaProxy: 
       }
       settled = true;
       clearTimeout(timer);
-      if (err)
+      if (!err) callback(null, socket!);
+      // undici's own connect timer, set to the same limit, may fire first.
+      else if (codeOf(err) === 'UND_ERR_CONNECT_TIMEOUT') callback(timedOut(), null);
+      else
         callback(new UpstreamConnectError(describeConnectFailure(err, opts.hostname, viaProxy), false), null);
-      else callback(null, socket!);
     });
   };
 }
