@@ -2,6 +2,7 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { PANEL_CSP } from '../../src/http/panel-headers.js';
 import { createWorker } from '../../src/runtime/worker/worker.js';
 import { adminRequest, call, chatRequest, geminiKey, mock, ORIGIN, rows } from './harness.js';
 
@@ -150,6 +151,11 @@ describe('admin panel', () => {
     expect(index.status).toBe(200);
     expect(await index.text()).toContain('panel fixture');
     expect(index.headers.get('cache-control')).toBe('no-cache');
+    // The same security policy as on Node.
+    expect(index.headers.get('content-security-policy')).toBe(PANEL_CSP);
+    expect(index.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(index.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(index.headers.get('x-frame-options')).toBe('DENY');
     const script = await call(worker, new Request(`${ORIGIN}/admin/assets/app.js`));
     expect(script.status).toBe(200);
     expect(await script.text()).toContain('panelFixture');
