@@ -193,6 +193,15 @@ export const HTTP_CASES: HttpCase[] = [
     code: 'missing_input',
   },
   {
+    // Its SDK would decode an answer in an unknown encoding as garbage: refused, never forwarded.
+    name: 'embeddings in an encoding OpenAI does not have',
+    path: '/v1/embeddings',
+    body: json({ model: 'gemini-embedding-001', input: 'x', encoding_format: 'int8' }),
+    status: 400,
+    code: 'invalid_value',
+    message: 'encoding_format',
+  },
+  {
     name: 'model id traversing in a GET',
     path: '/v1/models/..%2F..%2Fadmin%2Fapi%2Fkeys',
     status: 400,
