@@ -22,11 +22,13 @@ const PROMPT = 'Say hello in one short sentence.';
 
 /** Path (below the base) and JSON body of one workload. */
 export function workloadRequest(workload: Workload): { path: string; body: string } {
-  if (workload === 'embed') {
-    return {
-      path: '/embeddings',
-      body: JSON.stringify({ model: EMBED_MODEL, input: 'The quick brown fox jumps over the lazy dog.' }),
+  if (workload === 'embed' || workload === 'embed-base64') {
+    const body: Record<string, unknown> = {
+      model: EMBED_MODEL,
+      input: 'The quick brown fox jumps over the lazy dog.',
     };
+    if (workload === 'embed-base64') body.encoding_format = 'base64';
+    return { path: '/embeddings', body: JSON.stringify(body) };
   }
   const body: Record<string, unknown> = { model: CHAT_MODEL, messages: [{ role: 'user', content: PROMPT }] };
   if (workload === 'stream') body.stream = true;
@@ -37,6 +39,7 @@ const EXPECTED: Record<Workload, string> = {
   chat: '"chat.completion"',
   stream: '[DONE]',
   embed: '"embedding"',
+  'embed-base64': '"embedding"',
 };
 
 /** One request per target and workload, checked, so a broken setup fails before any load runs. */

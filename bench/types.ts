@@ -3,7 +3,8 @@ import type { LoadResult } from './load.js';
 import type { PickCost } from './scale.js';
 import type { ChunkDelay, OpenStreams } from './streams.js';
 
-export type Workload = 'chat' | 'stream' | 'embed';
+/** `embed-base64`: embeddings as the official SDKs ask by default; the gateway encodes Google's floats. */
+export type Workload = 'chat' | 'stream' | 'embed' | 'embed-base64';
 /** `node-floor`: a bare Node pass-through proxy (bench/node-floor.ts), the least a Node proxy costs. */
 export type TargetName = 'direct' | 'gateway' | 'node-floor' | 'nginx';
 

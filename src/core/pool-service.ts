@@ -5,6 +5,7 @@
 import { parseConfig, resolveConfigValues, defaultConfigRows, type PoolConfig } from './config.js';
 import { transition } from './health/transitions.js';
 import type { Outcome } from './health/classify.js';
+import { redactSecrets } from './keys/redact.js';
 import { GatewayMetrics } from './ops/metrics.js';
 import { KeyPool } from './pool/pool.js';
 import type { Clock, Logger, MaintenanceResult, Random, Storage } from './ports.js';
@@ -20,6 +21,8 @@ const MAX_PENDING_USAGE = 100_000;
 const ROLLUP_GRACE_MS = 5 * 60_000;
 /** Hours folded per maintenance run, so one run stays short (D1 limits a query's time). */
 const ROLLUP_MAX_HOURS = 24;
+/** A failing snapshot refresh is logged at most once per this long; the line counts the failures since the last one. */
+const REFRESH_FAILURE_LOG_MS = 60_000;
 
 export const NO_TOKENS: Tokens = Object.freeze({ prompt: 0, completion: 0, total: 0 });
 
@@ -72,6 +75,7 @@ export class PoolService {
   /** Flushes, and the load of a refresh, run one at a time in this order (see `serialized`). */
   private writes: Promise<unknown> = Promise.resolve();
   private backlogFlush: Promise<void> | null = null;
+  private refreshFailures = { unlogged: 0, loggedAt: -Infinity };
 
   constructor(private readonly deps: { storage: Storage; clock: Clock; random: Random; logger: Logger }) {
     this.pool = new KeyPool({ clock: deps.clock, random: deps.random });
@@ -118,9 +122,14 @@ export class PoolService {
         });
       return this.queuedRefresh;
     }
-    this.refreshing = this.doRefresh().finally(() => {
-      this.refreshing = null;
-    });
+    this.refreshing = this.doRefresh()
+      .catch((err: unknown) => {
+        this.logRefreshFailure(err);
+        throw err;
+      })
+      .finally(() => {
+        this.refreshing = null;
+      });
     return this.refreshing;
   }
 
@@ -144,6 +153,22 @@ export class PoolService {
     if (changes.deletedIds.length > 0) this.pool.remove(changes.deletedIds);
     if (changes.keys.length > 0) this.pool.upsert(changes.keys, this.buffer.pendingCounters);
     this.lastRefreshAt = startedAt;
+  }
+
+  /** Logs a failed refresh, at most once per `REFRESH_FAILURE_LOG_MS`, with its message scrubbed of secrets. */
+  private logRefreshFailure(err: unknown): void {
+    const now = this.deps.clock.now();
+    const failures = this.refreshFailures;
+    failures.unlogged += 1;
+    if (now - failures.loggedAt < REFRESH_FAILURE_LOG_MS) return;
+    const message = err instanceof Error ? err.message : String(err);
+    this.deps.logger({
+      event: 'snapshot_refresh_failed',
+      error: redactSecrets(message).slice(0, 500),
+      failures: failures.unlogged,
+    });
+    failures.unlogged = 0;
+    failures.loggedAt = now;
   }
 
   /** Applies stored config values (already validated on write; invalid rows fall back to defaults). */

@@ -166,7 +166,7 @@ describe('StreamRelay', () => {
 
     client.taking = false;
     upstream.send('data: 2\n\n');
-    vi.advanceTimersByTime(IDLE_MS * 3);
+    vi.advanceTimersByTime(IDLE_MS - 1);
     expect(ends).toEqual([]);
 
     client.taking = true;
@@ -180,6 +180,29 @@ describe('StreamRelay', () => {
     expect(upstream.cancelled?.message).toBe('upstream stream stalled');
     expect(client.text).toContain('"code":"stream_stalled"');
     expect(client.ended).toBe(true);
+  });
+
+  it('cuts off a client that takes nothing for the idle timeout, as a client abort, and cancels the upstream', async () => {
+    const { relay, upstream, head, ends } = relayOf();
+    upstream.send('data: 1\n\n');
+    await head;
+    vi.advanceTimersByTime(IDLE_MS * 2);
+    const client = new Client();
+    const flow = relay.pipe(client);
+    client.taking = false;
+    upstream.send('data: 2\n\n');
+    vi.advanceTimersByTime(IDLE_MS / 2);
+    // A client that takes something, however slowly, keeps the stream.
+    flow.resume();
+    upstream.send('data: 3\n\n');
+    vi.advanceTimersByTime(IDLE_MS - 1);
+    expect(ends).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(ends.map((e) => e.reason)).toEqual(['client-abort']);
+    expect(upstream.cancelled?.message).toBe('client stopped reading the stream');
+    expect(client.failed?.message).toBe('client stopped reading the stream');
+    vi.advanceTimersByTime(IDLE_MS * 5);
+    expect(ends).toHaveLength(1);
   });
 
   it('fails the client of a JSON array stream that breaks, since that framing has no error event', async () => {

@@ -33,6 +33,13 @@ class StreamIdleError extends Error {
   }
 }
 
+/** The client took nothing for the idle timeout: it is treated as gone. */
+class ClientStalledError extends Error {
+  constructor() {
+    super('client stopped reading the stream');
+  }
+}
+
 function observeOnly(tap: GeminiSseTap | GeminiJsonArrayTap): Tap {
   return {
     push(chunk) {
@@ -91,7 +98,9 @@ interface Pending {
  * in the tick it arrives. First `start()` waits for the first chunk, holding it back, so the
  * attempt can still refuse the stream and retry; then the relay is the reply's body and `pipe()`
  * connects the client. A slow client pauses the upstream, a client that leaves cancels it, and an
- * upstream that goes quiet for `idleTimeoutMs` (while the client is keeping up) ends the stream.
+ * upstream that goes quiet for `idleTimeoutMs` (while the client is keeping up) ends the stream. The
+ * same bound holds the other way: a client that takes nothing for `idleTimeoutMs` while the upstream
+ * waits on it is cut off and counted as a client abort, so it cannot hold the upstream connection.
  */
 export class StreamRelay implements ChunkSink, ChunkSource {
   readonly done: Promise<Tokens | null>;
@@ -109,6 +118,8 @@ export class StreamRelay implements ChunkSink, ChunkSource {
   #head: Pending | null = null;
   /** The upstream was asked to pause: the client (or the attempt) is not taking chunks now. */
   #paused = false;
+  /** When the client last refused a chunk, pausing the upstream. */
+  #pausedAt = 0;
   #lastChunkAt = 0;
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
   #finished = false;
@@ -178,6 +189,8 @@ export class StreamRelay implements ChunkSink, ChunkSource {
 
   pipe(client: ChunkSink): ChunkFlow {
     this.#client = client;
+    // A pause before now waited on the attempt, not on this client.
+    this.#pausedAt = Date.now();
     const held = this.#held;
     this.#held = [];
     let more = true;
@@ -199,6 +212,7 @@ export class StreamRelay implements ChunkSink, ChunkSource {
   #forward(client: ChunkSink, chunk: Uint8Array): boolean {
     const out = this.#tap.push(chunk);
     if (out.byteLength === 0 || client.write(out)) return true;
+    if (!this.#paused) this.#pausedAt = Date.now();
     this.#paused = true;
     return false;
   }
@@ -231,7 +245,17 @@ export class StreamRelay implements ChunkSink, ChunkSource {
   #checkIdle(): void {
     this.#idleTimer = null;
     if (this.#finished) return;
-    if (this.#paused) return this.#armIdle(this.#idleTimeoutMs);
+    if (this.#paused) {
+      const client = this.#client;
+      const waiting = Date.now() - this.#pausedAt;
+      if (!client || waiting < this.#idleTimeoutMs)
+        return this.#armIdle(this.#idleTimeoutMs - (client ? waiting : 0));
+      const err = new ClientStalledError();
+      this.#upstream?.cancel(err);
+      this.#finish('client-abort');
+      client.fail(err);
+      return;
+    }
     const quiet = Date.now() - this.#lastChunkAt;
     if (quiet < this.#idleTimeoutMs) return this.#armIdle(this.#idleTimeoutMs - quiet);
     const err = new StreamIdleError();

@@ -3,6 +3,7 @@
  * configured hash, and an address that keeps failing is made to wait longer and longer.
  */
 import { constantTimeEqual, sha256Hex } from '../core/crypto.js';
+import { LruMap } from '../core/lru-map.js';
 import type { Clock } from '../core/ports.js';
 
 /** Failures allowed before waiting starts. */
@@ -10,6 +11,7 @@ const FREE_FAILURES = 5;
 const MAX_LOCK_MS = 15 * 60_000;
 /** An address with no failure for this long starts afresh. */
 const FORGET_AFTER_MS = 60 * 60_000;
+/** Addresses remembered at once; beyond this the least recently seen one is forgotten. */
 const TRACKED_ADDRESSES = 10_000;
 
 interface FailureRecord {
@@ -25,7 +27,7 @@ export type AdminVerdict =
   | { ok: false; reason: 'locked'; retryAfterSeconds: number };
 
 export class AdminAuth {
-  private readonly failures = new Map<string, FailureRecord>();
+  private readonly failures = new LruMap<string, FailureRecord>(TRACKED_ADDRESSES);
 
   constructor(
     private readonly opts: { adminTokenHash: string | null; metricsTokenHash: string | null; clock: Clock },
@@ -59,7 +61,6 @@ export class AdminAuth {
   }
 
   private recordFailure(address: string, now: number): void {
-    if (!this.failures.has(address) && this.failures.size >= TRACKED_ADDRESSES) this.failures.clear();
     const known = this.failures.get(address);
     const record =
       known && now - known.lastFailureAt < FORGET_AFTER_MS

@@ -3,6 +3,7 @@
  * while so a request costs a map lookup, not a SHA-256 and a database read.
  */
 import { sha256Hex } from '../core/crypto.js';
+import { LruMap } from '../core/lru-map.js';
 import type { Clock, TokenStore } from '../core/ports.js';
 import type { ClientRequest } from './client-request.js';
 
@@ -23,7 +24,7 @@ interface CacheEntry {
 }
 
 export class ClientAuth {
-  private readonly cache = new Map<string, CacheEntry>();
+  private readonly cache = new LruMap<string, CacheEntry>(CACHE_LIMIT);
 
   constructor(
     private readonly tokens: TokenStore,
@@ -55,7 +56,6 @@ export class ClientAuth {
 
   private async lookup(token: string, now: number): Promise<number | null> {
     const found = await this.tokens.findTokenByHash(await sha256Hex(token));
-    if (this.cache.size >= CACHE_LIMIT && !this.cache.has(token)) this.cache.clear();
     const tokenId = found ? found.id : null;
     this.cache.set(token, { tokenId, checkedAt: now, rechecking: false });
     return tokenId;

@@ -21,8 +21,16 @@ export interface ClientRequest {
   readonly defer: (work: Promise<unknown>) => void;
 }
 
+const MIB = 1024 * 1024;
+
+/** The 413 for a body over `limit` bytes; it names the setting that raises the limit. */
 export function bodyTooLarge(limit: number): GatewayError {
-  return new GatewayError(413, `Request body is larger than ${limit} bytes`, 'request_too_large');
+  const size = limit % MIB === 0 ? `${limit / MIB} MiB` : `${limit} bytes`;
+  return new GatewayError(
+    413,
+    `Request body is larger than this gateway's limit of ${size} (MAX_BODY_MB)`,
+    'request_too_large',
+  );
 }
 
 /** Concatenates chunks, without copying when there is only one. */

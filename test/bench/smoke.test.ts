@@ -48,7 +48,7 @@ describe('npm run bench:smoke', () => {
     const r = JSON.parse(readFileSync(join(out, json!), 'utf8')) as BenchResult;
 
     const targets = ['direct', 'gateway', 'node-floor', ...(r.nginx ? ['nginx'] : [])];
-    const expected = ['chat', 'stream', 'embed'].flatMap((w) =>
+    const expected = ['chat', 'stream', 'embed', 'embed-base64'].flatMap((w) =>
       [1, 8].flatMap((c) => targets.map((t) => `${w}/${c}/${t}`)),
     );
     expect(r.cells.map((c) => `${c.workload}/${c.concurrency}/${c.target}`)).toEqual(expected);

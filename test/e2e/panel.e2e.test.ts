@@ -65,6 +65,19 @@ function ensurePanelBuilt(): void {
   let page: Page;
   const nativeDialogs: string[] = [];
   const pageErrors: string[] = [];
+  /** Content-Security-Policy violations reported by any page, in any context. */
+  const cspViolations: string[] = [];
+  /** Reports every CSP violation on the context's pages, as an event and in the console. */
+  const watchCsp = async (ctx: BrowserContext) => {
+    await ctx.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) =>
+        console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`),
+      );
+    });
+    ctx.on('console', (message) => {
+      if (/Content Security Policy|CSP violation/i.test(message.text())) cspViolations.push(message.text());
+    });
+  };
 
   const shot = (name: string) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
   const idOf = async (key: string): Promise<number> => {
@@ -131,6 +144,7 @@ function ensurePanelBuilt(): void {
       colorScheme: 'light',
       viewport: { width: 1360, height: 900 },
     });
+    await watchCsp(context);
     // Shorter than the test timeout, so a missing element fails with its selector in the message.
     context.setDefaultTimeout(10_000);
     page = await context.newPage();
@@ -148,8 +162,12 @@ function ensurePanelBuilt(): void {
   });
 
   it('refuses a wrong token, slows repeated failures down, then signs in with the right one', async () => {
-    await page.goto(`${gw.url}/admin`);
+    const served = await page.goto(`${gw.url}/admin`);
     expect(new URL(page.url()).pathname).toBe('/admin/');
+    const headers = served!.headers();
+    expect(headers['content-security-policy']).toContain("script-src 'self'");
+    expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(headers['referrer-policy']).toBe('no-referrer');
     await page.getByTestId('signin-token').fill('not-the-admin-token');
     await page.getByTestId('signin-submit').click();
     await expect.poll(() => page.getByTestId('signin-error').textContent()).toBe('Wrong admin token.');
@@ -577,6 +595,7 @@ function ensurePanelBuilt(): void {
 
   it('fits a phone screen: no page is wider than the screen, and the key table keeps its state column', async () => {
     const phone = await browser.newContext({ locale: 'en-US', viewport: { width: 390, height: 844 } });
+    await watchCsp(phone);
     try {
       const phonePage = await phone.newPage();
       phonePage.setDefaultTimeout(10_000);
@@ -615,6 +634,7 @@ function ensurePanelBuilt(): void {
       colorScheme: 'dark',
       viewport: { width: 1360, height: 900 },
     });
+    await watchCsp(zh);
     try {
       const zhPage = await zh.newPage();
       await zhPage.goto(`${gw.url}/admin/`);
@@ -639,5 +659,6 @@ function ensurePanelBuilt(): void {
     }
     expect(nativeDialogs).toEqual([]);
     expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
   });
 });

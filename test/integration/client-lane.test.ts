@@ -13,7 +13,11 @@ let gw: TestGateway;
 
 beforeAll(async () => {
   mock = await startMockGemini();
-  gw = await startNodeGateway({ upstreamUrl: mock.url, keys: [fakeKey('lane-a'), fakeKey('lane-b')] });
+  gw = await startNodeGateway({
+    upstreamUrl: mock.url,
+    keys: [fakeKey('lane-a'), fakeKey('lane-b')],
+    env: { MAX_BODY_MB: '20' },
+  });
 });
 
 afterAll(async () => {

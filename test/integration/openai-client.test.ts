@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { maskKey, startMockGemini, type MockGemini } from '../fixtures/mock-gemini/index.js';
+import { embed } from '../fixtures/mock-gemini/models.js';
 import { startNodeGateway, type TestGateway } from '../support/gateway.js';
 import { fakeKey } from '../support/keys.js';
 
@@ -179,6 +180,34 @@ describe('OpenAI client modes', () => {
       if (call.type === 'function') expect(() => JSON.parse(call.function.arguments)).not.toThrow();
     }
     expect(final.choices[0]?.finish_reason).toBe('tool_calls');
+  });
+
+  it('gives the SDK the embedding values it asked for, in base64 by default and as floats on request', async () => {
+    const expected = [embed('a'), embed('b')].map((v) => Array.from(Float32Array.from(v)));
+    // The SDK's default call sends encoding_format "base64" and decodes the answer as float32.
+    const byDefault = await client.embeddings.create({ model: 'gemini-embedding-001', input: ['a', 'b'] });
+    expect(byDefault.data.map((d) => d.embedding)).toEqual(expected);
+    const floats = await client.embeddings.create({
+      model: 'gemini-embedding-001',
+      input: ['a', 'b'],
+      encoding_format: 'float',
+    });
+    expect(floats.data.map((d) => d.embedding)).toEqual([embed('a'), embed('b')]);
+    const raw = await fetch(`${gw.url}/v1/embeddings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gw.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gemini-embedding-001', input: 'a', encoding_format: 'base64' }),
+    });
+    const body = (await raw.json()) as { data: Array<{ embedding: unknown }>; usage: unknown };
+    expect(typeof body.data[0]?.embedding).toBe('string');
+    expect(body.usage).toMatchObject({ prompt_tokens: expect.any(Number) });
+    const wrong = await client.embeddings
+      .create({ model: 'gemini-embedding-001', input: 'a', encoding_format: 'int8' as 'float' })
+      .catch((e: unknown) => e);
+    expect(wrong).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((wrong as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({
+      param: 'encoding_format',
+    });
   });
 
   it('creates embeddings and lists models without the models/ prefix', async () => {

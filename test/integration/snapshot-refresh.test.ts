@@ -78,6 +78,24 @@ describe('snapshot refresh', () => {
     expect((await gw.admin('PATCH', '/keys/999999', { gmail_email: 'x@example.com' })).status).toBe(404);
   });
 
+  it('logs failed refreshes at most once a minute, with the failures counted and no secret', async () => {
+    const service = gw.running.gateway.service;
+    const keys = service.storage.keys;
+    const load = keys.loadChangesSince.bind(keys);
+    const secret = fakeKey('in-an-error');
+    keys.loadChangesSince = () => Promise.reject(new Error(`disk I/O error reading ${secret}`));
+    const logged = () => gw.logs.filter((line) => line.includes('snapshot_refresh_failed'));
+    try {
+      for (let i = 0; i < 3; i++) await expect(service.refresh()).rejects.toThrow('disk I/O error');
+    } finally {
+      keys.loadChangesSince = load;
+    }
+    expect(logged()).toHaveLength(1);
+    expect(logged()[0]).not.toContain(secret);
+    expect(JSON.parse(logged()[0]!)).toMatchObject({ event: 'snapshot_refresh_failed', failures: 1 });
+    await service.refresh();
+  });
+
   describe('error counts', () => {
     const failOnce = async () => {
       mock.configure({ rate500: 1 });
@@ -105,6 +123,32 @@ describe('snapshot refresh', () => {
       await gw.running.gateway.service.refresh();
       expect(key.errorCount).toBe(0);
       expect(await storedErrors(key.id)).toBe(0);
+    });
+
+    it('refuses a reset with 503 when what is buffered cannot be written first, and changes nothing', async () => {
+      const service = gw.running.gateway.service;
+      const keys = service.storage.keys;
+      const key = firstKey();
+      await failOnce();
+      const errors = key.errorCount;
+      expect(errors).toBeGreaterThan(0);
+      const apply = keys.applyBatch.bind(keys);
+      keys.applyBatch = () => Promise.reject(new Error('database is locked'));
+      try {
+        const one = await gw.admin('POST', `/keys/${key.id}/reset-errors`);
+        expect(one.status).toBe(503);
+        expect(one.body.error).toMatchObject({ code: 'flush_failed', type: 'api_error' });
+        const bulk = await gw.admin('POST', '/keys/bulk', { action: 'reset-errors', ids: [key.id] });
+        expect(bulk.status).toBe(503);
+        const disable = await gw.admin('PATCH', `/keys/${key.id}`, { is_active: false });
+        expect(disable.status).toBe(503);
+      } finally {
+        keys.applyBatch = apply;
+      }
+      expect(key.errorCount).toBe(errors);
+      expect(key.disabled).toBeNull();
+      await service.flush();
+      expect(await storedErrors(key.id)).toBe(errors);
     });
 
     it('a reset written by another process reaches this one at its next refresh', async () => {

@@ -154,6 +154,16 @@ describe('mock gemini: OpenAI-compatible embeddings and models', () => {
     expect(single.data[0].embedding).toEqual(body.data[0].embedding);
   });
 
+  it('answers float arrays even when base64 is asked for, as Google does', async () => {
+    const res = await post(
+      mock().url + '/v1beta/openai/embeddings',
+      { model: 'gemini-embedding-001', input: 'alpha', encoding_format: 'base64' },
+      bearer(),
+    );
+    const body = await res.json();
+    expect(Array.isArray(body.data[0].embedding)).toBe(true);
+  });
+
   it('lists models with the models/ prefix and gets one by id', async () => {
     const list = await (await fetch(mock().url + '/v1beta/openai/models', { headers: bearer() })).json();
     expect(list.object).toBe('list');

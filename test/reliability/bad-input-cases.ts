@@ -2,7 +2,9 @@
 import { fakeKey } from '../support/keys.js';
 
 export const MODEL = 'gemini-2.5-flash';
-const LIMIT = 20 * 1024 * 1024;
+/** The gateway under test runs with `MAX_BODY_MB` set to this. */
+export const BODY_LIMIT_MB = 20;
+const LIMIT = BODY_LIMIT_MB * 1024 * 1024;
 export const SQL = "' OR '1'='1'; DROP TABLE api_keys; --";
 export const SCRIPT = '<script>alert(document.cookie)</script>';
 
@@ -76,6 +78,13 @@ export const HTTP_CASES: HttpCase[] = [
     body: 'x'.repeat(LIMIT + 1),
     status: 413,
     code: 'request_too_large',
+  },
+  {
+    name: 'a native body over the size limit, answered in Google’s shape',
+    path: NATIVE,
+    body: 'x'.repeat(LIMIT + 1),
+    status: 413,
+    message: 'MAX_BODY_MB',
   },
   {
     name: 'a huge object without a model',
@@ -182,6 +191,15 @@ export const HTTP_CASES: HttpCase[] = [
     body: json({ model: 'gemini-embedding-001' }),
     status: 400,
     code: 'missing_input',
+  },
+  {
+    // Its SDK would decode an answer in an unknown encoding as garbage: refused, never forwarded.
+    name: 'embeddings in an encoding OpenAI does not have',
+    path: '/v1/embeddings',
+    body: json({ model: 'gemini-embedding-001', input: 'x', encoding_format: 'int8' }),
+    status: 400,
+    code: 'invalid_value',
+    message: 'encoding_format',
   },
   {
     name: 'model id traversing in a GET',

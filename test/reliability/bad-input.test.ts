@@ -9,7 +9,16 @@ import { startNodeGateway, type TestGateway } from '../support/gateway.js';
 import { fakeKey } from '../support/keys.js';
 import { readDb } from './helpers.js';
 import { rawRequest } from './raw-http.js';
-import { chatBody, HTTP_CASES, json, RAW_CASES, SCRIPT, SQL, type Auth } from './bad-input-cases.js';
+import {
+  BODY_LIMIT_MB,
+  chatBody,
+  HTTP_CASES,
+  json,
+  RAW_CASES,
+  SCRIPT,
+  SQL,
+  type Auth,
+} from './bad-input-cases.js';
 
 const KEYS = [fakeKey('corpus-a'), fakeKey('corpus-b'), fakeKey('corpus-c')];
 
@@ -19,7 +28,11 @@ let port: number;
 
 beforeAll(async () => {
   mock = await startMockGemini();
-  gw = await startNodeGateway({ upstreamUrl: mock.url, keys: KEYS });
+  gw = await startNodeGateway({
+    upstreamUrl: mock.url,
+    keys: KEYS,
+    env: { MAX_BODY_MB: String(BODY_LIMIT_MB) },
+  });
   port = Number(new URL(gw.url).port);
 });
 

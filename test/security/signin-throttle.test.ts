@@ -66,6 +66,18 @@ describe('AdminAuth with a controlled clock', () => {
     for (let i = 0; i < 5; i++) expect((await auth.verify('wrong', '10.0.0.3')).ok).toBe(false);
     expect(await auth.verify('wrong', '10.0.0.3')).toEqual({ ok: false, reason: 'invalid' });
   });
+  it('keeps a lockout through failures from 10,000 other addresses, forgetting the idle ones first', async () => {
+    clock.now = () => 7_000_000;
+    const auth = await make();
+    for (let i = 0; i < 6; i++) await auth.verify('wrong', '10.9.9.9');
+    const flood = async (from: number) => {
+      for (let i = from; i < from + 5_000; i++) await auth.verify('wrong', `10.1.${i >> 8}.${i & 255}`);
+    };
+    await flood(0);
+    expect(await auth.verify('right', '10.9.9.9')).toMatchObject({ ok: false, reason: 'locked' });
+    await flood(5_000);
+    expect(await auth.verify('right', '10.9.9.9')).toMatchObject({ ok: false, reason: 'locked' });
+  });
 });
 
 describe('over HTTP, from two loopback addresses', () => {

@@ -2,6 +2,7 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { PANEL_CSP } from '../../src/http/panel-headers.js';
 import { createWorker } from '../../src/runtime/worker/worker.js';
 import { adminRequest, call, chatRequest, geminiKey, mock, ORIGIN, rows } from './harness.js';
 
@@ -150,6 +151,11 @@ describe('admin panel', () => {
     expect(index.status).toBe(200);
     expect(await index.text()).toContain('panel fixture');
     expect(index.headers.get('cache-control')).toBe('no-cache');
+    // The same security policy as on Node.
+    expect(index.headers.get('content-security-policy')).toBe(PANEL_CSP);
+    expect(index.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(index.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(index.headers.get('x-frame-options')).toBe('DENY');
     const script = await call(worker, new Request(`${ORIGIN}/admin/assets/app.js`));
     expect(script.status).toBe(200);
     expect(await script.text()).toContain('panelFixture');
@@ -190,5 +196,34 @@ describe('request logs', () => {
       tokens: expect.any(Number),
     });
     for (const line of lines) expect(JSON.stringify(line)).not.toContain(key);
+  });
+});
+
+describe('MAX_BODY_MB', () => {
+  const padded = (bytes: number) =>
+    chatRequest({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'hi' }],
+      pad: 'x'.repeat(bytes),
+    });
+
+  it('sets the largest body the Worker takes, named in its 413', async () => {
+    const worker = createWorker(quiet);
+    const bindings = { ...env, MAX_BODY_MB: '1', LOG_REQUESTS: '0' };
+    const refused = await call(worker, padded(1024 * 1024), bindings);
+    expect(refused.status).toBe(413);
+    const body = (await refused.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('request_too_large');
+    expect(body.error.message).toContain('1 MiB (MAX_BODY_MB)');
+  });
+
+  it('defaults to 32 MiB, and ignores a value out of range', async () => {
+    const lines: unknown[] = [];
+    const worker = createWorker({ logger: (line) => lines.push(line) });
+    const bindings = { ...env, MAX_BODY_MB: '5000', LOG_REQUESTS: '0' };
+    const refused = await call(worker, padded(32 * 1024 * 1024), bindings);
+    expect(refused.status).toBe(413);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain('32 MiB');
+    expect(lines).toContainEqual(expect.objectContaining({ event: 'invalid_setting', name: 'MAX_BODY_MB' }));
   });
 });

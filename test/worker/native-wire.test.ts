@@ -216,6 +216,18 @@ describe('/v1beta/openai alias with the openai client inside workerd', () => {
     expect(upstream.every((u) => u.authorization === `Bearer ${GOOD}` && u.key === null)).toBe(true);
   });
 
+  it('gives the SDK real embedding values for its default base64 request, and floats on request', async () => {
+    const floats = await client.embeddings.create({
+      model: 'gemini-embedding-001',
+      input: ['p', 'q'],
+      encoding_format: 'float',
+    });
+    const asked = await client.embeddings.create({ model: 'gemini-embedding-001', input: ['p', 'q'] });
+    const values = floats.data.map((d) => d.embedding);
+    expect(values[0]!.some((v) => v !== 0)).toBe(true);
+    expect(asked.data.map((d) => d.embedding)).toEqual(values.map((v) => Array.from(Float32Array.from(v))));
+  });
+
   it('answers errors in OpenAI’s shape', async () => {
     const err = await client.chat.completions
       .create({ model: 'gemini-pro', messages: [{ role: 'user', content: 'x' }] })

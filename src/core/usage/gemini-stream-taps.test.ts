@@ -46,6 +46,18 @@ describe('GeminiSseTap', () => {
     expect(tap.usage).toEqual(LAST);
   });
 
+  it('reads the usage after a multi-megabyte event (an inline image) sent in small chunks', () => {
+    const image = { inlineData: { mimeType: 'image/png', data: 'A'.repeat(8 * 1024 * 1024) } };
+    const big = {
+      ...RESPONSES.at(-1)!,
+      candidates: [{ content: { parts: [image], role: 'model' }, index: 0 }],
+    };
+    const bytes = enc.encode(`${sse}data: ${JSON.stringify(big)}\r\n\r\n`);
+    const tap = new GeminiSseTap();
+    for (let at = 0; at < bytes.length; at += 16 * 1024) tap.push(bytes.subarray(at, at + 16 * 1024));
+    expect(tap.usage).toEqual(LAST);
+  });
+
   it('null before any usage', () => {
     const tap = new GeminiSseTap();
     tap.push(enc.encode('data: {"candidates":[]}\r\n\r\n'));

@@ -4,7 +4,6 @@
  * Spec: https://ai.google.dev/api/generate-content#method:-models.streamgeneratecontent
  */
 import type { Tokens } from '../types.js';
-import { EVENT_SEPARATOR, eventData, lastBoundaryEnd } from './sse.js';
 import { usageMetadataTokens } from './tokens.js';
 
 const MARKER = '"usageMetadata"';
@@ -20,37 +19,6 @@ function parsedUsage(text: string | null): Tokens | null {
       : usageMetadataTokens(value);
   } catch {
     return null;
-  }
-}
-
-/** `?alt=sse`: events `data: {json}\r\n\r\n`, no `[DONE]`; the stream just ends. */
-export class GeminiSseTap {
-  readonly #decoder = new TextDecoder();
-  #pending = '';
-  #usageText: string | null = null;
-
-  push(chunk: Uint8Array): void {
-    const all = this.#pending + this.#decoder.decode(chunk, { stream: true });
-    const cut = lastBoundaryEnd(all);
-    this.#pending = all.slice(cut);
-    if (cut === 0 || !all.includes(MARKER)) return;
-    const events = all.slice(0, cut).split(EVENT_SEPARATOR);
-    for (let i = events.length - 1; i >= 0; i--) {
-      const event = events[i] ?? '';
-      if (event.includes(MARKER)) {
-        this.#usageText = eventData(event);
-        return;
-      }
-    }
-  }
-
-  /** Usage of the last complete event carrying `usageMetadata` (or of a final event left without its blank line). */
-  get usage(): Tokens | null {
-    if (this.#pending.includes(MARKER)) {
-      const last = parsedUsage(eventData(this.#pending));
-      if (last) return last;
-    }
-    return parsedUsage(this.#usageText);
   }
 }
 
@@ -114,3 +82,12 @@ function objectAfter(text: string, from: number): { start: number; end: number }
   }
   return 'incomplete';
 }
+
+/**
+ * `?alt=sse`: events `data: {json}\r\n\r\n`, no `[DONE]`; the stream just ends. Each event's data
+ * is one JSON line, and `"usageMetadata"` cannot occur unescaped inside a JSON string, so the usage
+ * is found the same way as in the array, with no need to frame events: an event of any size (an
+ * inline image) costs linear work and at most `MAX_CARRY` is held. A final event without its blank
+ * line counts too.
+ */
+export class GeminiSseTap extends GeminiJsonArrayTap {}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OPENAI_CHAT_STREAM } from '../health/fixtures.js';
-import { OpenAIStreamTap } from './openai-stream-tap.js';
+import { MAX_HELD_EVENT, OpenAIStreamTap } from './openai-stream-tap.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -158,5 +158,42 @@ describe('OpenAIStreamTap', () => {
     expect(tap.problem).toBe('unterminated');
     expect(dec.decode(tap.end())).toBe('data: [DONE]');
     expect(tap.problem).toBeNull();
+  });
+
+  it('scans a multi-megabyte event in linear work, holding at most the cap, and keeps reading after it', () => {
+    const image = `data: {"choices":[{"delta":{"content":"![image](data:image/png;base64,${'A'.repeat(8 * 1024 * 1024)})"},"index":0}]}\n\n`;
+    const whole = enc.encode(image + STREAM);
+    const tap = new OpenAIStreamTap();
+    const parts: Uint8Array[] = [];
+    let forwardedBeforeEnd = 0;
+    for (let at = 0; at < whole.length; at += 16 * 1024) {
+      const out = tap.push(whole.subarray(at, at + 16 * 1024));
+      parts.push(out);
+      if (at + 16 * 1024 < image.length) forwardedBeforeEnd += out.length;
+    }
+    parts.push(tap.end());
+    // Each character is looked at a bounded number of times, and the event does not pile up.
+    expect(tap.scanned).toBeLessThan(3 * whole.length);
+    expect(forwardedBeforeEnd).toBeGreaterThan(image.length - MAX_HELD_EVENT - 32 * 1024);
+    const out = parts.map((b) => dec.decode(b, { stream: true })).join('') + dec.decode();
+    expect(out.slice(0, image.length)).toBe(image);
+    check(out.slice(image.length), tap);
+  });
+
+  it('reads events again after a long one whose blank line is split across chunks', () => {
+    const long = `data: {"choices":[],"pad":"${'x'.repeat(MAX_HELD_EVENT + 10)}"}`;
+    const { out, tap } = run([enc.encode(`${long}\n`), enc.encode(`\n${STREAM}`)]);
+    expect(out).toContain(long);
+    check(out.slice(long.length + 2), tap);
+  });
+
+  it('scans many small chunks of one event in linear work', () => {
+    const event = `data: {"choices":[{"delta":{"content":"${'y'.repeat(512 * 1024)}"},"index":0}]}\n\n`;
+    const bytesIn = enc.encode(event + 'data: [DONE]\n\n');
+    const { out, tap } = run(
+      [...Array(Math.ceil(bytesIn.length / 100)).keys()].map((i) => bytesIn.subarray(i * 100, i * 100 + 100)),
+    );
+    expect(out).toBe(event + 'data: [DONE]\n\n');
+    expect(tap.scanned).toBeLessThan(3 * bytesIn.length);
   });
 });

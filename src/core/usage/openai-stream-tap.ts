@@ -4,10 +4,18 @@
  * Spec: https://platform.openai.com/docs/api-reference/chat-streaming/streaming
  */
 import type { Tokens } from '../types.js';
-import { EVENT_SEPARATOR, endsAtBoundary, eventData, lastBoundaryEnd } from './sse.js';
+import { EVENT_SEPARATOR, endsAtBoundary, eventData, firstBoundaryEnd, lastBoundaryEnd } from './sse.js';
 import { openaiUsage } from './tokens.js';
 
 const EMPTY = new Uint8Array(0);
+/**
+ * The longest partial event held back, in characters. Larger than the Gemini taps' carry because a
+ * tool call (rewritten here) may carry long arguments; an event past it (an inline image) is passed
+ * through as it arrives, unread: neither rewritten nor observed.
+ */
+export const MAX_HELD_EVENT = 1024 * 1024;
+/** Characters of held text re-read with a new chunk, so a boundary split across chunks is found. */
+const BOUNDARY_OVERLAP = 3;
 
 type Json = Record<string, unknown>;
 
@@ -34,7 +42,14 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 export class OpenAIStreamTap {
   readonly #decoder = new TextDecoder();
   readonly #encoder = new TextEncoder();
-  #pending = '';
+  /** The trailing partial event, in pieces: joined once, when it completes. */
+  #held: string[] = [];
+  #heldLength = 0;
+  /** An event outgrew `MAX_HELD_EVENT`: its bytes go through unread until it ends. */
+  #passingThrough = false;
+  /** The last characters since the last event boundary, where the next boundary may have begun. */
+  #tail = '';
+  #scanned = 0;
   /** The previous chunk ended exactly at an event boundary: nothing is held back. */
   #clean = true;
   #usageText: string | null = null;
@@ -51,27 +66,80 @@ export class OpenAIStreamTap {
    */
   push(chunk: Uint8Array): Uint8Array {
     if (chunk.length === 0) return chunk;
-    const wasClean = this.#clean && this.#pending === '';
+    const wasClean = this.#clean && this.#heldLength === 0 && !this.#passingThrough;
     this.#clean = endsAtBoundary(chunk);
     const text = this.#decoder.decode(chunk, { stream: true });
     if (wasClean && this.#clean && !text.includes('"tool_calls"') && !text.includes('[{"error"')) {
+      this.#scanned += text.length;
       const events = text.split(EVENT_SEPARATOR);
       for (let i = 0; i < events.length; i += 2) this.#observe(events[i] ?? '');
       return chunk;
     }
-    const all = this.#pending + text;
-    const cut = lastBoundaryEnd(all);
-    this.#pending = all.slice(cut);
-    if (cut === 0) return EMPTY;
-    return this.#encoder.encode(this.#process(all.slice(0, cut)));
+    const out = this.#take(text);
+    return out === '' ? EMPTY : this.#encoder.encode(out);
   }
 
   /** Whatever is left (a final event without its blank line), processed like the rest. */
   end(): Uint8Array {
-    const rest = this.#pending + this.#decoder.decode();
-    this.#pending = '';
+    const rest = this.#held.join('') + this.#decoder.decode();
+    const passingThrough = this.#passingThrough;
+    this.#held = [];
+    this.#heldLength = 0;
+    this.#passingThrough = false;
+    this.#tail = '';
     this.#clean = true;
-    return rest === '' ? EMPTY : this.#encoder.encode(this.#process(rest));
+    if (rest === '') return EMPTY;
+    return this.#encoder.encode(passingThrough ? rest : this.#process(rest));
+  }
+
+  /**
+   * Characters examined so far to find events and read them: stays proportional to the stream's
+   * length however its events are split into chunks.
+   */
+  get scanned(): number {
+    return this.#scanned;
+  }
+
+  /** The text to forward for `text`: complete events, processed; a too-long event, as it is. */
+  #take(text: string): string {
+    // Only the new text, after the last few characters since the last boundary, can end an event.
+    const tail = this.#tail;
+    const window = tail + text;
+    this.#scanned += window.length;
+    if (this.#passingThrough) {
+      const end = firstBoundaryEnd(window) - tail.length;
+      if (end <= 0) {
+        this.#tail = window.slice(-BOUNDARY_OVERLAP);
+        return text;
+      }
+      this.#passingThrough = false;
+      this.#tail = '';
+      return text.slice(0, end) + this.#take(text.slice(end));
+    }
+    const cut = lastBoundaryEnd(window) - tail.length;
+    if (cut <= 0) {
+      this.#tail = window.slice(-BOUNDARY_OVERLAP);
+      return this.#hold(text);
+    }
+    const complete = this.#held.join('') + text.slice(0, cut);
+    const rest = text.slice(cut);
+    this.#held = [];
+    this.#heldLength = 0;
+    this.#tail = rest.slice(-BOUNDARY_OVERLAP);
+    return this.#process(complete) + this.#hold(rest);
+  }
+
+  /** Holds a partial event back; once it outgrows the cap it is forwarded instead, and what follows of it too. */
+  #hold(text: string): string {
+    if (text === '') return '';
+    this.#held.push(text);
+    this.#heldLength += text.length;
+    if (this.#heldLength <= MAX_HELD_EVENT) return '';
+    const held = this.#held.join('');
+    this.#held = [];
+    this.#heldLength = 0;
+    this.#passingThrough = true;
+    return held;
   }
 
   /** The LAST event's usage: Gemini's is cumulative, so it is never summed. */
@@ -93,6 +161,7 @@ export class OpenAIStreamTap {
   }
 
   #process(text: string): string {
+    this.#scanned += text.length;
     const parts = text.split(EVENT_SEPARATOR);
     for (let i = 0; i < parts.length; i += 2) parts[i] = this.#observe(parts[i] ?? '');
     return parts.join('');

@@ -14,6 +14,12 @@ export function lastBoundaryEnd(text: string): number {
   return Math.max(lf === -1 ? 0 : lf + 2, crlf === -1 ? 0 : crlf + 4);
 }
 
+/** Index just past the first event boundary in `text`, or 0 if none. */
+export function firstBoundaryEnd(text: string): number {
+  const match = EVENT_SEPARATOR.exec(text);
+  return match ? match.index + match[0].length : 0;
+}
+
 /** True when the bytes end exactly at an event boundary, so no partial event or character is pending. */
 export function endsAtBoundary(bytes: Uint8Array): boolean {
   const n = bytes.length;

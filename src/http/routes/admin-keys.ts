@@ -60,9 +60,17 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
 
   /**
    * Writes what this process has buffered, before an admin write to the same rows: a buffered error
-   * or state change from before a reset would otherwise land after it and undo it.
+   * or state change from before a reset would otherwise land after it and undo it. So when the flush
+   * fails, the admin write is refused (503) and nothing is changed.
    */
-  const flushFirst = () => service.flush().catch(() => undefined);
+  const flushFirst = () =>
+    service.flush().catch(() => {
+      throw new GatewayError(
+        503,
+        'Could not write the usage buffered before this change, so nothing was changed; try again shortly',
+        'flush_failed',
+      );
+    });
 
   app.get('/', (c) => {
     const now = clock.now();

@@ -5,6 +5,7 @@
 import type { ClientRoute, RouteEntry } from '../client-route.js';
 import { decodePathSegment } from '../client-route.js';
 import { GatewayError } from '../errors.js';
+import { embeddingEncoding, embeddingsAsBase64 } from './embedding-encoding.js';
 import { readJsonBody, validModel } from '../request-body.js';
 
 const UPSTREAM = '/v1beta/openai';
@@ -52,6 +53,7 @@ const embeddings: ClientRoute = async (req, maxBodyBytes) => {
   if (json.input === undefined) {
     throw new GatewayError(400, "'input' is required", 'missing_input', { param: 'input' });
   }
+  const base64 = embeddingEncoding(json.encoding_format) === 'base64';
   return {
     dialect: 'openai',
     endpoint: 'embeddings',
@@ -62,6 +64,7 @@ const embeddings: ClientRoute = async (req, maxBodyBytes) => {
     keyHeader: 'bearer',
     stream: null,
     usage: 'openai',
+    ...(base64 ? { rewrite: embeddingsAsBase64 } : {}),
   };
 };
 

@@ -11,6 +11,7 @@ import { matchClientRequest, type ClientApi } from '../../http/client-api.js';
 import { bodyTooLarge, concatChunks, type ClientRequest } from '../../http/client-request.js';
 import { GatewayError } from '../../http/errors.js';
 import { isStreamBody, type Reply } from '../../forward/reply.js';
+import { answerThenDiscardBody } from './lingering-close.js';
 
 /**
  * Whether the raw request target is a plain origin-form path the lane can match as it is. Anything
@@ -103,7 +104,7 @@ export function pipeToResponse(res: ServerResponse, body: ChunkSource): void {
     });
 }
 
-function writeReply(res: ServerResponse, reply: Reply): void {
+function writeReply(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
   const { body } = reply;
   if (isStreamBody(body)) {
     res.writeHead(reply.status, reply.headers);
@@ -112,9 +113,14 @@ function writeReply(res: ServerResponse, reply: Reply): void {
   }
   const payload = body ?? '';
   const length = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
-  // The rest of a refused oversized body is not worth reading: close the connection once answered.
-  if (reply.status === 413) res.setHeader('connection', 'close');
-  res.writeHead(reply.status, { ...reply.headers, 'content-length': String(length) });
+  const headers = { ...reply.headers, 'content-length': String(length) };
+  if (reply.status === 413) {
+    // The rest of a refused oversized body is read and dropped, then the connection closes.
+    res.writeHead(reply.status, { ...headers, connection: 'close' });
+    answerThenDiscardBody(req, res, payload);
+    return;
+  }
+  res.writeHead(reply.status, headers);
   res.end(payload);
 }
 
@@ -146,7 +152,7 @@ export function createClientLane(
     // handle() answers every failure with a reply; what is left (a reply Node refuses to write) cuts the connection.
     void api
       .handle(clientRequest, match)
-      .then((reply) => writeReply(res, reply))
+      .then((reply) => writeReply(req, res, reply))
       .catch(() => res.destroy());
     return true;
   };

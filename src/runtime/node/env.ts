@@ -24,6 +24,8 @@ export interface NodeSettings {
   flushBatchRows: number;
   shutdownTimeoutMs: number;
   logRequests: boolean;
+  /** Largest accepted request body, from `MAX_BODY_MB` (mebibytes). */
+  maxBodyBytes: number;
   /** The sign-in throttle reads the client address from X-Forwarded-For (behind a reverse proxy). */
   trustProxy: boolean;
   /** null when neither HTTPS_PROXY nor HTTP_PROXY is set. */
@@ -33,6 +35,14 @@ export interface NodeSettings {
 }
 
 export class SettingsError extends Error {}
+
+const MIB = 1024 * 1024;
+/**
+ * Google takes up to 100 MB of inline data (already base64, so a third larger than the files) in
+ * one request; the gateway takes as much, so nothing Google would accept is refused here.
+ */
+const NODE_MAX_BODY_MB = 100;
+const MAX_BODY_MB_LIMIT = 1024;
 
 function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -104,6 +114,7 @@ export function readNodeSettings(env: NodeJS.ProcessEnv): NodeSettings {
     flushBatchRows: intVar(env, 'FLUSH_BATCH_ROWS', 500, 1, 1_000_000),
     shutdownTimeoutMs: intVar(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     logRequests: env.LOG_REQUESTS === '1' || env.LOG_REQUESTS === 'true',
+    maxBodyBytes: intVar(env, 'MAX_BODY_MB', NODE_MAX_BODY_MB, 1, MAX_BODY_MB_LIMIT) * MIB,
     trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
     proxy: readProxy(env),
     upstreamConnectTimeoutMs: intVar(env, 'UPSTREAM_CONNECT_TIMEOUT_MS', 10_000, 100, 120_000),

@@ -85,6 +85,7 @@ export async function startNodeGateway(
     metricsTokenHash: settings.metricsToken ? await sha256Hex(settings.metricsToken) : null,
     flushMode: 'interval',
     flushBatchRows: settings.flushBatchRows,
+    maxBodyBytes: settings.maxBodyBytes,
     clientAddress: (req, env) =>
       clientAddressOf(
         req.headers.get('x-forwarded-for'),

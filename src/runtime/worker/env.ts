@@ -19,6 +19,8 @@ export interface Env {
   METRICS_TOKEN?: string;
   /** Gemini's base URL, without a trailing slash. */
   UPSTREAM_BASE_URL?: string;
+  /** Largest accepted request body in MiB (default 32; see README on Workers' memory and body limits). */
+  MAX_BODY_MB?: string;
   /** One JSON log line per request (for `wrangler tail`) unless this is `0` or `false`. */
   LOG_REQUESTS?: string;
 }

@@ -13,6 +13,24 @@ import type { Env } from './env.js';
 import { workerPanelAssets } from './panel-assets.js';
 
 export const DEFAULT_UPSTREAM_BASE_URL = 'https://generativelanguage.googleapis.com';
+/**
+ * An isolate has 128 MB of memory, and a request's body is held as bytes, as text and as parsed
+ * JSON at once: about three times its size. Larger bodies would crash the isolate instead of
+ * getting a 413, so the Worker's default is lower than Node's.
+ */
+export const WORKER_MAX_BODY_MB = 32;
+const MAX_BODY_MB_LIMIT = 100;
+const MIB = 1024 * 1024;
+
+/** `MAX_BODY_MB` in bytes; a value that is not a whole number from 1 to 100 is logged and ignored. */
+function maxBodyBytes(raw: string | undefined, logger: Logger): number {
+  const text = raw?.trim() ?? '';
+  const mb = Number(text);
+  if (text !== '' && Number.isInteger(mb) && mb >= 1 && mb <= MAX_BODY_MB_LIMIT) return mb * MIB;
+  if (text !== '')
+    logger({ event: 'invalid_setting', name: 'MAX_BODY_MB', allowed: `1..${MAX_BODY_MB_LIMIT}` });
+  return WORKER_MAX_BODY_MB * MIB;
+}
 
 export interface StartupDeps {
   database: (env: Env) => D1Database;
@@ -59,6 +77,7 @@ export async function startGateway(env: Env, deps: StartupDeps): Promise<Gateway
     adminTokenHash: await adminTokenHashFrom(env.ADMIN_TOKEN),
     metricsTokenHash: await adminTokenHashFrom(env.METRICS_TOKEN),
     flushMode: 'per-request',
+    maxBodyBytes: maxBodyBytes(env.MAX_BODY_MB, deps.logger),
     clientAddress: (req) => req.headers.get('cf-connecting-ip') ?? 'unknown',
     panel: env.ASSETS ? workerPanelAssets(env.ASSETS) : undefined,
     logRequests: env.LOG_REQUESTS !== '0' && env.LOG_REQUESTS !== 'false',
