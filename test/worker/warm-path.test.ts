@@ -35,6 +35,7 @@ describe('warm isolate', () => {
 
     const { before, after, upstream } = split(events);
     expect(upstream).toBe(1);
+    // Not a single D1 query, so not a single row read, before the upstream request.
     expect(before).toEqual([]);
     expect(after).toHaveLength(1);
     const [write] = after;
