@@ -1,5 +1,5 @@
 -- D1 bills every row written, index entries and the AUTOINCREMENT counter included. A usage row cost 4
--- (the row, two index entries, the sqlite_sequence row); from here it costs 1.
+-- (the row, two index entries, the sqlite_sequence row); from here it costs 1. A cooldown: 2, now 1.
 --
 -- api_key_usage keeps its columns, in the same order, but becomes a plain rowid table without
 -- indexes: ids are still assigned in insertion order (largest id + 1), and because retention never
@@ -41,3 +41,25 @@ ALTER TABLE api_key_usage_rebuilt RENAME TO api_key_usage;
 -- A key's rolled-up hours, newest first: the usage page filtered by key reads only those hours' ids.
 -- Written by the hourly rollup, not by requests.
 CREATE INDEX IF NOT EXISTS idx_usage_hourly_keys_key ON usage_hourly_keys (api_key_id, hour);
+
+-- A cooldown after a 429 cost 2 rows written (the row and its primary key index). As a WITHOUT ROWID
+-- table the primary key is the table: 1 row. The trigger that names key_cooldowns is dropped while
+-- the table is rebuilt (a rename checks every trigger), then created again unchanged.
+DROP TRIGGER IF EXISTS api_keys_after_delete;
+CREATE TABLE key_cooldowns_rebuilt (
+  api_key_id INTEGER NOT NULL,
+  model TEXT NOT NULL,
+  until_ms INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  PRIMARY KEY (api_key_id, model)
+) WITHOUT ROWID;
+INSERT INTO key_cooldowns_rebuilt (api_key_id, model, until_ms, reason)
+SELECT api_key_id, model, until_ms, reason FROM key_cooldowns;
+DROP TABLE key_cooldowns;
+ALTER TABLE key_cooldowns_rebuilt RENAME TO key_cooldowns;
+CREATE TRIGGER IF NOT EXISTS api_keys_after_delete AFTER DELETE ON api_keys
+BEGIN
+  DELETE FROM key_cooldowns WHERE api_key_id = old.id;
+  INSERT OR REPLACE INTO key_tombstones (id, deleted_at)
+  VALUES (old.id, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+END;

@@ -41,7 +41,16 @@ it('keeps every usage row and id, drops the usage indexes and sequence, and cont
   await storage.keys.applyBatch({ ...emptyBatch(), usage: traffic, counters: [counter(one!)] }, T0);
   // A gap where rows were deleted: ids are kept as they are, not renumbered.
   db.prepare('DELETE FROM api_key_usage WHERE id BETWEEN 10 AND 12').run();
+  await storage.keys.applyBatch(
+    {
+      ...emptyBatch(),
+      changes: [{ keyId: two!, cooldowns: [{ model: 'm', until: T0 + HOUR_MS, reason: 'per_minute' }] }],
+    },
+    T0,
+  );
   const before = db.prepare('SELECT * FROM api_key_usage ORDER BY id').all();
+  const cooldowns = db.prepare('SELECT * FROM key_cooldowns').all();
+  expect(cooldowns).toHaveLength(1);
   const keysBefore = db.prepare('SELECT * FROM api_keys ORDER BY id').all();
   expect(db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'api_key_usage'").pluck().get()).toBe(30);
 
@@ -49,6 +58,10 @@ it('keeps every usage row and id, drops the usage indexes and sequence, and cont
 
   expect(db.prepare('SELECT * FROM api_key_usage ORDER BY id').all()).toEqual(before);
   expect(db.prepare('SELECT * FROM api_keys ORDER BY id').all()).toEqual(keysBefore);
+  expect(db.prepare('SELECT * FROM key_cooldowns').all()).toEqual(cooldowns);
+  expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'key_cooldowns'").pluck().get()).toMatch(
+    /WITHOUT ROWID/,
+  );
   const table = db
     .prepare("SELECT sql FROM sqlite_master WHERE name = 'api_key_usage'")
     .pluck()
@@ -70,5 +83,8 @@ it('keeps every usage row and id, drops the usage indexes and sequence, and cont
   );
   expect(db.prepare('SELECT max(id) FROM api_key_usage').pluck().get()).toBe(31);
   expect(await storage.usage.listUsage({ limit: 3, keyId: one! })).toHaveLength(3);
+  // The rebuilt trigger still clears a deleted key's cooldowns.
+  await storage.keys.deleteKeys([two!]);
+  expect(db.prepare('SELECT count(*) FROM key_cooldowns').pluck().get()).toBe(0);
   db.close();
 });

@@ -1,7 +1,7 @@
 /**
  * Migration 0004 on D1 (which runs a migration's statements in one transaction): a database built
- * by the earlier migrations, with usage rows in it, keeps every row and id, and then bills one row
- * written per usage row.
+ * by the earlier migrations, with usage rows and a cooldown in it, keeps every row and id, and then
+ * bills one row written per usage row and per cooldown.
  */
 import { applyD1Migrations } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
@@ -28,6 +28,10 @@ it('moves a populated D1 to the usage table without AUTOINCREMENT or indexes', a
   const old = await insert.bind(200, 2_000_000).run();
   expect(old.meta.rows_written).toBe(4);
   await db.prepare('DELETE FROM api_key_usage WHERE id = 21').run();
+  const cooldown = db.prepare(
+    "INSERT INTO key_cooldowns (api_key_id, model, until_ms, reason) VALUES (1, ?, 5, 'per_minute')",
+  );
+  expect((await cooldown.bind('gemini-2.5-flash').run()).meta.rows_written).toBe(2);
 
   await applyD1Migrations(db, env.TEST_MIGRATIONS);
 
@@ -42,4 +46,10 @@ it('moves a populated D1 to the usage table without AUTOINCREMENT or indexes', a
   const after = await insert.bind(200, 3_000_000).run();
   expect(after.meta.rows_written).toBe(1);
   expect(after.meta.last_row_id).toBe(21);
+  expect((await db.prepare('SELECT model FROM key_cooldowns').all()).results).toEqual([
+    { model: 'gemini-2.5-flash' },
+  ]);
+  expect((await cooldown.bind('gemini-2.5-pro').run()).meta.rows_written).toBe(1);
+  await db.prepare('DELETE FROM api_keys WHERE id = 1').run();
+  expect((await db.prepare('SELECT * FROM key_cooldowns').all()).results).toEqual([]);
 });
