@@ -110,6 +110,8 @@ describe('usage queries over a million rows', () => {
     const statements = await statementsOf(async () => (rows = await store.listUsage(query)));
     expect(fullScans(statements)).toEqual([]);
     expect(rows.map((r) => r.id)).toEqual(expectedIds(query));
+    // A Worker invocation may run 50 D1 queries on the Free plan, the admin request's own included.
+    expect(statements.length).toBeLessThanOrEqual(12);
   });
 
   const ranges: Array<[string, number, number]> = [
