@@ -203,9 +203,6 @@ FROM api_key_usage ORDER BY id;
 DROP TABLE api_key_usage;
 ALTER TABLE api_key_usage_rebuilt RENAME TO api_key_usage;
 
--- A key's rolled-up hours, newest first: the usage page filtered by key reads only those hours' ids.
--- Written by the hourly rollup, not by requests.
-CREATE INDEX IF NOT EXISTS idx_usage_hourly_keys_key ON usage_hourly_keys (api_key_id, hour);
 
 -- A cooldown after a 429 cost 2 rows written (the row and its primary key index). As a WITHOUT ROWID
 -- table the primary key is the table: 1 row. The trigger that names key_cooldowns is dropped while
@@ -228,6 +225,46 @@ BEGIN
   INSERT OR REPLACE INTO key_tombstones (id, deleted_at)
   VALUES (old.id, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
 END;
+
+-- The hourly rollups as WITHOUT ROWID tables, clustered by hour: a week's stats read a range of
+-- each table instead of an index range plus one table lookup per row, and a folded row is 1 row
+-- written instead of 2.
+CREATE TABLE usage_hourly_rebuilt (
+  hour INTEGER NOT NULL,
+  endpoint TEXT NOT NULL,
+  model TEXT NOT NULL,
+  response_status INTEGER NOT NULL,
+  requests INTEGER NOT NULL DEFAULT 0,
+  errors INTEGER NOT NULL DEFAULT 0,
+  prompt_tokens INTEGER NOT NULL DEFAULT 0,
+  completion_tokens INTEGER NOT NULL DEFAULT 0,
+  total_tokens INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (hour, endpoint, model, response_status)
+) WITHOUT ROWID;
+INSERT INTO usage_hourly_rebuilt SELECT
+  hour, endpoint, model, response_status, requests, errors, prompt_tokens, completion_tokens, total_tokens
+FROM usage_hourly;
+DROP TABLE usage_hourly;
+ALTER TABLE usage_hourly_rebuilt RENAME TO usage_hourly;
+
+CREATE TABLE usage_hourly_keys_rebuilt (
+  hour INTEGER NOT NULL,
+  api_key_id INTEGER NOT NULL,
+  requests INTEGER NOT NULL DEFAULT 0,
+  errors INTEGER NOT NULL DEFAULT 0,
+  prompt_tokens INTEGER NOT NULL DEFAULT 0,
+  completion_tokens INTEGER NOT NULL DEFAULT 0,
+  total_tokens INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (hour, api_key_id)
+) WITHOUT ROWID;
+INSERT INTO usage_hourly_keys_rebuilt SELECT
+  hour, api_key_id, requests, errors, prompt_tokens, completion_tokens, total_tokens
+FROM usage_hourly_keys;
+DROP TABLE usage_hourly_keys;
+ALTER TABLE usage_hourly_keys_rebuilt RENAME TO usage_hourly_keys;
+-- A key's rolled-up hours, newest first: the usage page filtered by key reads only those hours' ids.
+-- Written by the hourly rollup, not by requests.
+CREATE INDEX IF NOT EXISTS idx_usage_hourly_keys_key ON usage_hourly_keys (api_key_id, hour);
 
 CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);
 INSERT OR IGNORE INTO d1_migrations (name) VALUES ('0001_init.sql');

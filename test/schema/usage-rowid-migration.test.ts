@@ -50,6 +50,12 @@ it('keeps every usage row and id, drops the usage indexes and sequence, and cont
   );
   const before = db.prepare('SELECT * FROM api_key_usage ORDER BY id').all();
   const cooldowns = db.prepare('SELECT * FROM key_cooldowns').all();
+  await storage.usage.rollupUsage(T0 + 2 * HOUR_MS, 24);
+  const rollups = [
+    db.prepare('SELECT * FROM usage_hourly ORDER BY 1, 2, 3, 4').all(),
+    db.prepare('SELECT * FROM usage_hourly_keys ORDER BY 1, 2').all(),
+  ];
+  expect(rollups[1]!.length).toBeGreaterThan(0);
   expect(cooldowns).toHaveLength(1);
   const keysBefore = db.prepare('SELECT * FROM api_keys ORDER BY id').all();
   expect(db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'api_key_usage'").pluck().get()).toBe(30);
@@ -59,6 +65,10 @@ it('keeps every usage row and id, drops the usage indexes and sequence, and cont
   expect(db.prepare('SELECT * FROM api_key_usage ORDER BY id').all()).toEqual(before);
   expect(db.prepare('SELECT * FROM api_keys ORDER BY id').all()).toEqual(keysBefore);
   expect(db.prepare('SELECT * FROM key_cooldowns').all()).toEqual(cooldowns);
+  expect([
+    db.prepare('SELECT * FROM usage_hourly ORDER BY 1, 2, 3, 4').all(),
+    db.prepare('SELECT * FROM usage_hourly_keys ORDER BY 1, 2').all(),
+  ]).toEqual(rollups);
   expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'key_cooldowns'").pluck().get()).toMatch(
     /WITHOUT ROWID/,
   );
