@@ -36,6 +36,8 @@ export default defineConfig({
             miniflare: {
               // The built panel may not exist in a fresh checkout; a fixture stands in for it.
               assets: { directory: './test/worker/fixtures/panel', binding: 'ASSETS' },
+              // An empty D1 for migration tests that start from an older schema.
+              d1Databases: ['MIGRATION_DB'],
               bindings: {
                 TEST_MIGRATIONS: await readD1Migrations('migrations'),
                 MOCK_GEMINI_URL: inject('mockGeminiUrl'),

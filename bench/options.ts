@@ -9,7 +9,7 @@ export interface RunOptions extends Omit<BenchSettings, 'phases'> {
   loader: string | undefined;
   nginx: boolean;
   outDir: string | undefined;
-  phases: Set<'matrix' | 'scale' | 'delay' | 'open'>;
+  phases: Set<(typeof PHASES)[number]>;
 }
 
 type Numeric = {
@@ -30,6 +30,7 @@ const NUMBERS: Record<Numeric, { flag: string; full: number; smoke: number }> = 
   openStreams: { flag: 'open-streams', full: 1000, smoke: 50 },
   openChunks: { flag: 'open-chunks', full: 50, smoke: 5 },
   openIntervalMs: { flag: 'open-interval-ms', full: 100, smoke: 200 },
+  usageRows: { flag: 'usage-rows', full: 1_000_000, smoke: 20_000 },
 };
 
 const LISTS = {
@@ -42,7 +43,7 @@ const LISTS = {
   scaleKeys: { flag: 'scale-keys', full: '10,10000,100000', smoke: '10,1000' },
 } as const;
 
-const PHASES = ['matrix', 'scale', 'delay', 'open'] as const;
+const PHASES = ['matrix', 'scale', 'delay', 'open', 'usage'] as const;
 const WORKLOADS: readonly Workload[] = ['chat', 'stream', 'embed', 'embed-base64'];
 
 export const USAGE = `npm run bench [-- options]     (npm run bench:smoke for the tiny CI run)
@@ -55,9 +56,10 @@ export const USAGE = `npm run bench [-- options]     (npm run bench:smoke for th
   --pick-budget-ms MS      time per selection-cost sample (100)
   --delay-streams N --delay-duration S (per path and round) --delay-chunks N --delay-interval-ms MS   (8, 3, 20, 10)
   --open-streams N --open-chunks N --open-interval-ms MS                        (1000, 50, 100)
+  --usage-rows N           usage rows for the usage-queries phase (1000000)
   --loader wrk|autocannon  default: wrk when installed
   --no-nginx               skip nginx even when installed      --nginx-workers N|auto  (1)
-  --phases LIST            matrix,scale,delay,open              --out DIR  (bench/results)
+  --phases LIST            matrix,scale,delay,open,usage        --out DIR  (bench/results)
 Every option can also be set as BENCH_<NAME> (e.g. BENCH_DURATION=10).`;
 
 const envName = (flag: string): string => `BENCH_${flag.replace(/-/g, '_').toUpperCase()}`;

@@ -26,6 +26,8 @@ export function checkTargets(r: Omit<BenchResult, 'targets'>): TargetCheck[] {
   const slowdown = fewest && most && most !== fewest && most.rps > 0 ? fewest.rps / most.rps : null;
   const delay = r.chunkDelay.gateway;
   const open = r.openStreams;
+  const usage = r.usageQueries;
+  const slowest = usage.length ? usage.reduce((a, b) => (b.medianMs > a.medianMs ? b : a)) : null;
   return [
     {
       measure: `non-streaming throughput at c=${top}, usage tracking on`,
@@ -64,6 +66,12 @@ export function checkTargets(r: Omit<BenchResult, 'targets'>): TargetCheck[] {
       pass: open
         ? open.rssPeakMb < 300 && open.maxOpen === open.requested && open.completed === open.requested
         : null,
+    },
+    {
+      measure: `usage page and stats queries, ${slowest ? int(slowest.rows) : '–'} usage rows (SQLite)`,
+      target: 'each under 200 ms',
+      measured: slowest ? `slowest: ${slowest.query}, ${f(slowest.medianMs, 1)} ms median` : 'not measured',
+      pass: slowest ? slowest.medianMs < 200 : null,
     },
   ];
 }
@@ -174,6 +182,16 @@ function streamSection(r: BenchResult): string {
 }
 
 /** The whole run as markdown. */
+function usageSection(r: BenchResult): string {
+  if (r.usageQueries.length === 0) return 'Not measured.';
+  return `SQLite file with ${int(r.usageQueries[0]!.rows)} usage rows over 8 days, rolled up but for the last two hours; ${'`'}SqlUsageStore${'`'} calls as the admin API makes them; 7 runs each after one warm-up (bench/usage-queries.ts).
+
+${table(
+  ['query', 'median ms', 'max ms'],
+  r.usageQueries.map((q) => [q.query, f(q.medianMs, 1), f(q.maxMs, 1)]),
+)}`;
+}
+
 export function renderMarkdown(r: BenchResult): string {
   const m = r.machine;
   const s = r.settings;
@@ -213,6 +231,10 @@ ${scaleTable(r)}
 ## Streaming
 
 ${streamSection(r)}
+
+## Usage queries
+
+${usageSection(r)}
 `;
 }
 

@@ -14,6 +14,7 @@ import { delayPhase, matrixPhase, openStreamsPhase, scalePhase, type PhaseContex
 import { REPO_ROOT } from './processes.js';
 import { checkTargets, renderMarkdown, saveResults } from './report.js';
 import type { BenchResult } from './types.js';
+import { measureUsageQueries } from './usage-queries.js';
 
 function git(args: string[]): string {
   try {
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
   const keyScale = opts.phases.has('scale') ? await scalePhase(ctx) : { pickCost: [], throughput: [] };
   const chunkDelay = opts.phases.has('delay') ? await delayPhase(ctx) : {};
   const openStreams = opts.phases.has('open') ? await openStreamsPhase(ctx) : null;
+  const usageQueries = opts.phases.has('usage') ? await measureUsageQueries(opts.usageRows, log) : [];
 
   const partial: Omit<BenchResult, 'targets'> = {
     version: 1,
@@ -93,6 +95,7 @@ async function main(): Promise<void> {
     keyScale,
     chunkDelay,
     openStreams,
+    usageQueries,
   };
   const result: BenchResult = { ...partial, targets: checkTargets(partial) };
   const outDir =

@@ -62,6 +62,8 @@ export interface BenchSettings {
   openStreams: number;
   openChunks: number;
   openIntervalMs: number;
+  /** Usage rows in the SQLite file the usage queries run against. */
+  usageRows: number;
   nginxWorkers: string;
   phases: string[];
 }
@@ -91,5 +93,14 @@ export interface BenchResult {
   keyScale: { pickCost: PickCost[]; throughput: KeyScaleRow[] };
   chunkDelay: Partial<Record<TargetName, ChunkDelay>>;
   openStreams: OpenStreams | null;
+  usageQueries: UsageQueryTiming[];
   targets: TargetCheck[];
+}
+
+/** One usage page or stats query over `rows` usage rows in SQLite. */
+export interface UsageQueryTiming {
+  query: string;
+  rows: number;
+  medianMs: number;
+  maxMs: number;
 }

@@ -75,7 +75,11 @@ describe('npm run bench:smoke', () => {
     expect(r.openStreams).toMatchObject({ requested: 50, completed: 50, failed: 0 });
     expect(r.openStreams!.maxOpen).toBeGreaterThan(0);
 
-    expect(r.targets).toHaveLength(5);
+    expect(stdout).toContain('## Usage queries');
+    expect(r.usageQueries.map((q) => q.query)).toContain('stats, week (6 h buckets)');
+    for (const q of r.usageQueries) expect(q.rows, q.query).toBe(r.settings.usageRows);
+
+    expect(r.targets).toHaveLength(6);
     for (const t of r.targets) expect(stdout).toContain(t.measure);
   }, 240_000);
 });

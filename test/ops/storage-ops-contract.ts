@@ -84,6 +84,39 @@ export function opsStorageContract(name: string, make: MakeStorage): void {
       expect(rolled.byModel.map((m) => m.model)).toEqual(['flash', 'pro', null]);
     });
 
+    it('filters usage pages through rollups and raw rows, and retention never lets an id be handed out again', async () => {
+      const storage = await fresh(fx);
+      await fx().sql?.('DELETE FROM api_key_usage');
+      await seed(storage);
+      const ids = (await storage.usage.listUsage({ limit: 10 })).map((r) => r.id);
+      expect(ids).toHaveLength(4);
+      // The first two hours folded; the third is still raw.
+      await storage.usage.rollupUsage(H0 + 2 * HOUR, 24);
+      expect((await storage.usage.listUsage({ limit: 10, keyId: 2 })).map((r) => r.id)).toEqual([
+        ids[1],
+        ids[2],
+      ]);
+      expect((await storage.usage.listUsage({ limit: 1, keyId: 2 })).map((r) => r.id)).toEqual([ids[1]]);
+      expect(
+        (await storage.usage.listUsage({ limit: 10, keyId: 2, beforeId: ids[1] })).map((r) => r.id),
+      ).toEqual([ids[2]]);
+      expect(
+        (await storage.usage.listUsage({ limit: 10, model: 'flash', status: 429 })).map((r) => r.id),
+      ).toEqual([ids[2]]);
+      expect((await storage.usage.listUsage({ limit: 10, model: 'pro' })).map((r) => r.id)).toEqual([ids[0]]);
+      expect(await storage.usage.listUsage({ limit: 10, keyId: 3 })).toEqual([]);
+
+      // Everything is older than the cut-off, but the newest row stays.
+      expect(await storage.usage.pruneUsage(H0 + 4 * HOUR)).toBe(3);
+      expect((await storage.usage.listUsage({ limit: 10 })).map((r) => r.id)).toEqual([ids[0]]);
+      await storage.keys.applyBatch(
+        { ...emptyBatch(), usage: [usage({ keyId: 1, timestamp: H0 + 5 * HOUR })] },
+        H0,
+      );
+      const [newest] = await storage.usage.listUsage({ limit: 1 });
+      expect(newest!.id).toBe(ids[0]! + 1);
+    });
+
     it('a first rollup over an empty table only records where to start; pruning drops old rollups', async () => {
       const storage = await fresh(fx);
       expect(await storage.usage.rollupUsage(H0 + 2 * HOUR + 1, 24)).toEqual({

@@ -6,6 +6,8 @@ declare global {
   namespace Cloudflare {
     interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
+      /** An empty D1 (no migrations applied), for migration tests. */
+      MIGRATION_DB: D1Database;
       /** The mock upstream's base URL, also passed as `UPSTREAM_BASE_URL`. */
       MOCK_GEMINI_URL: string;
     }

@@ -43,7 +43,12 @@ function usageRow(r: UsageRecord): unknown[] {
   ];
 }
 
-function counterStatement(d: KeyCounterDelta): SqlStatement {
+interface KeyUpdate {
+  sets: string[];
+  params: unknown[];
+}
+
+function counterSets(d: KeyCounterDelta): KeyUpdate {
   const sets = [
     'total_requests = total_requests + ?',
     'error_count = error_count + ?',
@@ -68,35 +73,67 @@ function counterStatement(d: KeyCounterDelta): SqlStatement {
     );
     params.push(d.lastError.at, d.lastError.text, d.lastError.at);
   }
-  return { sql: `UPDATE api_keys SET ${sets.join(', ')} WHERE id = ?`, params: [...params, d.keyId] };
+  return { sets, params };
 }
 
-function stateStatements(driver: SqlDriver, c: KeyStateChange, now: number): SqlStatement[] {
+/** The columns a key's state changes set, later changes winning, as each would if run in turn. */
+function stateValues(changes: KeyStateChange[], now: number): Record<string, unknown> {
   const values: Record<string, unknown> = {};
-  if (c.disabled !== undefined) Object.assign(values, disableColumns(c.disabled));
-  if (c.consecutiveErrors !== undefined) values.consecutive_errors = c.consecutiveErrors;
-  if (c.project !== undefined) values.project = c.project;
+  for (const c of changes) {
+    if (c.disabled !== undefined) Object.assign(values, disableColumns(c.disabled));
+    if (c.consecutiveErrors !== undefined) values.consecutive_errors = c.consecutiveErrors;
+    if (c.project !== undefined) values.project = c.project;
+  }
   // Any state change, a new cooldown included, bumps updated_at so incremental refreshes see it.
   values.updated_at = now;
-  const set = setClause(values);
-  const statements = [
-    { sql: `UPDATE api_keys SET ${set.sql} WHERE id = ?`, params: [...set.params, c.keyId] },
-  ];
-  const rows = (c.cooldowns ?? []).map((cd) => [c.keyId, cd.model, cd.until, cd.reason]);
-  statements.push(
-    ...multiRowStatements(
-      driver,
-      rows,
-      4,
-      // Skips keys deleted meanwhile; an existing cooldown keeps the later end.
-      (values) =>
-        'INSERT INTO key_cooldowns (api_key_id, model, until_ms, reason) ' +
-        `SELECT column1, column2, column3, column4 FROM (VALUES ${values}) WHERE column1 IN (SELECT id FROM api_keys) ` +
-        'ON CONFLICT(api_key_id, model) DO UPDATE SET until_ms = excluded.until_ms, reason = excluded.reason ' +
-        'WHERE excluded.until_ms > key_cooldowns.until_ms',
-    ),
+  return values;
+}
+
+/**
+ * One UPDATE per key for its counters and its state changes together: D1 bills each statement's
+ * changed rows, so a key's counters and its new state cost one row, not two. Counters touch no
+ * column that state sets.
+ */
+function keyStatements(batch: WriteBatch, now: number): SqlStatement[] {
+  const updates = new Map<number, KeyUpdate>();
+  const update = (keyId: number) => {
+    let u = updates.get(keyId);
+    if (!u) updates.set(keyId, (u = { sets: [], params: [] }));
+    return u;
+  };
+  for (const d of batch.counters) {
+    const { sets, params } = counterSets(d);
+    update(d.keyId).sets.push(...sets);
+    update(d.keyId).params.push(...params);
+  }
+  const changesByKey = new Map<number, KeyStateChange[]>();
+  for (const c of batch.changes) changesByKey.set(c.keyId, [...(changesByKey.get(c.keyId) ?? []), c]);
+  for (const [keyId, changes] of changesByKey) {
+    const set = setClause(stateValues(changes, now));
+    update(keyId).sets.push(set.sql);
+    update(keyId).params.push(...set.params);
+  }
+  return [...updates].map(([keyId, u]) => ({
+    sql: `UPDATE api_keys SET ${u.sets.join(', ')} WHERE id = ?`,
+    params: [...u.params, keyId],
+  }));
+}
+
+function cooldownStatements(driver: SqlDriver, changes: KeyStateChange[]): SqlStatement[] {
+  const rows = changes.flatMap((c) =>
+    (c.cooldowns ?? []).map((cd) => [c.keyId, cd.model, cd.until, cd.reason]),
   );
-  return statements;
+  return multiRowStatements(
+    driver,
+    rows,
+    4,
+    // Skips keys deleted meanwhile; an existing cooldown keeps the later end.
+    (values) =>
+      'INSERT INTO key_cooldowns (api_key_id, model, until_ms, reason) ' +
+      `SELECT column1, column2, column3, column4 FROM (VALUES ${values}) WHERE column1 IN (SELECT id FROM api_keys) ` +
+      'ON CONFLICT(api_key_id, model) DO UPDATE SET until_ms = excluded.until_ms, reason = excluded.reason ' +
+      'WHERE excluded.until_ms > key_cooldowns.until_ms',
+  );
 }
 
 const TOKEN_TOUCH_INTERVAL_MS = 60_000;
@@ -125,8 +162,8 @@ export function batchStatements(driver: SqlDriver, batch: WriteBatch, now: numbe
   return [
     ...usage,
     ...tokenStatements(batch.usage),
-    ...batch.counters.map(counterStatement),
-    ...batch.changes.flatMap((c) => stateStatements(driver, c, now)),
+    ...keyStatements(batch, now),
+    ...cooldownStatements(driver, batch.changes),
     ...limitCountStatements(driver, batch.limitCounts ?? []),
   ];
 }

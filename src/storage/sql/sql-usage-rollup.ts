@@ -6,6 +6,7 @@
  */
 import type { RollupResult } from '../../core/ports.js';
 import type { SqlDriver, SqlStatement } from './driver.js';
+import { type IdRange, idRanges } from './usage-id-range.js';
 
 export const HOUR = 3_600_000;
 export const ROLLUP_META_KEY = 'usage_rollup_until';
@@ -35,29 +36,49 @@ function setWatermark(until: number): SqlStatement {
   };
 }
 
+/** Raw rows of `[from, to)` within the ids `ids`: a rowid range, then the timestamps. */
+export const RAW_RANGE = 'id >= ? AND id < ? AND request_timestamp >= ? AND request_timestamp < ?';
+
 /**
  * Sums are replaced, not added, so folding an hour again (a run that failed half-way, two isolates
  * at once) leaves the same numbers. The WHERE clause also keeps SQLite's upsert parser unambiguous.
  */
-function foldStatements(from: number, to: number): SqlStatement[] {
+function foldStatements(from: number, to: number, [lo, hi]: IdRange): SqlStatement[] {
   return [
     {
       sql:
         'INSERT INTO usage_hourly (hour, endpoint, model, response_status, requests, errors, prompt_tokens, completion_tokens, total_tokens) ' +
         `SELECT CAST(request_timestamp / ${HOUR} AS INTEGER) * ${HOUR}, endpoint, coalesce(model, ''), response_status, ` +
-        `COUNT(*), ${ERRORS}, ${TOKENS} FROM api_key_usage WHERE request_timestamp >= ? AND request_timestamp < ? ` +
+        `COUNT(*), ${ERRORS}, ${TOKENS} FROM api_key_usage WHERE ${RAW_RANGE} ` +
         `GROUP BY 1, 2, 3, 4 ON CONFLICT(hour, endpoint, model, response_status) DO UPDATE SET ${REPLACE_SUMS}`,
-      params: [from, to],
+      params: [lo, hi, from, to],
     },
     {
       sql:
         'INSERT INTO usage_hourly_keys (hour, api_key_id, requests, errors, prompt_tokens, completion_tokens, total_tokens) ' +
         `SELECT CAST(request_timestamp / ${HOUR} AS INTEGER) * ${HOUR}, coalesce(api_key_id, 0), ` +
-        `COUNT(*), ${ERRORS}, ${TOKENS} FROM api_key_usage WHERE request_timestamp >= ? AND request_timestamp < ? ` +
+        `COUNT(*), ${ERRORS}, ${TOKENS} FROM api_key_usage WHERE ${RAW_RANGE} ` +
         `GROUP BY 1, 2 ON CONFLICT(hour, api_key_id) DO UPDATE SET ${REPLACE_SUMS}`,
-      params: [from, to],
+      params: [lo, hi, from, to],
     },
   ];
+}
+
+/**
+ * The hour of the oldest row, or null with none. Without a timestamp index: the first row by id,
+ * then the least timestamp among the rows that can be older than it (those up to the slack after it).
+ */
+async function oldestHour(driver: SqlDriver): Promise<number | null> {
+  const first = await driver.first<{ t: number }>(
+    'SELECT request_timestamp AS t FROM api_key_usage ORDER BY id LIMIT 1',
+  );
+  if (!first) return null;
+  const [[, hi]] = (await idRanges(driver, [[Number(first.t), Number(first.t)]])) as [IdRange];
+  const oldest = await driver.first<{ t: number }>(
+    'SELECT min(request_timestamp) AS t FROM api_key_usage WHERE id < ?',
+    [hi],
+  );
+  return Math.floor(Number(oldest?.t ?? first.t) / HOUR) * HOUR;
 }
 
 /** Folds the finished hours before `before` (at most `maxHours` of them) and advances the watermark, in one batch. */
@@ -67,21 +88,17 @@ export async function rollupUsage(
   maxHours: number,
 ): Promise<RollupResult> {
   const end = Math.floor(before / HOUR) * HOUR;
-  let from = await rolledUpUntil(driver);
-  const first = from === null;
-  if (from === null) {
-    const oldest = await driver.first<{ t: number | null }>(
-      'SELECT MIN(request_timestamp) AS t FROM api_key_usage',
-    );
-    from = oldest?.t === null || oldest?.t === undefined ? end : Math.floor(Number(oldest.t) / HOUR) * HOUR;
-  }
+  const watermark = await rolledUpUntil(driver);
+  const first = watermark === null;
+  const from = watermark ?? (await oldestHour(driver)) ?? end;
   const to = Math.min(end, from + Math.max(1, Math.floor(maxHours)) * HOUR);
   if (to <= from) {
     // Nothing finished to fold; a first run still records where raw rows start.
     if (first) await driver.batch([setWatermark(Math.max(from, end))]);
     return { hours: 0, rolledUpUntil: first ? Math.max(from, end) : from };
   }
-  await driver.batch([...foldStatements(from, to), setWatermark(to)]);
+  const [ids] = await idRanges(driver, [[from, to]]);
+  await driver.batch([...foldStatements(from, to, ids!), setWatermark(to)]);
   return { hours: (to - from) / HOUR, rolledUpUntil: to };
 }
 

@@ -10,7 +10,9 @@ import type {
 } from '../../core/ports.js';
 import type { OutcomeKind } from '../../core/types.js';
 import type { SqlDriver } from './driver.js';
-import { HOUR, planStats, rolledUpUntil, rollupUsage } from './sql-usage-rollup.js';
+import { listUsageRows } from './sql-usage-list.js';
+import { HOUR, RAW_RANGE, planStats, rolledUpUntil, rollupUsage } from './sql-usage-rollup.js';
+import { idRanges } from './usage-id-range.js';
 
 interface UsageDbRow {
   id: number;
@@ -102,24 +104,7 @@ export class SqlUsageStore implements UsageStore {
   constructor(private readonly driver: SqlDriver) {}
 
   async listUsage(query: UsageQuery): Promise<UsageRow[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const filter = (clause: string, value: unknown) => {
-      if (value === undefined) return;
-      where.push(clause);
-      params.push(value);
-    };
-    filter('id < ?', query.beforeId);
-    filter('api_key_id = ?', query.keyId);
-    filter('model = ?', query.model);
-    filter('endpoint = ?', query.endpoint);
-    filter('response_status = ?', query.status);
-    filter('request_timestamp >= ?', query.since);
-    const sql =
-      `SELECT * FROM api_key_usage${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ` +
-      'ORDER BY id DESC LIMIT ?';
-    const rows = await this.driver.all<UsageDbRow>(sql, [...params, Math.max(0, Math.floor(query.limit))]);
-    return rows.map(toUsageRow);
+    return (await listUsageRows<UsageDbRow>(this.driver, query)).map(toUsageRow);
   }
 
   /**
@@ -133,19 +118,21 @@ export class SqlUsageStore implements UsageStore {
     const plan = planStats(query.since, query.until, bucketMs, await rolledUpUntil(this.driver));
     const fine: FineRow[] = [];
     const keyRows: KeyGroupRow[] = [];
-    for (const [from, to] of plan.raw) {
+    const ids = await idRanges(this.driver, plan.raw);
+    for (const [i, [from, to]] of plan.raw.entries()) {
+      const [lo, hi] = ids[i]!;
       fine.push(
         ...(await this.driver.all<FineRow>(
           `SELECT CAST(request_timestamp / ? AS INTEGER) * ? AS t, endpoint, model, response_status AS status, ${AGGREGATES} ` +
-            'FROM api_key_usage WHERE request_timestamp >= ? AND request_timestamp < ? GROUP BY 1, 2, 3, 4',
-          [bucketMs, bucketMs, from, to],
+            `FROM api_key_usage WHERE ${RAW_RANGE} GROUP BY 1, 2, 3, 4`,
+          [bucketMs, bucketMs, lo, hi, from, to],
         )),
       );
       keyRows.push(
         ...(await this.driver.all<KeyGroupRow>(
           `SELECT api_key_id AS key_id, ${AGGREGATES} FROM api_key_usage ` +
-            'WHERE request_timestamp >= ? AND request_timestamp < ? GROUP BY api_key_id',
-          [from, to],
+            `WHERE ${RAW_RANGE} GROUP BY api_key_id`,
+          [lo, hi, from, to],
         )),
       );
     }
@@ -200,14 +187,22 @@ export class SqlUsageStore implements UsageStore {
     return rollupUsage(this.driver, before, maxHours);
   }
 
-  /** Deletes raw rows in slices, so neither SQLite's write lock nor a D1 query runs long; then whole rollup hours before `before`. */
+  /**
+   * Deletes raw rows in slices, so neither SQLite's write lock nor a D1 query runs long; then whole
+   * rollup hours before `before`. The newest row always stays: without AUTOINCREMENT, SQLite would
+   * hand its id out again once it was gone.
+   */
   async pruneUsage(before: number): Promise<number> {
     const slice = 5000;
+    const [[, hi]] = (await idRanges(this.driver, [[0, before]])) as [[number, number]];
+    const newest = await this.driver.first<{ id: number }>('SELECT max(id) AS id FROM api_key_usage');
+    const below = Math.min(hi, Number(newest?.id ?? 0));
     let total = 0;
     for (;;) {
       const { changes } = await this.driver.run(
-        'DELETE FROM api_key_usage WHERE id IN (SELECT id FROM api_key_usage WHERE request_timestamp < ? LIMIT ?)',
-        [before, slice],
+        'DELETE FROM api_key_usage WHERE id IN ' +
+          '(SELECT id FROM api_key_usage WHERE id < ? AND request_timestamp < ? LIMIT ?)',
+        [below, before, slice],
       );
       total += changes;
       if (changes < slice) break;
