@@ -9,6 +9,7 @@ import { GatewayMetrics } from './ops/metrics.js';
 import { KeyPool } from './pool/pool.js';
 import type { Clock, Logger, MaintenanceResult, Random, Storage } from './ports.js';
 import type { KeyStateChange, OutcomeKind, PoolKey, Tokens } from './types.js';
+import { TokenPolicy } from './tokens/token-policy.js';
 import { WriteBuffer } from './write-buffer.js';
 
 /** Keys whose `updated_at` lies this close before the last refresh are read again, to tolerate clock skew between writers. */
@@ -62,6 +63,8 @@ export class PoolService {
   readonly pool: KeyPool;
   /** Counters for `GET /metrics`, fed by `report`. */
   readonly metrics = new GatewayMetrics();
+  /** Access-token rules and limits, checked before the pick. */
+  readonly tokens: TokenPolicy;
   private current: PoolConfig = parseConfig({});
   private readonly buffer = new WriteBuffer();
   private lastRefreshAt = 0;
@@ -75,6 +78,7 @@ export class PoolService {
 
   constructor(private readonly deps: { storage: Storage; clock: Clock; random: Random; logger: Logger }) {
     this.pool = new KeyPool({ clock: deps.clock, random: deps.random });
+    this.tokens = new TokenPolicy({ limits: deps.storage.limits, clock: deps.clock });
   }
 
   get config(): PoolConfig {
@@ -178,6 +182,7 @@ export class PoolService {
     key.tokens.completion += report.tokens.completion;
     key.tokens.total += report.tokens.total;
     this.buffer.addCounters(key.id, now, isError, report.tokens, isError ? report.error : null);
+    this.tokens.recordTokens(report.accessTokenId, report.tokens.total, now);
     if (this.current.enableUsageTracking && this.buffer.size < MAX_PENDING_USAGE) {
       this.buffer.addUsage({
         keyId: key.id,
@@ -207,7 +212,7 @@ export class PoolService {
 
   /** Number of buffered writes not yet flushed. */
   get pendingWrites(): number {
-    return this.buffer.size + this.pool.limiter.pendingSize;
+    return this.buffer.size + this.pool.limiter.pendingSize + this.tokens.pendingSize;
   }
 
   /** Writes everything buffered in one batch. Flushes run one at a time; a failed batch is kept for the next. */
@@ -224,12 +229,15 @@ export class PoolService {
 
   private async writeBuffered(): Promise<void> {
     if (this.pendingWrites === 0) return;
-    const batch = { ...this.buffer.drain(), limitCounts: this.pool.limiter.drain() };
+    const keyCounts = this.pool.limiter.drain();
+    const tokenCounts = this.tokens.drain();
+    const batch = { ...this.buffer.drain(), limitCounts: [...keyCounts, ...tokenCounts] };
     try {
       await this.deps.storage.keys.applyBatch(batch, this.deps.clock.now());
     } catch (err) {
       this.buffer.restore(batch);
-      this.pool.limiter.restore(batch.limitCounts);
+      this.pool.limiter.restore(keyCounts);
+      this.tokens.restore(tokenCounts);
       this.deps.logger({ event: 'flush_failed', error: err instanceof Error ? err.message : String(err) });
       throw err;
     }

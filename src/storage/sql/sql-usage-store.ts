@@ -111,6 +111,7 @@ export class SqlUsageStore implements UsageStore {
     };
     filter('id < ?', query.beforeId);
     filter('api_key_id = ?', query.keyId);
+    filter('access_token_id = ?', query.tokenId);
     filter('model = ?', query.model);
     filter('endpoint = ?', query.endpoint);
     filter('response_status = ?', query.status);
@@ -130,22 +131,27 @@ export class SqlUsageStore implements UsageStore {
    */
   async stats(query: StatsQuery): Promise<Stats> {
     const bucketMs = Math.max(1, Math.floor(query.bucketMs));
-    const plan = planStats(query.since, query.until, bucketMs, await rolledUpUntil(this.driver));
+    const byToken = query.tokenId !== undefined;
+    const plan = byToken
+      ? { raw: [[query.since, query.until] as [number, number]], rollup: null }
+      : planStats(query.since, query.until, bucketMs, await rolledUpUntil(this.driver));
+    const tokenClause = byToken ? ' AND access_token_id = ?' : '';
+    const tokenParams = byToken ? [query.tokenId] : [];
     const fine: FineRow[] = [];
     const keyRows: KeyGroupRow[] = [];
     for (const [from, to] of plan.raw) {
       fine.push(
         ...(await this.driver.all<FineRow>(
           `SELECT CAST(request_timestamp / ? AS INTEGER) * ? AS t, endpoint, model, response_status AS status, ${AGGREGATES} ` +
-            'FROM api_key_usage WHERE request_timestamp >= ? AND request_timestamp < ? GROUP BY 1, 2, 3, 4',
-          [bucketMs, bucketMs, from, to],
+            `FROM api_key_usage WHERE request_timestamp >= ? AND request_timestamp < ?${tokenClause} GROUP BY 1, 2, 3, 4`,
+          [bucketMs, bucketMs, from, to, ...tokenParams],
         )),
       );
       keyRows.push(
         ...(await this.driver.all<KeyGroupRow>(
           `SELECT api_key_id AS key_id, ${AGGREGATES} FROM api_key_usage ` +
-            'WHERE request_timestamp >= ? AND request_timestamp < ? GROUP BY api_key_id',
-          [from, to],
+            `WHERE request_timestamp >= ? AND request_timestamp < ?${tokenClause} GROUP BY api_key_id`,
+          [from, to, ...tokenParams],
         )),
       );
     }
