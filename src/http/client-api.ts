@@ -126,7 +126,9 @@ export class ClientApi {
       }
       const access = await clientAuth.verify(token, req.defer);
       if (access === null) throw new GatewayError(401, 'Invalid or revoked access token', 'invalid_token');
-      throwRefusal(service.tokens.checkCredential(access));
+      const credential = service.tokens.checkCredential(access);
+      if (credential) service.metrics.recordTokenRequest(access, credential.code);
+      throwRefusal(credential);
       if (!match.route && match.allow.length > 0) {
         throw new GatewayError(
           405,
@@ -140,7 +142,9 @@ export class ClientApi {
       }
       const plan = await match.route.route(req, maxBodyBytes, match.route.param);
       // Before the pick, in one place for every dialect: the refusal renders in the route's own shape.
-      throwRefusal(await service.tokens.admit(access, plan.model));
+      const refusal = await service.tokens.admit(access, plan.model);
+      service.metrics.recordTokenRequest(access, refusal?.code ?? 'admitted');
+      throwRefusal(refusal);
       if (service.isStale()) req.defer(service.refresh());
       return await proxy.forward({
         ...plan,

@@ -81,6 +81,20 @@ describe('admin API: token rules', () => {
     expect((await gw.admin('PATCH', `/tokens/${id}`, {})).status).toBe(400);
     expect((await gw.admin('PATCH', `/tokens/${id}`, { tpm: 1.5 })).body.error.param).toBe('tpm');
     expect((await gw.admin('PATCH', '/tokens/99999', { rpm: 1 })).status).toBe(404);
+
+    // Per-token counters, labelled by id and name, never by secret.
+    const metrics = await (
+      await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${gw.adminToken}` } })
+    ).text();
+    const labels = `token_id="${id}",token_name="class"`;
+    expect(metrics).toContain(`gkp_token_requests_total{${labels},result="admitted"} 1`);
+    expect(metrics).toContain(`gkp_token_requests_total{${labels},result="model_not_allowed"} 1`);
+    // A renamed token is labelled by its name at the time of the request.
+    expect(metrics).toContain(
+      `gkp_token_requests_total{token_id="${id}",token_name="class-b",result="token_paused"} 1`,
+    );
+    expect(metrics).toMatch(new RegExp(`gkp_token_tokens_total\\{${labels}\\} [1-9]`));
+    expect(metrics).not.toContain(secret);
   });
 
   it('filters usage and stats by token', async () => {
