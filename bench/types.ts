@@ -4,8 +4,12 @@ import type { PickCost } from './scale.js';
 import type { ChunkDelay, OpenStreams } from './streams.js';
 
 export type Workload = 'chat' | 'stream' | 'embed';
-/** `node-floor`: a bare Node pass-through proxy (bench/node-floor.ts), the least a Node proxy costs. */
-export type TargetName = 'direct' | 'gateway' | 'node-floor' | 'nginx';
+/**
+ * `node-floor`: a bare Node pass-through proxy (bench/node-floor.ts), the least a Node proxy costs.
+ * `gateway-limits`: the same gateway process as `gateway`, called with an access token that has every
+ * rule set (allow-list, rpm, rpd, tpm, tpd, expiry), limits too high to be reached.
+ */
+export type TargetName = 'direct' | 'gateway' | 'gateway-limits' | 'node-floor' | 'nginx';
 
 export interface Cell {
   workload: Workload;

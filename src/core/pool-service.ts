@@ -9,7 +9,7 @@ import { GatewayMetrics } from './ops/metrics.js';
 import { KeyPool } from './pool/pool.js';
 import type { Clock, Logger, MaintenanceResult, Random, Storage } from './ports.js';
 import type { KeyStateChange, OutcomeKind, PoolKey, Tokens } from './types.js';
-import { TokenPolicy } from './tokens/token-policy.js';
+import { TokenPolicy, type BatchWindow } from './tokens/token-policy.js';
 import { WriteBuffer } from './write-buffer.js';
 
 /** Keys whose `updated_at` lies this close before the last refresh are read again, to tolerate clock skew between writers. */
@@ -76,9 +76,22 @@ export class PoolService {
   private writes: Promise<unknown> = Promise.resolve();
   private backlogFlush: Promise<void> | null = null;
 
-  constructor(private readonly deps: { storage: Storage; clock: Clock; random: Random; logger: Logger }) {
+  constructor(
+    private readonly deps: {
+      storage: Storage;
+      clock: Clock;
+      random: Random;
+      logger: Logger;
+      /** When token-limit reservations arriving together are written (see `TokenPolicy`). */
+      tokenBatchWindow?: BatchWindow;
+    },
+  ) {
     this.pool = new KeyPool({ clock: deps.clock, random: deps.random });
-    this.tokens = new TokenPolicy({ limits: deps.storage.limits, clock: deps.clock });
+    this.tokens = new TokenPolicy({
+      limits: deps.storage.limits,
+      clock: deps.clock,
+      batchWindow: deps.tokenBatchWindow,
+    });
   }
 
   get config(): PoolConfig {

@@ -186,10 +186,13 @@ export interface LimitStore {
   /** Local key-limit counts of windows that end after `now`, summed per window. */
   loadLimitCounts(now: number): Promise<LimitCount[]>;
   /**
-   * Atomically (one statement) counts one request of a token in its minute and day windows when
-   * every limit still allows it. Otherwise counts nothing and returns the counts that refused it.
+   * Counts requests of tokens in their minute and day windows, each one only when every limit of
+   * its token still allows it (one atomic statement per reservation), all in one transaction (one
+   * `db.batch` on D1). Returns, in order, whether each was counted; a refused one counts nothing.
    */
-  reserveTokenRequest(r: TokenReservation): Promise<{ ok: true } | { ok: false; counts: TokenWindowCounts }>;
+  reserveTokenRequests(reservations: readonly TokenReservation[]): Promise<boolean[]>;
+  /** One token's counts in the windows ending at `minuteEnd` and `dayEnd`. */
+  tokenCounts(tokenId: number, minuteEnd: number, dayEnd: number): Promise<TokenWindowCounts>;
   /** Every token's counts in the windows ending at `minuteEnd` and `dayEnd`, by token id. */
   tokenWindowCounts(minuteEnd: number, dayEnd: number): Promise<Map<number, TokenWindowCounts>>;
   /** Deletes counts of windows that ended at or before `now`; returns how many rows. */

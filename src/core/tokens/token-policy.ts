@@ -8,7 +8,7 @@
  */
 import { normalizeModel } from '../health/model.js';
 import { DayWindow, minuteEndAt } from '../ops/limit-windows.js';
-import type { Clock, LimitStore, TokenWindowCounts } from '../ports.js';
+import type { Clock, LimitStore, TokenReservation, TokenWindowCounts } from '../ports.js';
 import type { AccessToken, LimitCount, TokenRules } from '../types.js';
 import { modelAllowed } from './model-match.js';
 
@@ -40,14 +40,32 @@ export const tokenSubject = (tokenId: number): string => `t:${tokenId}`;
 const pendingId = (tokenId: number, period: string, windowEnd: number) =>
   `${tokenId}\u0000${period}\u0000${windowEnd}`;
 
+/**
+ * Runs `flush` once the reservations arriving now have been queued (Node: `setImmediate`). The
+ * default runs it at once, one reservation per batch: on Workers a batch must not mix requests,
+ * whose I/O belongs to each request.
+ */
+export type BatchWindow = (flush: () => void) => void;
+
+interface Queued {
+  reservation: TokenReservation;
+  done: (counted: boolean) => void;
+  fail: (err: unknown) => void;
+}
+
 export class TokenPolicy {
   readonly #day = new DayWindow();
+  #queue: Queued[] = [];
   /** Tokens used by limited tokens, counted here and not yet handed to storage. */
   #pending = new Map<string, LimitCount>();
   /** Ids of tokens with limits seen by `admit`, whose used tokens are counted. */
   readonly #limited = new Set<number>();
 
-  constructor(private readonly deps: { limits: LimitStore; clock: Clock }) {}
+  readonly #window: BatchWindow;
+
+  constructor(private readonly deps: { limits: LimitStore; clock: Clock; batchWindow?: BatchWindow }) {
+    this.#window = deps.batchWindow ?? ((flush) => flush());
+  }
 
   /** Refuses a paused or expired token; checked before anything else about the request. */
   checkCredential(token: AccessToken): TokenRefusal | null {
@@ -84,7 +102,7 @@ export class TokenPolicy {
     const pendingMinute = this.#pendingTokens(token.id, 'minute', minuteEnd);
     const pendingDay = this.#pendingTokens(token.id, 'day', dayEnd);
     const less = (limit: number | null, n: number) => (limit === null ? null : limit - n);
-    const result = await this.deps.limits.reserveTokenRequest({
+    const counted = await this.#reserve({
       tokenId: token.id,
       minuteEnd,
       dayEnd,
@@ -93,13 +111,31 @@ export class TokenPolicy {
       tpm: less(token.tpm, pendingMinute),
       tpd: less(token.tpd, pendingDay),
     });
-    if (result.ok) return null;
+    if (counted) return null;
+    // Refused: read which count stopped it (only on this path).
+    const stored = await this.deps.limits.tokenCounts(token.id, minuteEnd, dayEnd);
     const counts: TokenWindowCounts = {
-      ...result.counts,
-      minuteTokens: result.counts.minuteTokens + pendingMinute,
-      dayTokens: result.counts.dayTokens + pendingDay,
+      ...stored,
+      minuteTokens: stored.minuteTokens + pendingMinute,
+      dayTokens: stored.dayTokens + pendingDay,
     };
     return limitRefusal(token, counts, now, minuteEnd, dayEnd);
+  }
+
+  #reserve(reservation: TokenReservation): Promise<boolean> {
+    return new Promise((done, fail) => {
+      this.#queue.push({ reservation, done, fail });
+      if (this.#queue.length === 1) this.#window(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    const batch = this.#queue;
+    this.#queue = [];
+    this.deps.limits.reserveTokenRequests(batch.map((q) => q.reservation)).then(
+      (counted) => batch.forEach((q, i) => q.done(counted[i] === true)),
+      (err: unknown) => batch.forEach((q) => q.fail(err)),
+    );
   }
 
   /** Counts the tokens an attempt of a limited token used, in the windows of `now`. */

@@ -84,6 +84,8 @@ export async function startNodeGateway(
     metricsTokenHash: settings.metricsToken ? await sha256Hex(settings.metricsToken) : null,
     flushMode: 'interval',
     flushBatchRows: settings.flushBatchRows,
+    // Token-limit reservations read in one event-loop turn share one SQLite transaction.
+    tokenBatchWindow: (flush) => setImmediate(flush),
     clientAddress: (req, env) =>
       clientAddressOf(
         req.headers.get('x-forwarded-for'),

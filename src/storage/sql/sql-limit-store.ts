@@ -32,7 +32,7 @@ const RESERVE_SQL =
   "SELECT ?, 'requests', column1, column2, 1 FROM (VALUES ('minute', ?), ('day', ?)) " +
   `WHERE ${stored('requests', 'minute')} < ? AND ${stored('requests', 'day')} < ? ` +
   `AND ${stored('tokens', 'minute')} < ? AND ${stored('tokens', 'day')} < ? ` +
-  'ON CONFLICT(subject, model, period, window_end) DO UPDATE SET count = count + 1 RETURNING count';
+  'ON CONFLICT(subject, model, period, window_end) DO UPDATE SET count = count + 1';
 
 /** Upserts that add each increment to its window's stored count (`count = count + ?`), chunked for D1. */
 export function limitCountStatements(driver: SqlDriver, rows: readonly LimitCount[]): SqlStatement[] {
@@ -79,38 +79,45 @@ export class SqlLimitStore implements LimitStore {
     }));
   }
 
-  async reserveTokenRequest(
-    r: TokenReservation,
-  ): Promise<{ ok: true } | { ok: false; counts: TokenWindowCounts }> {
-    const subject = tokenSubject(r.tokenId);
+  async reserveTokenRequests(reservations: readonly TokenReservation[]): Promise<boolean[]> {
+    if (reservations.length === 0) return [];
     const limit = (n: number | null) => (n === null ? NO_LIMIT : n);
-    const counted = await this.driver.all(RESERVE_SQL, [
-      subject,
-      r.minuteEnd,
-      r.dayEnd,
-      subject,
-      r.minuteEnd,
-      limit(r.rpm),
-      subject,
-      r.dayEnd,
-      limit(r.rpd),
-      subject,
-      r.minuteEnd,
-      limit(r.tpm),
-      subject,
-      r.dayEnd,
-      limit(r.tpd),
-    ]);
-    if (counted.length > 0) return { ok: true };
-    // Refused: read which count stopped it (only on this path, so an admitted request costs one statement).
+    const statements = reservations.map((r) => {
+      const subject = tokenSubject(r.tokenId);
+      return {
+        sql: RESERVE_SQL,
+        params: [
+          subject,
+          r.minuteEnd,
+          r.dayEnd,
+          subject,
+          r.minuteEnd,
+          limit(r.rpm),
+          subject,
+          r.dayEnd,
+          limit(r.rpd),
+          subject,
+          r.minuteEnd,
+          limit(r.tpm),
+          subject,
+          r.dayEnd,
+          limit(r.tpd),
+        ],
+      };
+    });
+    // A counted reservation changes its two rows; a refused one changes nothing.
+    return (await this.driver.batch(statements)).map((result) => result.changes > 0);
+  }
+
+  async tokenCounts(tokenId: number, minuteEnd: number, dayEnd: number): Promise<TokenWindowCounts> {
     const rows = await this.driver.all<LimitRow>(
       'SELECT model, period, count FROM local_limit_counts WHERE subject = ? AND ' +
         "((period = 'minute' AND window_end = ?) OR (period = 'day' AND window_end = ?))",
-      [subject, r.minuteEnd, r.dayEnd],
+      [tokenSubject(tokenId), minuteEnd, dayEnd],
     );
     const counts = emptyCounts();
     for (const row of rows) addRow(counts, row);
-    return { ok: false, counts };
+    return counts;
   }
 
   async tokenWindowCounts(minuteEnd: number, dayEnd: number): Promise<Map<number, TokenWindowCounts>> {
