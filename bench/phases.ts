@@ -212,7 +212,10 @@ export async function scalePhase(ctx: PhaseContext): Promise<BenchResult['keySca
 export async function delayPhase(ctx: PhaseContext): Promise<BenchResult['chunkDelay']> {
   const { opts } = ctx;
   const upstream = await startStampUpstream(opts.delayChunks, opts.delayIntervalMs);
-  const { targets, stop } = await startTargets(ctx, upstream);
+  const started = await startTargets(ctx, upstream);
+  const { stop } = started;
+  // A token's rules are checked before the first byte: they do not change the delay of chunks.
+  const targets = started.targets.filter((target) => target.name !== 'gateway-limits');
   const endpoint = (target: ServerTarget): Endpoint => ({
     url: `${target.base}/chat/completions`,
     headers: { authorization: target.authorization, 'content-type': 'application/json' },

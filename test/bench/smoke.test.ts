@@ -48,8 +48,15 @@ describe('npm run bench:smoke', () => {
     const r = JSON.parse(readFileSync(join(out, json!), 'utf8')) as BenchResult;
 
     const targets = ['direct', 'gateway', 'node-floor', ...(r.nginx ? ['nginx'] : [])];
+    const matrixTargets = [
+      'direct',
+      'gateway',
+      'gateway-limits',
+      'node-floor',
+      ...(r.nginx ? ['nginx'] : []),
+    ];
     const expected = ['chat', 'stream', 'embed'].flatMap((w) =>
-      [1, 8].flatMap((c) => targets.map((t) => `${w}/${c}/${t}`)),
+      [1, 8].flatMap((c) => matrixTargets.map((t) => `${w}/${c}/${t}`)),
     );
     expect(r.cells.map((c) => `${c.workload}/${c.concurrency}/${c.target}`)).toEqual(expected);
     for (const cell of r.cells) {
@@ -75,7 +82,7 @@ describe('npm run bench:smoke', () => {
     expect(r.openStreams).toMatchObject({ requested: 50, completed: 50, failed: 0 });
     expect(r.openStreams!.maxOpen).toBeGreaterThan(0);
 
-    expect(r.targets).toHaveLength(5);
+    expect(r.targets).toHaveLength(6);
     for (const t of r.targets) expect(stdout).toContain(t.measure);
   }, 240_000);
 });
