@@ -50,6 +50,18 @@ async function importKeys(url: string, keys: string[]): Promise<void> {
   }
 }
 
+/** Creates an access token with `rules` (the admin API's fields) on a running gateway; returns its secret. */
+export async function createToken(url: string, rules: Record<string, unknown>): Promise<string> {
+  const res = await fetch(`${url}/admin/api/tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(rules),
+  });
+  const text = await res.text();
+  if (res.status !== 201) throw new Error(`token creation answered ${res.status}: ${text.slice(0, 300)}`);
+  return (JSON.parse(text) as { secret: string }).secret;
+}
+
 /** Starts a gateway in front of `upstreamUrl` holding `keyCount` fake keys. */
 export async function startGateway(
   name: string,

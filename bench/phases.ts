@@ -2,7 +2,7 @@
  * The four parts of a run, each starting the processes it needs and stopping them after:
  * the proxy-overhead matrix, key scale, stream chunk delay and open streams.
  */
-import { ACCESS_TOKEN, fakeKeys, startGateway } from './gateway.js';
+import { ACCESS_TOKEN, createToken, fakeKeys, startGateway } from './gateway.js';
 import type { LoaderName } from './load.js';
 import { CHAT_MODEL, measure, median, preflight, runMatrix, type ServerTarget } from './matrix.js';
 import { startNginx } from './nginx.js';
@@ -30,6 +30,17 @@ export interface PhaseContext {
 /** Keys the gateway holds in the matrix, delay and open-streams phases. */
 const GATEWAY_KEYS = 10;
 const UPSTREAM_KEY = `Bearer ${fakeKeys(1)[0]}`;
+/** Every token rule set, none reached: what checking and counting them costs per request. */
+const LIMITED_TOKEN = {
+  name: 'bench-limits',
+  models: ['gemini-*'],
+  rpm: 1_000_000_000,
+  rpd: 1_000_000_000,
+  tpm: 1_000_000_000_000,
+  tpd: 1_000_000_000_000,
+  expires_at: '2999-01-01',
+  key_group: '*',
+};
 
 async function startMock(args: string[]): Promise<Child & { url: string; port: number }> {
   const port = await freePort();
@@ -74,6 +85,7 @@ async function startTargets(
   upstream: { url: string; port: number; pid: number },
 ): Promise<{ targets: ServerTarget[]; stop(): Promise<void> }> {
   const gateway = await startGateway('gateway', upstream.url, GATEWAY_KEYS);
+  const limited = await createToken(gateway.url, LIMITED_TOKEN);
   const floor = await startNodeFloor(upstream.url);
   const nginx = ctx.nginx
     ? await startNginx({
@@ -94,6 +106,12 @@ async function startTargets(
       name: 'gateway',
       base: `${gateway.url}/v1`,
       authorization: `Bearer ${ACCESS_TOKEN}`,
+      pids: () => [gateway.pid],
+    },
+    {
+      name: 'gateway-limits',
+      base: `${gateway.url}/v1`,
+      authorization: `Bearer ${limited}`,
       pids: () => [gateway.pid],
     },
     {
@@ -194,7 +212,10 @@ export async function scalePhase(ctx: PhaseContext): Promise<BenchResult['keySca
 export async function delayPhase(ctx: PhaseContext): Promise<BenchResult['chunkDelay']> {
   const { opts } = ctx;
   const upstream = await startStampUpstream(opts.delayChunks, opts.delayIntervalMs);
-  const { targets, stop } = await startTargets(ctx, upstream);
+  const started = await startTargets(ctx, upstream);
+  const { stop } = started;
+  // A token's rules are checked before the first byte: they do not change the delay of chunks.
+  const targets = started.targets.filter((target) => target.name !== 'gateway-limits');
   const endpoint = (target: ServerTarget): Endpoint => ({
     url: `${target.base}/chat/completions`,
     headers: { authorization: target.authorization, 'content-type': 'application/json' },

@@ -25,6 +25,10 @@ export function checkTargets(r: Omit<BenchResult, 'targets'>): TargetCheck[] {
   const most = scale.at(-1);
   const slowdown = fewest && most && most !== fewest && most.rps > 0 ? fewest.rps / most.rps : null;
   const delay = r.chunkDelay.gateway;
+  const plain = cell(r.cells, 'chat', top, 'gateway');
+  const limits = cell(r.cells, 'chat', top, 'gateway-limits');
+  const limitCost =
+    plain && limits && plain.cpuMsPerRequest > 0 ? limits.cpuMsPerRequest / plain.cpuMsPerRequest : null;
   const open = r.openStreams;
   const usage = r.usageQueries;
   const slowest = usage.length ? usage.reduce((a, b) => (b.medianMs > a.medianMs ? b : a)) : null;
@@ -50,6 +54,15 @@ export function checkTargets(r: Omit<BenchResult, 'targets'>): TargetCheck[] {
           ? 'not measured'
           : `${f(slowdown)}× (${int(most!.rps)} vs ${int(fewest!.rps)} req/s)`,
       pass: slowdown === null ? null : slowdown <= 1.5,
+    },
+    {
+      measure: `CPU per request at c=${top}, a token with every limit vs a token with none`,
+      target: '≤ 1.10×',
+      measured:
+        limitCost === null
+          ? 'not measured'
+          : `${f(limitCost)}× (${f(limits!.cpuMsPerRequest * 1000, 0)} vs ${f(plain!.cpuMsPerRequest * 1000, 0)} µs)`,
+      pass: limitCost === null ? null : limitCost <= 1.1,
     },
     {
       measure: 'stream chunk delay (upstream send to client receipt)',

@@ -5,8 +5,12 @@ import type { ChunkDelay, OpenStreams } from './streams.js';
 
 /** `embed-base64`: embeddings as the official SDKs ask by default; the gateway encodes Google's floats. */
 export type Workload = 'chat' | 'stream' | 'embed' | 'embed-base64';
-/** `node-floor`: a bare Node pass-through proxy (bench/node-floor.ts), the least a Node proxy costs. */
-export type TargetName = 'direct' | 'gateway' | 'node-floor' | 'nginx';
+/**
+ * `node-floor`: a bare Node pass-through proxy (bench/node-floor.ts), the least a Node proxy costs.
+ * `gateway-limits`: the same gateway process as `gateway`, called with an access token that has every
+ * rule set (allow-list, rpm, rpd, tpm, tpd, expiry), limits too high to be reached.
+ */
+export type TargetName = 'direct' | 'gateway' | 'gateway-limits' | 'node-floor' | 'nginx';
 
 export interface Cell {
   workload: Workload;

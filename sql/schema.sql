@@ -266,8 +266,42 @@ ALTER TABLE usage_hourly_keys_rebuilt RENAME TO usage_hourly_keys;
 -- Written by the hourly rollup, not by requests.
 CREATE INDEX IF NOT EXISTS idx_usage_hourly_keys_key ON usage_hourly_keys (api_key_id, hour);
 
+-- migrations/0005_token_rules.sql
+-- Access-token rules (allow-list, limits, expiry, key group, pause) and key groups.
+-- Times are Unix epoch milliseconds. Only new tables, triggers and indexes, so sql/schema.sql can be run twice.
+
+-- One row per token that has rules; a token without a row may do everything, like before.
+-- `models` is a JSON array of names where `*` is a wildcard; '[]' allows every model.
+-- `key_group`: NULL = keys of no group, '*' = any key, else the keys of that group.
+CREATE TABLE IF NOT EXISTS access_token_rules (
+  token_id INTEGER PRIMARY KEY,
+  models TEXT NOT NULL DEFAULT '[]',
+  rpm INTEGER,
+  rpd INTEGER,
+  tpm INTEGER,
+  tpd INTEGER,
+  expires_at INTEGER,
+  key_group TEXT,
+  enabled INTEGER NOT NULL DEFAULT 1
+);
+
+-- The group of a key, for keys that have one.
+CREATE TABLE IF NOT EXISTS api_key_groups (
+  api_key_id INTEGER PRIMARY KEY,
+  key_group TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_api_key_groups_group ON api_key_groups (key_group);
+
+CREATE TRIGGER IF NOT EXISTS api_key_groups_after_key_delete AFTER DELETE ON api_keys
+BEGIN
+  DELETE FROM api_key_groups WHERE api_key_id = old.id;
+END;
+
+-- Token limits count in local_limit_counts too: subject `t:<token id>`, model `requests` or `tokens`.
+
 CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);
 INSERT OR IGNORE INTO d1_migrations (name) VALUES ('0001_init.sql');
 INSERT OR IGNORE INTO d1_migrations (name) VALUES ('0002_ops.sql');
 INSERT OR IGNORE INTO d1_migrations (name) VALUES ('0003_config_version.sql');
 INSERT OR IGNORE INTO d1_migrations (name) VALUES ('0004_usage_rowid.sql');
+INSERT OR IGNORE INTO d1_migrations (name) VALUES ('0005_token_rules.sql');

@@ -8,6 +8,7 @@ import type { Clock, Logger, Random, Storage, Upstream } from './core/ports.js';
 import { runOpsMaintenance, type OpsMaintenanceReport } from './core/ops/maintenance.js';
 import { KeyChecker } from './core/ops/validate.js';
 import { PoolService } from './core/pool-service.js';
+import type { BatchWindow } from './core/tokens/token-policy.js';
 import { createApp, type PanelAssets } from './http/app.js';
 import type { AppEnv } from './http/context.js';
 import { AdminAuth } from './http/admin-auth.js';
@@ -41,6 +42,11 @@ export interface GatewayOptions {
   panel?: PanelAssets;
   /** One JSON log line per proxied request (route, model, key id, attempts, status, latency, tokens). */
   logRequests?: boolean;
+  /**
+   * When token-limit reservations that arrive together are written in one transaction; Node passes
+   * `setImmediate` (everything read in one event-loop turn); by default each is written at once.
+   */
+  tokenBatchWindow?: BatchWindow;
   clock?: Clock;
   random?: Random;
   logger?: Logger;
@@ -74,6 +80,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     clock,
     random: opts.random ?? systemRandom,
     logger,
+    tokenBatchWindow: opts.tokenBatchWindow,
   });
   await service.init();
   const upstreamBaseUrl = opts.upstreamBaseUrl.replace(/\/+$/, '');

@@ -10,6 +10,7 @@ import { GatewayMetrics } from './ops/metrics.js';
 import { KeyPool } from './pool/pool.js';
 import type { Clock, Logger, MaintenanceResult, Random, Storage } from './ports.js';
 import type { KeyStateChange, OutcomeKind, PoolKey, Tokens } from './types.js';
+import { TokenPolicy, type BatchWindow } from './tokens/token-policy.js';
 import { WriteBuffer } from './write-buffer.js';
 
 /** Keys whose `updated_at` lies this close before the last refresh are read again, to tolerate clock skew between writers. */
@@ -65,6 +66,8 @@ export class PoolService {
   readonly pool: KeyPool;
   /** Counters for `GET /metrics`, fed by `report`. */
   readonly metrics = new GatewayMetrics();
+  /** Access-token rules and limits, checked before the pick. */
+  readonly tokens: TokenPolicy;
   private current: PoolConfig = parseConfig({});
   private readonly buffer = new WriteBuffer();
   private lastRefreshAt = 0;
@@ -77,8 +80,22 @@ export class PoolService {
   private backlogFlush: Promise<void> | null = null;
   private refreshFailures = { unlogged: 0, loggedAt: -Infinity };
 
-  constructor(private readonly deps: { storage: Storage; clock: Clock; random: Random; logger: Logger }) {
+  constructor(
+    private readonly deps: {
+      storage: Storage;
+      clock: Clock;
+      random: Random;
+      logger: Logger;
+      /** When token-limit reservations arriving together are written (see `TokenPolicy`). */
+      tokenBatchWindow?: BatchWindow;
+    },
+  ) {
     this.pool = new KeyPool({ clock: deps.clock, random: deps.random });
+    this.tokens = new TokenPolicy({
+      limits: deps.storage.limits,
+      clock: deps.clock,
+      batchWindow: deps.tokenBatchWindow,
+    });
   }
 
   get config(): PoolConfig {
@@ -203,6 +220,7 @@ export class PoolService {
     key.tokens.completion += report.tokens.completion;
     key.tokens.total += report.tokens.total;
     this.buffer.addCounters(key.id, now, isError, report.tokens, isError ? report.error : null);
+    this.tokens.recordTokens(report.accessTokenId, report.tokens.total, now);
     if (this.current.enableUsageTracking && this.buffer.size < MAX_PENDING_USAGE) {
       this.buffer.addUsage({
         keyId: key.id,
@@ -232,7 +250,7 @@ export class PoolService {
 
   /** Number of buffered writes not yet flushed. */
   get pendingWrites(): number {
-    return this.buffer.size + this.pool.limiter.pendingSize;
+    return this.buffer.size + this.pool.limiter.pendingSize + this.tokens.pendingSize;
   }
 
   /** Writes everything buffered in one batch. Flushes run one at a time; a failed batch is kept for the next. */
@@ -249,12 +267,15 @@ export class PoolService {
 
   private async writeBuffered(): Promise<void> {
     if (this.pendingWrites === 0) return;
-    const batch = { ...this.buffer.drain(), limitCounts: this.pool.limiter.drain() };
+    const keyCounts = this.pool.limiter.drain();
+    const tokenCounts = this.tokens.drain();
+    const batch = { ...this.buffer.drain(), limitCounts: [...keyCounts, ...tokenCounts] };
     try {
       await this.deps.storage.keys.applyBatch(batch, this.deps.clock.now());
     } catch (err) {
       this.buffer.restore(batch);
-      this.pool.limiter.restore(batch.limitCounts);
+      this.pool.limiter.restore(keyCounts);
+      this.tokens.restore(tokenCounts);
       this.deps.logger({ event: 'flush_failed', error: err instanceof Error ? err.message : String(err) });
       throw err;
     }

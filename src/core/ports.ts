@@ -4,7 +4,16 @@
  */
 import type { Cancellation } from './cancel.js';
 import type { ChunkFlow, ChunkSink } from './chunk-flow.js';
-import type { AccessToken, KeyPatch, LimitCount, NewKey, PoolKey, UsageRecord, WriteBatch } from './types.js';
+import type {
+  AccessToken,
+  KeyPatch,
+  LimitCount,
+  NewKey,
+  PoolKey,
+  TokenRules,
+  UsageRecord,
+  WriteBatch,
+} from './types.js';
 
 /** Wall-clock time, injected so cooldowns and scheduled jobs are testable. */
 export interface Clock {
@@ -61,6 +70,8 @@ export interface KeyStore {
    * once, in chunks rather than one statement per key. Returns the ids that existed.
    */
   setKeysActive(ids: number[], active: boolean, now: number): Promise<number[]>;
+  /** Puts many keys in `group` (null: in no group) at once; returns the ids that existed. */
+  setKeysGroup(ids: number[], group: string | null, now: number): Promise<number[]>;
   /** Deletes keys by id; returns how many existed. */
   deleteKeys(ids: number[]): Promise<number>;
   /** Sets `consecutive_errors` and `error_count` to 0; returns how many keys exist among `ids`. */
@@ -84,6 +95,8 @@ export interface UsageQuery {
   /** Only rows with an id below this (keyset pagination, newest first). */
   beforeId?: number;
   keyId?: number;
+  /** Only rows of this access token. */
+  tokenId?: number;
   model?: string;
   endpoint?: string;
   status?: number;
@@ -99,6 +112,8 @@ export interface StatsQuery {
   until: number;
   /** Width of one bucket of the time series. */
   bucketMs: number;
+  /** Only this access token's rows; read from raw rows (the hourly rollups have no token), so within usage retention. */
+  tokenId?: number;
 }
 
 export interface StatsGroup {
@@ -142,10 +157,44 @@ export interface UsageStore {
   pruneUsage(before: number): Promise<number>;
 }
 
-/** Persisted local-limit counts, so limits hold across restarts. Increments go through `KeyStore.applyBatch`. */
+/** One request of a token to count, if its limits allow it. Limits are null when off. */
+export interface TokenReservation {
+  tokenId: number;
+  minuteEnd: number;
+  dayEnd: number;
+  rpm: number | null;
+  rpd: number | null;
+  /** Token limits, less the tokens this process counted and has not stored yet. */
+  tpm: number | null;
+  tpd: number | null;
+}
+
+/** A token's stored counts in its current minute and day. */
+export interface TokenWindowCounts {
+  minuteRequests: number;
+  dayRequests: number;
+  minuteTokens: number;
+  dayTokens: number;
+}
+
+/**
+ * Persisted limit counts, so limits hold across restarts: local key limits (loaded at start,
+ * counted in memory) and token limits (counted in storage, so they hold across processes).
+ * Increments of both go through `KeyStore.applyBatch` too.
+ */
 export interface LimitStore {
-  /** Counts of windows that end after `now`, summed per window. */
+  /** Local key-limit counts of windows that end after `now`, summed per window. */
   loadLimitCounts(now: number): Promise<LimitCount[]>;
+  /**
+   * Counts requests of tokens in their minute and day windows, each one only when every limit of
+   * its token still allows it (one atomic statement per reservation), all in one transaction (one
+   * `db.batch` on D1). Returns, in order, whether each was counted; a refused one counts nothing.
+   */
+  reserveTokenRequests(reservations: readonly TokenReservation[]): Promise<boolean[]>;
+  /** One token's counts in the windows ending at `minuteEnd` and `dayEnd`. */
+  tokenCounts(tokenId: number, minuteEnd: number, dayEnd: number): Promise<TokenWindowCounts>;
+  /** Every token's counts in the windows ending at `minuteEnd` and `dayEnd`, by token id. */
+  tokenWindowCounts(minuteEnd: number, dayEnd: number): Promise<Map<number, TokenWindowCounts>>;
   /** Deletes counts of windows that ended at or before `now`; returns how many rows. */
   pruneLimitCounts(now: number): Promise<number>;
 }
@@ -162,6 +211,7 @@ export interface NewAccessToken {
   hash: string;
   hint: string;
   source: 'env' | 'api';
+  rules?: Partial<TokenRules>;
 }
 
 /** Client access tokens, stored as SHA-256 hashes. */
@@ -169,6 +219,8 @@ export interface TokenStore {
   /** Inserts a token; if the hash exists already, returns the existing one unchanged. */
   createToken(token: NewAccessToken, now: number): Promise<AccessToken>;
   listTokens(): Promise<AccessToken[]>;
+  /** Changes a live token's rules (and name); returns it, or null when no live token has this id. */
+  updateToken(id: number, rules: Partial<TokenRules>, name?: string): Promise<AccessToken | null>;
   /** Returns false if no live token has this id. */
   revokeToken(id: number, now: number): Promise<boolean>;
   /** The live (not revoked) token with this hash. */

@@ -35,6 +35,8 @@ export interface PoolKey {
   apiKey: string;
   email: string | null;
   project: string | null;
+  /** The key's group, for tokens bound to one (`key_group`); null for a key in no group. */
+  group: string | null;
   disabled: KeyDisable | null;
   cooldowns: Cooldown[];
   consecutiveErrors: number;
@@ -52,6 +54,7 @@ export interface NewKey {
   apiKey: string;
   email?: string | null;
   project?: string | null;
+  group?: string | null;
 }
 
 /** Admin-editable fields of a key. */
@@ -59,6 +62,7 @@ export interface KeyPatch {
   isActive?: boolean;
   email?: string | null;
   project?: string | null;
+  group?: string | null;
 }
 
 /** One upstream attempt, as recorded in `api_key_usage`. */
@@ -133,7 +137,26 @@ export interface WriteBatch {
   limitCounts?: LimitCount[];
 }
 
-export interface AccessToken {
+/**
+ * What a token may do (`access_token_rules`). A token without rules may do everything with the keys
+ * of no group. Limits are null when off.
+ */
+export interface TokenRules {
+  /** Allowed models, `*` a wildcard; empty allows every model. */
+  models: string[];
+  rpm: number | null;
+  rpd: number | null;
+  tpm: number | null;
+  tpd: number | null;
+  /** After this instant (epoch ms) the token is refused as expired. */
+  expiresAt: number | null;
+  /** Null: keys of no group; `*`: any key; else the keys of this group. */
+  keyGroup: string | null;
+  /** False while the token is paused. */
+  enabled: boolean;
+}
+
+export interface AccessToken extends TokenRules {
   id: number;
   name: string;
   /** First and last characters, for recognising it in lists. */

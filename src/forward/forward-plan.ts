@@ -2,6 +2,7 @@
 import type { Cancellation } from '../core/cancel.js';
 import type { GoogleError, Outcome } from '../core/health/classify.js';
 import { redactSecrets } from '../core/keys/redact.js';
+import type { KeyGroupFilter } from '../core/pool/pool.js';
 import { NO_TOKENS } from '../core/pool-service.js';
 import type { PoolKey, Tokens } from '../core/types.js';
 import { openaiUsage, usageMetadataTokens } from '../core/usage/tokens.js';
@@ -27,6 +28,8 @@ export interface ForwardPlan {
   /** Rewrites a successful JSON body before it is returned. */
   rewrite?: (json: unknown) => unknown;
   accessTokenId: number | null;
+  /** The keys the access token may use (its `key_group`). */
+  keyGroup: KeyGroupFilter;
   /** Cancelled when the client goes away. */
   clientGone: Cancellation;
   /** Keeps post-response work (stream end bookkeeping, per-request flush) alive. */

@@ -93,7 +93,7 @@ export class Proxy {
       }
       let key: PoolKey | null = sameKey;
       if (key === null) {
-        const pick = service.pool.pick(plan.model, tried);
+        const pick = service.pool.pick(plan.model, tried, plan.keyGroup);
         if (!pick.ok) {
           if (pick.reason === 'cooling') {
             return finish(coolingReply(plan, pick.retryAfterMs), null, NO_TOKENS);
@@ -158,7 +158,9 @@ export class Proxy {
     }
     // Only ask for a pick when nothing is usable: a successful pick would advance round-robin's cursor.
     const pool = this.deps.service.pool;
-    const cooling = pool.hasUsable(plan.model) ? null : pool.pick(plan.model);
+    const cooling = pool.hasUsable(plan.model, plan.keyGroup)
+      ? null
+      : pool.pick(plan.model, undefined, plan.keyGroup);
     if (cooling && !cooling.ok && cooling.reason === 'cooling')
       return coolingReply(plan, cooling.retryAfterMs);
     if (last && last.outcome.kind === 'rate-limited') {

@@ -16,6 +16,7 @@ import { GatewayError, gatewayErrorResponse, type Dialect } from './errors.js';
 import { toResponse } from '../forward/reply.js';
 import { adminKeyRoutes } from './routes/admin-keys.js';
 import { adminSettingsRoutes } from './routes/admin-settings.js';
+import { adminTokenRoutes } from './routes/admin-tokens.js';
 import { adminStatsRoutes } from './routes/admin-stats.js';
 import { adminValidateRoutes } from './routes/admin-validate.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -130,6 +131,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/admin/api/keys/validate', adminValidateRoutes({ ...routeDeps, checker: deps.checker }));
   app.route('/admin/api/keys', adminKeyRoutes(routeDeps));
   app.route('/admin/api', adminSettingsRoutes(routeDeps));
+  app.route('/admin/api', adminTokenRoutes(routeDeps));
   app.route('/admin/api', adminStatsRoutes(routeDeps));
 
   const servePanel = async (path: string): Promise<Response> => {

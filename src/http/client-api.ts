@@ -6,6 +6,7 @@
  */
 import type { PoolService } from '../core/pool-service.js';
 import type { Logger } from '../core/ports.js';
+import type { TokenRefusal } from '../core/tokens/token-policy.js';
 import { presentedToken, type ClientAuth } from './client-auth.js';
 import type { ClientRequest } from './client-request.js';
 import { matchRoute, type RouteEntry, type RouteMatch } from './client-route.js';
@@ -78,6 +79,12 @@ export function matchClientRequest(method: string, path: string): ClientMatch | 
   };
 }
 
+function throwRefusal(refusal: TokenRefusal | null): void {
+  if (!refusal) return;
+  const { status, message, code, retryAfterSeconds } = refusal;
+  throw new GatewayError(status, message, code, retryAfterSeconds === undefined ? {} : { retryAfterSeconds });
+}
+
 export interface ClientApiDeps {
   service: PoolService;
   proxy: Proxy;
@@ -117,8 +124,11 @@ export class ClientApi {
           'missing_token',
         );
       }
-      const tokenId = await clientAuth.verify(token, req.defer);
-      if (tokenId === null) throw new GatewayError(401, 'Invalid or revoked access token', 'invalid_token');
+      const access = await clientAuth.verify(token, req.defer);
+      if (access === null) throw new GatewayError(401, 'Invalid or revoked access token', 'invalid_token');
+      const credential = service.tokens.checkCredential(access);
+      if (credential) service.metrics.recordTokenRequest(access, credential.code);
+      throwRefusal(credential);
       if (!match.route && match.allow.length > 0) {
         throw new GatewayError(
           405,
@@ -131,10 +141,15 @@ export class ClientApi {
         throw new GatewayError(404, `No route ${req.method} ${req.path.slice(0, 200)}`, 'not_found');
       }
       const plan = await match.route.route(req, maxBodyBytes, match.route.param);
+      // Before the pick, in one place for every dialect: the refusal renders in the route's own shape.
+      const refusal = await service.tokens.admit(access, plan.model);
+      service.metrics.recordTokenRequest(access, refusal?.code ?? 'admitted');
+      throwRefusal(refusal);
       if (service.isStale()) req.defer(service.refresh());
       return await proxy.forward({
         ...plan,
-        accessTokenId: tokenId,
+        accessTokenId: access.id,
+        keyGroup: access.keyGroup,
         clientGone: req.gone,
         defer: req.defer,
         onFinished: this.onFinished,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { OPEN_RULES } from '../core/access-tokens.js';
 import { sha256Hex } from '../core/crypto.js';
 import type { TokenStore } from '../core/ports.js';
 import type { AccessToken } from '../core/types.js';
@@ -11,7 +12,16 @@ function fakeStore(tokens: Map<string, number>) {
       calls.find += 1;
       for (const [token, id] of tokens) {
         if ((await sha256Hex(token)) === hash) {
-          return { id, name: 't', hint: '', source: 'api', createdAt: 0, lastUsedAt: null, revokedAt: null };
+          return {
+            id,
+            name: 't',
+            hint: '',
+            source: 'api',
+            createdAt: 0,
+            lastUsedAt: null,
+            revokedAt: null,
+            ...OPEN_RULES,
+          };
         }
       }
       return null;
@@ -35,14 +45,14 @@ describe('ClientAuth', () => {
     const tokens = new Map([['good-token', 7]]);
     const { auth, calls, clock, deferred, defer } = harness(tokens);
 
-    expect(await auth.verify('good-token', defer)).toBe(7);
-    expect(await auth.verify('good-token', defer)).toBe(7);
+    expect((await auth.verify('good-token', defer))?.id).toBe(7);
+    expect((await auth.verify('good-token', defer))?.id).toBe(7);
     expect(calls.find).toBe(1);
 
     tokens.delete('good-token');
     clock.now = 15_000;
-    expect(await auth.verify('good-token', defer)).toBe(7);
-    expect(await auth.verify('good-token', defer)).toBe(7);
+    expect((await auth.verify('good-token', defer))?.id).toBe(7);
+    expect((await auth.verify('good-token', defer))?.id).toBe(7);
     expect(deferred).toHaveLength(1);
     await Promise.all(deferred);
     expect(calls.find).toBe(2);
@@ -53,7 +63,7 @@ describe('ClientAuth', () => {
     const tokens = new Map([['quiet-token', 9]]);
     const { auth, calls, clock, deferred, defer } = harness(tokens);
 
-    expect(await auth.verify('quiet-token', defer)).toBe(9);
+    expect((await auth.verify('quiet-token', defer))?.id).toBe(9);
     tokens.delete('quiet-token');
     clock.now = 20_000;
     expect(await auth.verify('quiet-token', defer)).toBeNull();
@@ -64,18 +74,18 @@ describe('ClientAuth', () => {
   it('tries the background check again after one failed', async () => {
     const tokens = new Map([['flaky-token', 4]]);
     const { auth, store, calls, clock, deferred, defer } = harness(tokens);
-    expect(await auth.verify('flaky-token', defer)).toBe(4);
+    expect((await auth.verify('flaky-token', defer))?.id).toBe(4);
     const find = store.findTokenByHash.bind(store);
     store.findTokenByHash = async () => {
       throw new Error('storage unavailable');
     };
     clock.now = 12_000;
-    expect(await auth.verify('flaky-token', defer)).toBe(4);
+    expect((await auth.verify('flaky-token', defer))?.id).toBe(4);
     await expect(deferred[0]).rejects.toThrow('storage unavailable');
     store.findTokenByHash = find;
     tokens.delete('flaky-token');
     clock.now = 13_000;
-    expect(await auth.verify('flaky-token', defer)).toBe(4);
+    expect((await auth.verify('flaky-token', defer))?.id).toBe(4);
     expect(deferred).toHaveLength(2);
     await deferred[1];
     expect(await auth.verify('flaky-token', defer)).toBeNull();
@@ -88,7 +98,7 @@ describe('ClientAuth', () => {
     expect(await auth.verify('new-token', defer)).toBeNull();
     tokens.set('new-token', 3);
     auth.invalidate();
-    expect(await auth.verify('new-token', defer)).toBe(3);
+    expect((await auth.verify('new-token', defer))?.id).toBe(3);
     clock.now = 120_000;
     tokens.clear();
     auth.invalidate();

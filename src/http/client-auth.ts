@@ -5,6 +5,7 @@
 import { sha256Hex } from '../core/crypto.js';
 import { LruMap } from '../core/lru-map.js';
 import type { Clock, TokenStore } from '../core/ports.js';
+import type { AccessToken } from '../core/types.js';
 import type { ClientRequest } from './client-request.js';
 
 /** How long a verdict is trusted before storage is asked again. */
@@ -18,7 +19,7 @@ const STALE_LIMIT_MS = 2 * CACHE_TTL_MS;
 const CACHE_LIMIT = 10_000;
 
 interface CacheEntry {
-  tokenId: number | null;
+  token: AccessToken | null;
   checkedAt: number;
   rechecking: boolean;
 }
@@ -32,36 +33,35 @@ export class ClientAuth {
   ) {}
 
   /**
-   * The access token's id, or null when the token is unknown or revoked. A warm request never waits
+   * The access token with its rules, or null when the token is unknown or revoked. A warm request never waits
    * on storage: an accepted token's verdict older than the TTL (but within the stale limit) is
    * answered from cache while `defer` re-checks it. Unknown tokens are always checked at once.
    */
-  async verify(token: string, defer: (work: Promise<unknown>) => void): Promise<number | null> {
+  async verify(token: string, defer: (work: Promise<unknown>) => void): Promise<AccessToken | null> {
     const now = this.clock.now();
     const cached = this.cache.get(token);
     if (cached) {
       const age = now - cached.checkedAt;
-      if (age < CACHE_TTL_MS) return cached.tokenId;
-      if (cached.tokenId !== null && age < STALE_LIMIT_MS) {
+      if (age < CACHE_TTL_MS) return cached.token;
+      if (cached.token !== null && age < STALE_LIMIT_MS) {
         if (!cached.rechecking) {
           cached.rechecking = true;
           // A failed check must not stop later ones: the next request past the TTL tries again.
           defer(this.lookup(token, now).finally(() => (cached.rechecking = false)));
         }
-        return cached.tokenId;
+        return cached.token;
       }
     }
     return this.lookup(token, now);
   }
 
-  private async lookup(token: string, now: number): Promise<number | null> {
+  private async lookup(token: string, now: number): Promise<AccessToken | null> {
     const found = await this.tokens.findTokenByHash(await sha256Hex(token));
-    const tokenId = found ? found.id : null;
-    this.cache.set(token, { tokenId, checkedAt: now, rechecking: false });
-    return tokenId;
+    this.cache.set(token, { token: found, checkedAt: now, rechecking: false });
+    return found;
   }
 
-  /** Forgets cached verdicts, e.g. right after a token was revoked in this process. */
+  /** Forgets cached verdicts, e.g. right after a token was revoked or changed in this process. */
   invalidate(): void {
     this.cache.clear();
   }

@@ -4,7 +4,10 @@ import { GatewayError } from './errors.js';
 import type { ForwardPlan } from '../forward/forward-plan.js';
 
 /** A plan without its request-scoped parts, which the client API fills in. */
-export type RoutePlan = Omit<ForwardPlan, 'accessTokenId' | 'clientGone' | 'defer' | 'onFinished'>;
+export type RoutePlan = Omit<
+  ForwardPlan,
+  'accessTokenId' | 'keyGroup' | 'clientGone' | 'defer' | 'onFinished'
+>;
 
 /**
  * Validates the request (throwing a `GatewayError` for a client mistake) and describes the upstream

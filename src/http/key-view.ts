@@ -14,6 +14,7 @@ export function keyView(pool: KeyPool, key: PoolKey, now: number) {
     key: maskKey(key.apiKey),
     gmail_email: key.email,
     project: key.project,
+    group: key.group,
     is_active: view.state !== 'disabled',
     state: view.state as KeyStateName,
     cooldowns: running.map((c) => ({ model: c.model, until: isoTime(c.until), reason: c.reason })),

@@ -48,8 +48,15 @@ describe('npm run bench:smoke', () => {
     const r = JSON.parse(readFileSync(join(out, json!), 'utf8')) as BenchResult;
 
     const targets = ['direct', 'gateway', 'node-floor', ...(r.nginx ? ['nginx'] : [])];
+    const matrixTargets = [
+      'direct',
+      'gateway',
+      'gateway-limits',
+      'node-floor',
+      ...(r.nginx ? ['nginx'] : []),
+    ];
     const expected = ['chat', 'stream', 'embed', 'embed-base64'].flatMap((w) =>
-      [1, 8].flatMap((c) => targets.map((t) => `${w}/${c}/${t}`)),
+      [1, 8].flatMap((c) => matrixTargets.map((t) => `${w}/${c}/${t}`)),
     );
     expect(r.cells.map((c) => `${c.workload}/${c.concurrency}/${c.target}`)).toEqual(expected);
     for (const cell of r.cells) {

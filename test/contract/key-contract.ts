@@ -178,6 +178,34 @@ export function keyContract(make: MakeStorage): void {
     });
   });
 
+  describe('key groups', () => {
+    it('sets a group at import, by edit and in bulk, loads it, and shows it to an incremental refresh', async () => {
+      const { storage } = fx();
+      await storage.keys.addKeys(
+        [{ apiKey: testKey(1), group: 'team-a' }, { apiKey: testKey(2) }, { apiKey: testKey(3) }],
+        T0,
+      );
+      const ids = (await storage.keys.loadKeys()).map((k) => k.id);
+      expect((await storage.keys.loadKeys()).map((k) => k.group)).toEqual(['team-a', null, null]);
+      // A duplicate keeps its group.
+      await storage.keys.addKeys([{ apiKey: testKey(1), group: 'other' }], T0);
+      expect((await storage.keys.updateKey(ids[1]!, { group: 'team-b' }, T0 + 10))?.group).toBe('team-b');
+      expect(await storage.keys.setKeysGroup([ids[0]!, ids[2]!, 99_999], 'team-b', T0 + 20)).toEqual([
+        ids[0],
+        ids[2],
+      ]);
+      const changed = await storage.keys.loadChangesSince(T0 + 20);
+      expect(changed.keys.map((k) => [k.id, k.group])).toEqual([
+        [ids[0], 'team-b'],
+        [ids[2], 'team-b'],
+      ]);
+      expect(await storage.keys.setKeysGroup([ids[0]!], null, T0 + 30)).toEqual([ids[0]]);
+      expect((await storage.keys.loadKeys()).map((k) => k.group)).toEqual([null, 'team-b', 'team-b']);
+      await storage.keys.deleteKeys([ids[1]!]);
+      expect((await storage.keys.loadKeys()).map((k) => k.group)).toEqual([null, 'team-b']);
+    });
+  });
+
   describe('setKeysActive', () => {
     it('disables and enables many keys by hand, chunked, and returns only the ids that exist', async () => {
       const f = fx();

@@ -1,5 +1,6 @@
 /** ConfigStore, TokenStore, MetaStore and ping. */
 import { describe, expect, it } from 'vitest';
+import { OPEN_RULES } from '../../src/core/access-tokens.js';
 import { type MakeStorage, T0, useFixture } from './fixture.js';
 
 export function settingsContract(make: MakeStorage): void {
@@ -56,6 +57,7 @@ export function settingsContract(make: MakeStorage): void {
         createdAt: T0,
         lastUsedAt: null,
         revokedAt: null,
+        ...OPEN_RULES,
       });
       const b = await storage.tokens.createToken(
         { name: 'env', hash: 'hash-b', hint: 'gkp_…bbbb', source: 'env' },
@@ -80,6 +82,42 @@ export function settingsContract(make: MakeStorage): void {
       expect(await storage.tokens.findTokenByHash('hash-a')).toBeNull();
       expect(await storage.tokens.findTokenByHash('hash-b')).toEqual(b);
       expect((await storage.tokens.listTokens())[0]).toMatchObject({ id: a.id, revokedAt: T0 + 3 });
+    });
+  });
+
+  describe('token rules', () => {
+    it('creates a token with rules, changes some of them, and leaves the others', async () => {
+      const { storage } = fx();
+      const rules = {
+        models: ['gemini-2.5-flash*', 'gemini-embedding-001'],
+        rpm: 60,
+        rpd: null,
+        tpm: 1000,
+        tpd: 50_000,
+        expiresAt: T0 + 86_400_000,
+        keyGroup: 'team-a',
+        enabled: true,
+      };
+      const t = await storage.tokens.createToken(
+        { name: 'class', hash: 'hash-r', hint: 'h', source: 'api', rules },
+        T0,
+      );
+      expect(t).toMatchObject(rules);
+      const changed = await storage.tokens.updateToken(t.id, { rpm: null, enabled: false, models: [] });
+      expect(changed).toMatchObject({ ...rules, rpm: null, enabled: false, models: [] });
+      expect(await storage.tokens.findTokenByHash('hash-r')).toEqual(changed);
+      // A token that had no rules row gets one on its first change.
+      const plain = await storage.tokens.createToken(
+        { name: 'p', hash: 'hash-p', hint: 'h', source: 'api' },
+        T0,
+      );
+      expect(await storage.tokens.updateToken(plain.id, { keyGroup: '*' })).toMatchObject({
+        ...OPEN_RULES,
+        keyGroup: '*',
+      });
+      await storage.tokens.revokeToken(plain.id, T0 + 1);
+      expect(await storage.tokens.updateToken(plain.id, { rpm: 5 })).toBeNull();
+      expect(await storage.tokens.updateToken(99_999, { rpm: 5 })).toBeNull();
     });
   });
 

@@ -534,6 +534,40 @@ function ensurePanelBuilt(): void {
     await shot('settings');
   });
 
+  it('edits a token’s rules, refuses a bad limit in the reader’s language, and shows use against limits', async () => {
+    await page.getByTestId('token-name').fill('e2e-class');
+    await page.getByTestId('token-create').click();
+    const secret = await page.getByTestId('token-secret').inputValue();
+    await page.getByTestId('token-secret-close').click();
+    const row = page.locator('[data-testid^="token-row-"][data-name="e2e-class"]');
+    const id = (await row.getAttribute('data-testid'))!.replace('token-row-', '');
+    await page.getByTestId(`token-edit-${id}`).click();
+    await page.getByTestId('rules-rpm').fill('lots');
+    await page.getByTestId('rules-save').click();
+    await expect
+      .poll(() => page.getByTestId('rules-error').textContent())
+      .toContain('rpm must be a whole number');
+    await page.getByTestId('rules-rpm').fill('1');
+    await page.getByTestId('rules-models').fill('gemini-2.5-flash*');
+    await page.getByTestId('rules-save').click();
+    await page.getByTestId('token-rules-dialog').waitFor({ state: 'detached' });
+
+    const chat = (model: string) =>
+      fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+      }).then((r) => r.status);
+    expect(await chat('gemini-2.5-pro')).toBe(403);
+    expect(await chat('gemini-2.5-flash')).toBe(200);
+    expect(await chat('gemini-2.5-flash')).toBe(429);
+    // Away and back, so the tokens list loads again.
+    await goTo('usage', 'usage-table');
+    await goTo('settings', 'tokens-section');
+    await expect.poll(() => page.getByTestId(`token-limits-${id}`).textContent()).toContain('1/1');
+    await shot('token-rules');
+  });
+
   it('switches to Chinese, remembers it across a reload, and translates the badges', async () => {
     await page.getByTestId('lang-select').selectOption('zh-CN');
     expect(await page.getByTestId('nav-keys').textContent()).toBe('密钥');

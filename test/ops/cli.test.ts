@@ -88,7 +88,9 @@ describe('gemini-key-pool CLI', { timeout: 120_000 }, () => {
       'config set',
       'tokens create',
       'tokens list',
+      'tokens update',
       'tokens revoke',
+      'keys set-group',
       'stats',
     ]) {
       expect(top.stdout).toContain(name);

@@ -179,5 +179,53 @@ export function opsStorageContract(name: string, make: MakeStorage): void {
       await storage.keys.applyBatch({ ...emptyBatch(), limitCounts }, H0);
       expect(await storage.limits.loadLimitCounts(H0)).toHaveLength(250);
     });
+
+    it('reserves token requests atomically: exactly the limit passes, a refusal counts nothing', async () => {
+      const storage = await fresh(fx);
+      const minuteEnd = H0 + 60_000;
+      const dayEnd = H0 + 24 * HOUR;
+      const r = { tokenId: 7, minuteEnd, dayEnd, rpm: 5, rpd: 8, tpm: null, tpd: null };
+      // One batch (one transaction), as reservations arriving together are written; and several batches at once.
+      expect(await storage.limits.reserveTokenRequests(Array(3).fill(r))).toEqual([true, true, true]);
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => storage.limits.reserveTokenRequests([r, r])),
+      );
+      expect(results.flat().filter(Boolean)).toHaveLength(2);
+      expect(await storage.limits.tokenCounts(7, minuteEnd, dayEnd)).toEqual({
+        minuteRequests: 5,
+        dayRequests: 5,
+        minuteTokens: 0,
+        dayTokens: 0,
+      });
+      // A new minute: the day limit (8) stops the fourth request of it.
+      const next = { ...r, minuteEnd: minuteEnd + 60_000 };
+      const later = [];
+      for (let i = 0; i < 4; i++) later.push(...(await storage.limits.reserveTokenRequests([next])));
+      expect(later).toEqual([true, true, true, false]);
+      // Tokens recorded at flush time stop the next request once they reach tpm.
+      const tokens = (count: number) => ({
+        ...emptyBatch(),
+        limitCounts: [
+          { subject: 't:9', model: 'tokens', period: 'minute' as const, windowEnd: minuteEnd, count },
+          { subject: 't:9', model: 'tokens', period: 'day' as const, windowEnd: dayEnd, count },
+        ],
+      });
+      await storage.keys.applyBatch(tokens(99), H0);
+      const byTokens = { tokenId: 9, minuteEnd, dayEnd, rpm: null, rpd: null, tpm: 100, tpd: null };
+      expect(await storage.limits.reserveTokenRequests([byTokens])).toEqual([true]);
+      await storage.keys.applyBatch(tokens(1), H0);
+      expect(await storage.limits.reserveTokenRequests([byTokens])).toEqual([false]);
+      expect(await storage.limits.tokenCounts(9, minuteEnd, dayEnd)).toEqual({
+        minuteRequests: 1,
+        dayRequests: 1,
+        minuteTokens: 100,
+        dayTokens: 100,
+      });
+      const counts = await storage.limits.tokenWindowCounts(minuteEnd, dayEnd);
+      expect(counts.get(7)).toEqual({ minuteRequests: 5, dayRequests: 8, minuteTokens: 0, dayTokens: 0 });
+      expect(counts.get(9)).toEqual({ minuteRequests: 1, dayRequests: 1, minuteTokens: 100, dayTokens: 100 });
+      // Token rows are not local key-limit counts.
+      expect(await storage.limits.loadLimitCounts(H0)).toEqual([]);
+    });
   });
 }

@@ -19,6 +19,8 @@ const WIPE = [
   'DELETE FROM local_limit_counts',
   'DELETE FROM pool_config',
   'DELETE FROM access_tokens',
+  'DELETE FROM access_token_rules',
+  'DELETE FROM api_key_groups',
   'DELETE FROM pool_meta',
   'DELETE FROM sqlite_sequence',
 ];

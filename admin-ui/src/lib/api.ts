@@ -1,5 +1,6 @@
 import type {
   AccessToken,
+  TokenRules,
   AddKeysResult,
   BulkAction,
   ConfigEntry,
@@ -95,7 +96,8 @@ export interface AdminApi {
   getConfig(): Promise<{ config: ConfigEntry[] }>;
   putConfig(patch: Record<string, string>): Promise<{ config: ConfigEntry[] }>;
   listTokens(): Promise<{ tokens: AccessToken[] }>;
-  createToken(name: string): Promise<{ token: AccessToken; secret: string }>;
+  createToken(name: string, rules?: Partial<TokenRules>): Promise<{ token: AccessToken; secret: string }>;
+  updateToken(id: number, patch: Partial<TokenRules> & { name?: string }): Promise<{ token: AccessToken }>;
   revokeToken(id: number): Promise<{ revoked: number }>;
   stats(range: StatsRange): Promise<Stats>;
   usage(filters: UsageFilters, before: number | null, limit: number): Promise<UsagePage>;
@@ -127,7 +129,8 @@ export function createAdminApi(token: string, onUnauthorized: () => void): Admin
     getConfig: () => call('GET', '/config'),
     putConfig: (patch) => call('PUT', '/config', patch),
     listTokens: () => call('GET', '/tokens'),
-    createToken: (name) => call('POST', '/tokens', { name }),
+    createToken: (name, rules = {}) => call('POST', '/tokens', { name, ...rules }),
+    updateToken: (id, patch) => call('PATCH', `/tokens/${id}`, patch),
     revokeToken: (id) => call('DELETE', `/tokens/${id}`),
     stats: (range) => call('GET', `/stats${queryString({ range })}`),
     usage: (filters, before, limit) => call('GET', `/usage${queryString({ ...filters, before, limit })}`),

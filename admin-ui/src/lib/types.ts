@@ -20,6 +20,7 @@ export interface KeyEntry {
   key: string;
   gmail_email: string | null;
   project: string | null;
+  group: string | null;
   is_active: boolean;
   state: KeyState;
   cooldowns: Cooldown[];
@@ -41,6 +42,8 @@ export type SortOrder = 'asc' | 'desc';
 export interface KeyQuery {
   q: string;
   state: KeyState | '';
+  /** A group name, `-` for keys of no group, '' for all. */
+  group: string;
   sort: KeySort;
   order: SortOrder;
   page: number;
@@ -61,7 +64,7 @@ export interface AddKeysResult {
   invalid: number;
 }
 
-export type KeyPatch = Partial<Pick<KeyEntry, 'is_active' | 'gmail_email' | 'project'>>;
+export type KeyPatch = Partial<Pick<KeyEntry, 'is_active' | 'gmail_email' | 'project' | 'group'>>;
 export type BulkAction = 'enable' | 'disable' | 'delete' | 'reset-errors';
 
 export type CheckResult = 'valid' | 'invalid' | 'rate_limited' | 'error' | 'unreachable' | 'skipped';
@@ -102,7 +105,25 @@ export interface AccessToken {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  models: string[];
+  rpm: number | null;
+  rpd: number | null;
+  tpm: number | null;
+  tpd: number | null;
+  expires_at: string | null;
+  key_group: string | null;
+  enabled: boolean;
+  usage: {
+    minute: { requests: number; tokens: number; resets_at: string };
+    day: { requests: number; tokens: number; resets_at: string };
+  };
 }
+
+/** What `POST /admin/api/tokens` and `PATCH /admin/api/tokens/{id}` take besides `name`. */
+export type TokenRules = Pick<
+  AccessToken,
+  'models' | 'rpm' | 'rpd' | 'tpm' | 'tpd' | 'expires_at' | 'key_group' | 'enabled'
+>;
 
 export type StatsRange = 'hour' | 'day' | 'week';
 
@@ -131,6 +152,7 @@ export interface UsageRow {
   time: string;
   key_id: number | null;
   key: string | null;
+  token_id: number | null;
   endpoint: string;
   model: string | null;
   status: number;
@@ -145,6 +167,7 @@ export interface UsageRow {
 
 export interface UsageFilters {
   key_id: string;
+  token_id: string;
   model: string;
   endpoint: string;
   status: string;

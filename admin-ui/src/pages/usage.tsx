@@ -7,9 +7,10 @@ import { OUTCOME_KINDS, type OutcomeKind } from '../../../src/core/types.js';
 import type { UsageFilters, UsageRow } from '../lib/types.js';
 
 const PAGE = 100;
-const EMPTY: UsageFilters = { key_id: '', model: '', endpoint: '', status: '' };
+const EMPTY: UsageFilters = { key_id: '', token_id: '', model: '', endpoint: '', status: '' };
 const FIELDS: Array<{ name: keyof UsageFilters; label: MessageKey; numeric?: boolean }> = [
   { name: 'key_id', label: 'usage.key_id', numeric: true },
+  { name: 'token_id', label: 'usage.token_id', numeric: true },
   { name: 'model', label: 'col.model' },
   { name: 'endpoint', label: 'col.endpoint' },
   { name: 'status', label: 'col.status', numeric: true },
@@ -156,6 +157,12 @@ export function UsagePage() {
                 <td class="mono nowrap">
                   {r.key_id !== null && <span class="muted">#{r.key_id} </span>}
                   {r.key ?? '—'}
+                  {r.token_id !== null && (
+                    <span class="muted small" title={t('usage.token_id')}>
+                      {' '}
+                      · {t('usage.token', { id: r.token_id })}
+                    </span>
+                  )}
                 </td>
                 <td class="mono nowrap">{r.model ?? '—'}</td>
                 <td class="mono">{r.endpoint}</td>

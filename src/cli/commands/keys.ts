@@ -1,6 +1,6 @@
 /** `keys add|list|enable|disable|rm`: the key table, as the admin API sees it. */
 import { readFile } from 'node:fs/promises';
-import { PROJECT_PATTERN, parseKeyText } from '../../core/keys/import.js';
+import { PROJECT_PATTERN, parseGroup, parseKeyText } from '../../core/keys/import.js';
 import { KeyPool } from '../../core/pool/pool.js';
 import type { NewKey } from '../../core/types.js';
 import { keyView, type KeyView } from '../../http/key-view.js';
@@ -25,9 +25,9 @@ function detail(k: KeyView): string {
 const keysAdd: Command = {
   name: 'keys add',
   summary: 'Add keys; keys already present are left as they are',
-  args: '[KEY[,EMAIL[,PROJECT]]...]',
+  args: '[KEY[,EMAIL[,PROJECT[,GROUP]]]...]',
   details: [
-    'Keys come from the arguments and/or --file: one key[,email[,project]] per line, or',
+    'Keys come from the arguments and/or --file: one key[,email[,project[,group]]] per line, or',
     'several keys separated by commas. Prefer --file (or --file - for standard input): keys',
     'given as arguments end up in your shell history.',
   ],
@@ -40,8 +40,10 @@ const keysAdd: Command = {
     },
     email: { type: 'string', value: 'EMAIL', description: 'gmail_email for keys that name none' },
     project: { type: 'string', value: 'NAME', description: 'Project label for keys that name none' },
+    group: { type: 'string', value: 'NAME', description: 'Key group for keys that name none' },
   },
   async run(ctx, values, args) {
+    const group = values.group === undefined ? undefined : groupArg(values.group as string);
     let text = args.join('\n');
     const file = values.file as string | undefined;
     if (file !== undefined)
@@ -57,6 +59,7 @@ const keysAdd: Command = {
       apiKey: k.apiKey,
       email: k.email ?? email ?? null,
       project: k.project ?? project ?? null,
+      group: k.group ?? group ?? null,
     }));
     const result = await ctx.withStorage((s) => s.keys.addKeys(keys, Date.now()));
     const out = { added: result.added, duplicates: result.duplicates, invalid: parsed.invalid };
@@ -79,8 +82,15 @@ const keysList: Command = {
       value: 'STATE',
       description: 'Only keys in this state: active, cooling or disabled',
     },
+    group: {
+      type: 'string',
+      value: 'NAME',
+      description: "Only keys of this group; '-' for keys of no group",
+    },
   },
   async run(ctx, values) {
+    const group =
+      values.group === undefined ? undefined : values.group === '-' ? null : groupArg(values.group as string);
     const state = values.state as string | undefined;
     if (state !== undefined && !STATES.has(state)) {
       throw new UsageError('--state must be active, cooling or disabled');
@@ -92,7 +102,8 @@ const keysList: Command = {
     const views = pool
       .list()
       .map((k) => keyView(pool, k, now))
-      .filter((k) => state === undefined || k.state === state);
+      .filter((k) => state === undefined || k.state === state)
+      .filter((k) => group === undefined || k.group === group);
     if (ctx.json) {
       ctx.io.out(json({ keys: views }));
       return 0;
@@ -111,11 +122,15 @@ const keysList: Command = {
       String(k.error_count),
       k.gmail_email ?? '-',
       k.project ?? '-',
+      k.group ?? '-',
       k.last_used_at ?? '-',
       detail(k),
     ]);
     ctx.io.out(
-      table(['ID', 'KEY', 'STATE', 'REQUESTS', 'ERRORS', 'EMAIL', 'PROJECT', 'LAST USED', 'DETAIL'], rows),
+      table(
+        ['ID', 'KEY', 'STATE', 'REQUESTS', 'ERRORS', 'EMAIL', 'PROJECT', 'GROUP', 'LAST USED', 'DETAIL'],
+        rows,
+      ),
     );
     return 0;
   },
@@ -169,4 +184,40 @@ const keysRm: Command = {
   },
 };
 
-export const keyCommands: Command[] = [keysAdd, keysList, toggle(true), toggle(false), keysRm];
+const keysSetGroup: Command = {
+  name: 'keys set-group',
+  summary: "Put keys in a group ('-' takes them out of any group)",
+  args: 'GROUP ID...',
+  details: ['Tokens bound to a group (tokens update --group NAME) use only its keys.'],
+  async run(ctx, _values, args) {
+    const [name, ...rest] = args;
+    if (name === undefined || rest.length === 0)
+      throw new UsageError('give a group and key ids, e.g.: keys set-group team-a 1 2 3');
+    const group = name === '-' ? null : groupArg(name);
+    const ids = [...new Set(parseIds(rest))];
+    const changed = new Set(await ctx.withStorage((s) => s.keys.setKeysGroup(ids, group, Date.now())));
+    const done = ids.filter((id) => changed.has(id));
+    const missing = ids.filter((id) => !changed.has(id));
+    if (ctx.json) ctx.io.out(json({ group, updated: done, not_found: missing }));
+    else {
+      if (done.length > 0)
+        ctx.io.out(
+          `${done.length} key(s) ${group === null ? 'in no group' : `in group ${group}`}: ${done.join(', ')}`,
+        );
+      if (missing.length > 0) ctx.io.err(`No key with id: ${missing.join(', ')}`);
+    }
+    return missing.length > 0 ? 1 : 0;
+  },
+};
+
+/** A group name from the command line, refused with the rule it breaks. */
+function groupArg(raw: string): string {
+  const group = parseGroup(raw);
+  if (!group)
+    throw new UsageError(
+      `not a group name: ${raw.slice(0, 80)} (1–64 characters of letters, digits, . _ : -)`,
+    );
+  return group;
+}
+
+export const keyCommands: Command[] = [keysAdd, keysList, toggle(true), toggle(false), keysRm, keysSetGroup];

@@ -37,10 +37,28 @@ describe('parseKeyText', () => {
       'not-a-key',
       `${K1},a@b.com,bad project`,
       `${K2},${'x'.repeat(321)}`,
-      `${K3},a@b.com,p,extra`,
+      `${K3},a@b.com,p,team,extra`,
+      `${K3},a@b.com,p,bad group`,
       ',a@b.com',
     ].join('\n');
-    expect(parseKeyText(text)).toEqual({ keys: [], invalid: 5 });
+    expect(parseKeyText(text)).toEqual({ keys: [], invalid: 6 });
+  });
+
+  it('reads a key group as the fourth field', () => {
+    expect(parseKeyText(`${K1},a@b.com,p,team-a\n${K2},,,team-b\n${K3},,,`).keys).toEqual([
+      { apiKey: K1, email: 'a@b.com', project: 'p', group: 'team-a' },
+      { apiKey: K2, email: null, project: null, group: 'team-b' },
+      { apiKey: K3, email: null, project: null },
+    ]);
+    expect(
+      parseKeyList([
+        { api_key: K1, group: 'g' },
+        { api_key: K2, group: '*' },
+      ]),
+    ).toEqual({
+      keys: [{ apiKey: K1, email: null, project: null, group: 'g' }],
+      invalid: 1,
+    });
   });
 
   it('collapses duplicates to the first occurrence', () => {

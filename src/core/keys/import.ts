@@ -10,6 +10,8 @@ export interface ParsedKeys {
 
 /** What a key's project may be: a Google Cloud project id or number. Shared by the API, the CLI and the panel. */
 export const PROJECT_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/** What a key group's name may be (`*`, meaning any key, is for tokens only). Shared by the API, the CLI and the panel. */
+export const GROUP_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 /** The longest email stored with a key. */
 export const MAX_EMAIL_LENGTH = 320;
 
@@ -24,13 +26,19 @@ function email(v: unknown): Field<string | null> {
   return s.length <= MAX_EMAIL_LENGTH ? { ok: true, value: s } : { ok: false };
 }
 
-/** `undefined`, `null` or blank → null; otherwise `[A-Za-z0-9._:-]{1,128}`. */
-function project(v: unknown): Field<string | null> {
+/** `undefined`, `null` or blank → null; otherwise a string matching `pattern`. */
+function named(v: unknown, pattern: RegExp): Field<string | null> {
   if (v === undefined || v === null) return { ok: true, value: null };
   if (typeof v !== 'string') return { ok: false };
   const s = v.trim();
   if (s === '') return { ok: true, value: null };
-  return PROJECT_PATTERN.test(s) ? { ok: true, value: s } : { ok: false };
+  return pattern.test(s) ? { ok: true, value: s } : { ok: false };
+}
+
+/** A key group from user input: null for none, the trimmed name, or undefined when it is not a valid name. */
+export function parseGroup(v: unknown): string | null | undefined {
+  const g = named(v, GROUP_PATTERN);
+  return g.ok ? g.value : undefined;
 }
 
 /** Collects entries, keeping the first of each key. */
@@ -38,15 +46,23 @@ class Collector {
   readonly #seen = new Map<string, NewKey>();
   invalid = 0;
 
-  add(apiKey: unknown, rawEmail: unknown, rawProject: unknown): void {
+  add(apiKey: unknown, rawEmail: unknown, rawProject: unknown, rawGroup?: unknown): void {
     const key = typeof apiKey === 'string' ? apiKey.trim() : '';
     const e = email(rawEmail);
-    const p = project(rawProject);
-    if (!isPlausibleKey(key) || !e.ok || !p.ok) {
+    const p = named(rawProject, PROJECT_PATTERN);
+    const g = named(rawGroup, GROUP_PATTERN);
+    if (!isPlausibleKey(key) || !e.ok || !p.ok || !g.ok) {
       this.invalid++;
       return;
     }
-    if (!this.#seen.has(key)) this.#seen.set(key, { apiKey: key, email: e.value, project: p.value });
+    if (!this.#seen.has(key)) {
+      this.#seen.set(key, {
+        apiKey: key,
+        email: e.value,
+        project: p.value,
+        ...(g.value ? { group: g.value } : {}),
+      });
+    }
   }
 
   result(): ParsedKeys {
@@ -55,7 +71,7 @@ class Collector {
 }
 
 /**
- * Keys from text, one entry per line: `key[,email[,project]]`, fields separated by a tab when the
+ * Keys from text, one entry per line: `key[,email[,project[,group]]]`, fields separated by a tab when the
  * line has one, else by commas, each trimmed. Blank lines and lines starting with `#` are ignored.
  *
  * A line whose second field is itself a plausible key is a list of keys instead (the
@@ -75,17 +91,17 @@ export function parseKeyText(text: string): ParsedKeys {
       for (const f of fields) if (f !== '') out.add(f, null, null);
       continue;
     }
-    if (fields.length > 3) {
+    if (fields.length > 4) {
       out.invalid++;
       continue;
     }
-    out.add(fields[0], fields[1], fields[2]);
+    out.add(fields[0], fields[1], fields[2], fields[3]);
   }
   return out.result();
 }
 
 /**
- * Keys from the admin API's `[{api_key, gmail_email?, project?}]`. An entry that is not an object,
+ * Keys from the admin API's `[{api_key, gmail_email?, project?, group?}]`. An entry that is not an object,
  * or has a field of the wrong type or shape, counts as invalid; a `list` that is not an array is
  * one invalid entry. Duplicates collapse to their first occurrence.
  */
@@ -98,7 +114,7 @@ export function parseKeyList(list: unknown): ParsedKeys {
       continue;
     }
     const entry = item as Record<string, unknown>;
-    out.add(entry.api_key, entry.gmail_email, entry.project);
+    out.add(entry.api_key, entry.gmail_email, entry.project, entry.group);
   }
   return out.result();
 }

@@ -8,7 +8,7 @@
  * handed to storage (`drain`), so a restart resumes from the stored counts (`load`).
  */
 import { normalizeModel } from '../health/model.js';
-import { nextPacificMidnight } from '../health/transitions.js';
+import { DayWindow, minuteEndAt } from './limit-windows.js';
 import type { LimitCount, PoolKey } from '../types.js';
 
 /** Requests allowed per window; 0 turns a window off. */
@@ -29,10 +29,6 @@ interface Entry {
   dayPending: number;
 }
 
-const MINUTE = 60_000;
-/** A Pacific day lasts at most 25 hours (the day DST ends). */
-const LONGEST_DAY = 25 * 3_600_000;
-
 /** Who a count belongs to: the project when the key has one (quotas are per project), else the key. */
 export function limitSubject(key: PoolKey): string {
   return key.project !== null ? `p:${key.project}` : `k:${key.id}`;
@@ -47,7 +43,7 @@ export class LocalLimiter {
   #dirty = new Set<Entry>();
   /** Pending counts of windows that ended before they were drained, and restored rows. */
   #overflow: LimitCount[] = [];
-  #dayEnd = 0;
+  readonly #day = new DayWindow();
 
   /** True when at least one window has a limit. */
   get enabled(): boolean {
@@ -90,7 +86,7 @@ export class LocalLimiter {
     if (model === null || !this.enabled) return;
     const entry = this.#entry(limitSubject(key), normalizeModel(model));
     if (this.#limits.perMinute > 0) {
-      const end = Math.floor(now / MINUTE) * MINUTE + MINUTE;
+      const end = minuteEndAt(now);
       if (entry.minuteEnd !== end) {
         this.#spill(entry, 'minute');
         entry.minuteEnd = end;
@@ -100,7 +96,7 @@ export class LocalLimiter {
       entry.minutePending++;
     }
     if (this.#limits.perDay > 0) {
-      const end = this.#dayEndAt(now);
+      const end = this.#day.endAt(now);
       if (entry.dayEnd !== end) {
         this.#spill(entry, 'day');
         entry.dayEnd = end;
@@ -183,11 +179,5 @@ export class LocalLimiter {
     this.#overflow.push({ subject: entry.subject, model: entry.model, period, windowEnd, count });
     if (period === 'minute') entry.minutePending = 0;
     else entry.dayPending = 0;
-  }
-
-  /** The end of the Pacific day containing `now`, computed once a day (the clock may also jump back in tests). */
-  #dayEndAt(now: number): number {
-    if (now >= this.#dayEnd || now < this.#dayEnd - LONGEST_DAY) this.#dayEnd = nextPacificMidnight(now);
-    return this.#dayEnd;
   }
 }

@@ -21,6 +21,8 @@ export interface AttemptSample {
   /** 1 for the first attempt of a request; higher for retries. */
   attempt: number;
   tokens: { prompt: number; completion: number };
+  /** The access token of the request, for the per-token counters. */
+  accessTokenId?: number | null;
 }
 
 /** Values computed at scrape time. */
@@ -93,6 +95,10 @@ export class GatewayMetrics {
   readonly #retries = new Family(() => ({ n: 0 }));
   readonly #tokens = new Family(() => ({ n: 0 }));
   readonly #validations = new Family(() => ({ n: 0 }));
+  readonly #tokenRequests = new Family(() => ({ n: 0 }));
+  readonly #tokenTokens = new Family(() => ({ n: 0 }));
+  /** Names of the access tokens seen, for labels (never the secret). */
+  readonly #tokenNames = new Map<number, string>();
   readonly #latency = new Family<Histogram>(() => ({
     buckets: LATENCY_BUCKETS.map(() => 0),
     sum: 0,
@@ -113,6 +119,11 @@ export class GatewayMetrics {
     if (sample.tokens.completion > 0) {
       this.#tokens.get({ model, kind: 'completion' }).n += sample.tokens.completion;
     }
+    const tokenId = sample.accessTokenId;
+    const total = sample.tokens.prompt + sample.tokens.completion;
+    if (tokenId !== undefined && tokenId !== null && total > 0) {
+      this.#tokenTokens.get(this.#tokenLabels(tokenId)).n += total;
+    }
     // Attempts that never reached Google (status 0) or were cut by the client say nothing of its latency.
     if (sample.status === 0 || sample.outcome === 'client-abort') return;
     const seconds = Math.max(0, sample.latencyMs) / 1000;
@@ -122,6 +133,16 @@ export class GatewayMetrics {
     }
     h.sum += seconds;
     h.count++;
+  }
+
+  /** Counts one client request of an access token: `admitted`, or the refusal's code. */
+  recordTokenRequest(token: { id: number; name: string }, result: string): void {
+    this.#tokenNames.set(token.id, token.name);
+    this.#tokenRequests.get({ ...this.#tokenLabels(token.id), result }).n++;
+  }
+
+  #tokenLabels(id: number): Labels {
+    return { token_id: String(id), token_name: this.#tokenNames.get(id) ?? '' };
   }
 
   /** Counts one key check (`valid`, `invalid`, …). */
@@ -149,6 +170,18 @@ export class GatewayMetrics {
     counters(this.#retries, 'gkp_retries_total');
     head('gkp_tokens_total', 'counter', 'Tokens reported by Gemini, by model and kind (prompt, completion).');
     counters(this.#tokens, 'gkp_tokens_total');
+    head(
+      'gkp_token_requests_total',
+      'counter',
+      'Client requests by access token (id and name) and result: admitted, or the refusal code.',
+    );
+    counters(this.#tokenRequests, 'gkp_token_requests_total');
+    head(
+      'gkp_token_tokens_total',
+      'counter',
+      'Tokens reported by Gemini for each access token (id and name).',
+    );
+    counters(this.#tokenTokens, 'gkp_token_tokens_total');
     head('gkp_key_validations_total', 'counter', 'Key checks by result.');
     counters(this.#validations, 'gkp_key_validations_total');
 

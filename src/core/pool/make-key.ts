@@ -3,6 +3,7 @@ import type { PoolKey } from '../types.js';
 /** The state of a key just added at `at`: enabled, no cooldowns, zeroed counters, never used. */
 export function freshKeyState(at: number): Omit<PoolKey, 'id' | 'apiKey' | 'email' | 'project'> {
   return {
+    group: null,
     disabled: null,
     cooldowns: [],
     consecutiveErrors: 0,

@@ -42,6 +42,12 @@ const isDisabledAt = (key: PoolKey, now: number): boolean =>
 const appliesTo = (c: Cooldown, model: string | null, now: number): boolean =>
   c.until > now && (c.model === '*' || (model !== null && normalizeModel(c.model) === model));
 
+/** Which keys a request may use: `*` any key, null the keys of no group, else one group's keys. */
+export type KeyGroupFilter = string | null;
+export const ANY_GROUP = '*';
+
+const inGroup = (key: PoolKey, group: KeyGroupFilter): boolean => group === ANY_GROUP || key.group === group;
+
 type Counters = Pick<PoolKey, 'totalRequests' | 'errorCount' | 'tokens'>;
 
 function countersWithPending(
@@ -192,19 +198,22 @@ export class KeyPool {
    * A usable key for `model` (null: a request for no model, where only `*` cooldowns count), by the
    * strategy. When none is usable, says whether waiting helps (`cooling`) or not (`unavailable`).
    */
-  pick(model: string | null, exclude?: ReadonlySet<number>): PickResult {
+  pick(model: string | null, exclude?: ReadonlySet<number>, group: KeyGroupFilter = ANY_GROUP): PickResult {
     const now = this.#clock.now();
     const m = model === null ? null : normalizeModel(model);
     const remember = exclude === undefined || exclude.size === 0;
-    const known = remember ? this.#misses.get(m) : undefined;
+    const missId = group === ANY_GROUP ? m : `${group ?? ''}\u0000${m ?? ''}`;
+    const known = remember ? this.#misses.get(missId) : undefined;
     if (known && known.version === this.#version && now < known.validUntil) return missResult(known, now);
-    const key = this.#strategy.pick((k) => !exclude?.has(k.id) && this.isUsable(k, m, now));
+    const key = this.#strategy.pick(
+      (k) => !exclude?.has(k.id) && inGroup(k, group) && this.isUsable(k, m, now),
+    );
     if (key) return { ok: true, key };
-    const miss = this.#miss(m, now, exclude);
+    const miss = this.#miss(m, now, exclude, group);
     if (remember) {
       // Model names come from clients: keep the map small.
       if (this.#misses.size >= 256) this.#misses.clear();
-      this.#misses.set(m, miss);
+      this.#misses.set(missId, miss);
     }
     return missResult(miss, now);
   }
@@ -253,9 +262,9 @@ export class KeyPool {
   }
 
   /** Whether any key could serve `model` now; stops at the first one, and moves no strategy cursor. */
-  hasUsable(model: string | null = null): boolean {
+  hasUsable(model: string | null = null, group: KeyGroupFilter = ANY_GROUP): boolean {
     const now = this.#clock.now();
-    for (const key of this.#keys) if (this.isUsable(key, model, now)) return true;
+    for (const key of this.#keys) if (inGroup(key, group) && this.isUsable(key, model, now)) return true;
     return false;
   }
 
@@ -267,12 +276,17 @@ export class KeyPool {
     return n;
   }
 
-  #miss(model: string | null, now: number, exclude: ReadonlySet<number> | undefined): Miss {
+  #miss(
+    model: string | null,
+    now: number,
+    exclude: ReadonlySet<number> | undefined,
+    group: KeyGroupFilter,
+  ): Miss {
     let readyAt = Infinity;
     let validUntil = Infinity;
     let enabled = false;
     for (const key of this.#keys) {
-      if (exclude?.has(key.id)) continue;
+      if (exclude?.has(key.id) || !inGroup(key, group)) continue;
       if (key.disabled !== null) {
         if (key.disabled.until === null) continue;
         // A temporary disable that ends changes the answer, though the key does not count as enabled.

@@ -1,7 +1,13 @@
 /** `/admin/api/keys`: list, import, edit, delete and reset keys. Contract: docs/admin-api.md. */
 import { Hono } from 'hono';
-import { MAX_EMAIL_LENGTH, PROJECT_PATTERN, parseKeyList, parseKeyText } from '../../core/keys/import.js';
-import type { PoolKey } from '../../core/types.js';
+import {
+  MAX_EMAIL_LENGTH,
+  PROJECT_PATTERN,
+  parseGroup,
+  parseKeyList,
+  parseKeyText,
+} from '../../core/keys/import.js';
+import type { KeyPatch, PoolKey } from '../../core/types.js';
 import type { AppEnv, RouteDeps } from '../context.js';
 import { GatewayError } from '../errors.js';
 import { keyView, type KeyStateName } from '../key-view.js';
@@ -18,7 +24,15 @@ const SORTS = {
 } satisfies Record<string, (k: PoolKey) => number>;
 
 const STATES = new Set<KeyStateName>(['active', 'cooling', 'disabled']);
-const BULK_ACTIONS = new Set(['enable', 'disable', 'delete', 'reset-errors']);
+const BULK_ACTIONS = new Set(['enable', 'disable', 'delete', 'reset-errors', 'set-group']);
+const GROUP_RULE = "'group' must be 1–64 characters of letters, digits, . _ : -, or null for no group";
+
+/** A key group from a request field: a name, or null (also for '') for no group. */
+function groupField(value: unknown): string | null {
+  const group = parseGroup(value);
+  if (group === undefined) throw new GatewayError(400, GROUP_RULE, 'invalid_group', { param: 'group' });
+  return group;
+}
 const MAX_BULK_IDS = 100_000;
 
 function idList(value: unknown): number[] {
@@ -91,6 +105,14 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
     if (order !== 'asc' && order !== 'desc') {
       throw new GatewayError(400, "'order' must be asc or desc", 'invalid_order', { param: 'order' });
     }
+    // `group`: a group's name, or `-` for keys of no group.
+    const groupQuery = c.req.query('group');
+    const group =
+      groupQuery === undefined || groupQuery === ''
+        ? undefined
+        : groupQuery === '-'
+          ? null
+          : groupField(groupQuery);
     const page = intParam(c.req.query('page'), 'page', 1, 1, 1_000_000);
     const pageSize = intParam(c.req.query('page_size'), 'page_size', 50, 1, 500);
 
@@ -100,6 +122,7 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
       const s = pool.stateOf(key, now).state;
       counts[s] += 1;
       if (state && s !== state) continue;
+      if (group !== undefined && key.group !== group) continue;
       if (q && !matchesQuery(key, q)) continue;
       matches.push(key);
     }
@@ -139,7 +162,7 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
     if (typeof action !== 'string' || !BULK_ACTIONS.has(action)) {
       throw new GatewayError(
         400,
-        "'action' must be enable, disable, delete or reset-errors",
+        "'action' must be enable, disable, delete, reset-errors or set-group",
         'invalid_action',
         {
           param: 'action',
@@ -147,6 +170,7 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
       );
     }
     const ids = idList(json.ids);
+    const group = action === 'set-group' ? groupField(json.group) : null;
     await flushFirst();
     const now = clock.now();
     let affected: number;
@@ -155,6 +179,8 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
       pool.remove(ids);
     } else if (action === 'reset-errors') {
       affected = await storage.keys.resetErrors(ids, now);
+    } else if (action === 'set-group') {
+      affected = (await storage.keys.setKeysGroup(ids, group, now)).length;
     } else {
       affected = (await storage.keys.setKeysActive(ids, action === 'enable', now)).length;
     }
@@ -205,20 +231,21 @@ function matchesQuery(key: PoolKey, q: string): boolean {
   );
 }
 
-function keyPatch(json: Record<string, unknown>): {
-  isActive?: boolean;
-  email?: string | null;
-  project?: string | null;
-} {
-  const allowed = new Set(['is_active', 'gmail_email', 'project']);
+function keyPatch(json: Record<string, unknown>): KeyPatch {
+  const allowed = new Set(['is_active', 'gmail_email', 'project', 'group']);
   const unknown = Object.keys(json).filter((k) => !allowed.has(k));
   if (unknown.length > 0) {
     throw new GatewayError(400, `Unknown field(s): ${unknown.slice(0, 5).join(', ')}`, 'invalid_field');
   }
   if (Object.keys(json).length === 0) {
-    throw new GatewayError(400, 'Nothing to change: send is_active, gmail_email or project', 'invalid_field');
+    throw new GatewayError(
+      400,
+      'Nothing to change: send is_active, gmail_email, project or group',
+      'invalid_field',
+    );
   }
-  const patch: { isActive?: boolean; email?: string | null; project?: string | null } = {};
+  const patch: KeyPatch = {};
+  if (json.group !== undefined) patch.group = groupField(json.group);
   if (json.is_active !== undefined) {
     if (typeof json.is_active !== 'boolean') {
       throw new GatewayError(400, "'is_active' must be a boolean", 'invalid_type', { param: 'is_active' });

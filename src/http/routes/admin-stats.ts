@@ -13,6 +13,10 @@ const RANGES = {
   week: { span: 7 * 24 * HOUR, bucket: 6 * HOUR },
 } as const;
 
+/** An optional positive id from the query string. */
+const optionalId = (raw: string | undefined, name: string): number | undefined =>
+  raw ? intParam(raw, name, 0, 1, Number.MAX_SAFE_INTEGER) : undefined;
+
 export function adminStatsRoutes(deps: RouteDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { storage, service, clock } = deps;
@@ -35,7 +39,8 @@ export function adminStatsRoutes(deps: RouteDeps): Hono<AppEnv> {
     await service.flush().catch(() => undefined);
     const until = clock.now();
     const since = Math.floor((until - range.span) / range.bucket) * range.bucket;
-    const stats = await storage.usage.stats({ since, until, bucketMs: range.bucket });
+    const tokenId = optionalId(c.req.query('token_id'), 'token_id');
+    const stats = await storage.usage.stats({ since, until, bucketMs: range.bucket, tokenId });
     const keys = { total: pool.size, active: 0, cooling: 0, disabled: 0 };
     for (const key of pool.list()) keys[pool.stateOf(key, until).state] += 1;
     const group = (g: { requests: number; errors: number; totalTokens: number }) => ({
@@ -68,6 +73,7 @@ export function adminStatsRoutes(deps: RouteDeps): Hono<AppEnv> {
     const limit = intParam(c.req.query('limit'), 'limit', 50, 1, 500);
     const before = c.req.query('before');
     const keyId = c.req.query('key_id');
+    const tokenId = optionalId(c.req.query('token_id'), 'token_id');
     const status = c.req.query('status');
     const model = c.req.query('model');
     const endpoint = c.req.query('endpoint');
@@ -75,7 +81,8 @@ export function adminStatsRoutes(deps: RouteDeps): Hono<AppEnv> {
     const rows = await storage.usage.listUsage({
       limit,
       beforeId: before ? intParam(before, 'before', 0, 1, Number.MAX_SAFE_INTEGER) : undefined,
-      keyId: keyId ? intParam(keyId, 'key_id', 0, 1, Number.MAX_SAFE_INTEGER) : undefined,
+      keyId: optionalId(keyId, 'key_id'),
+      tokenId,
       status: status ? intParam(status, 'status', 0, 0, 999) : undefined,
       model: model ? model.slice(0, 200) : undefined,
       endpoint: endpoint ? endpoint.slice(0, 200) : undefined,
@@ -86,6 +93,7 @@ export function adminStatsRoutes(deps: RouteDeps): Hono<AppEnv> {
         time: isoTime(r.timestamp),
         key_id: r.keyId,
         key: maskedKey(r.keyId),
+        token_id: r.accessTokenId,
         endpoint: r.endpoint,
         model: r.model,
         status: r.status,

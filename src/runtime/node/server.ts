@@ -86,6 +86,8 @@ export async function startNodeGateway(
     flushMode: 'interval',
     flushBatchRows: settings.flushBatchRows,
     maxBodyBytes: settings.maxBodyBytes,
+    // Token-limit reservations read in one event-loop turn share one SQLite transaction.
+    tokenBatchWindow: (flush) => setImmediate(flush),
     clientAddress: (req, env) =>
       clientAddressOf(
         req.headers.get('x-forwarded-for'),

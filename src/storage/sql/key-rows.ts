@@ -13,6 +13,8 @@ export interface KeyRow {
   key_hash: string;
   key_hint: string;
   project: string | null;
+  /** From `api_key_groups` (see `KEY_SELECT`). */
+  key_group: string | null;
   disabled_by: string | null;
   disabled_reason: string | null;
   disabled_until: number | null;
@@ -45,6 +47,10 @@ export function disableColumns(disabled: KeyDisable | null): Record<string, unkn
     is_active: 0,
   };
 }
+
+/** `SELECT` of key rows with their group; append a `WHERE`/`ORDER BY` on `api_keys` columns. */
+export const KEY_SELECT =
+  'SELECT api_keys.*, g.key_group AS key_group FROM api_keys LEFT JOIN api_key_groups g ON g.api_key_id = api_keys.id';
 
 const nullableNumber = (v: number | null): number | null => (v === null ? null : Number(v));
 
@@ -80,6 +86,7 @@ export async function toPoolKey(row: KeyRow, cooldowns: Cooldown[], cipher: KeyC
     apiKey: await cipher.decrypt(row.api_key),
     email: row.gmail_email,
     project: row.project,
+    group: row.key_group ?? null,
     disabled: toDisable(row),
     cooldowns,
     consecutiveErrors: Number(row.consecutive_errors),

@@ -3,8 +3,8 @@ import { sha256Hex } from '../../core/crypto.js';
 import { maskKey } from '../../core/keys/mask.js';
 import type { AddKeysResult, KeyChanges, KeyCipher, KeyStore, MaintenanceResult } from '../../core/ports.js';
 import type { KeyPatch, NewKey, PoolKey, WriteBatch } from '../../core/types.js';
-import type { SqlDriver } from './driver.js';
-import { type CooldownRow, type KeyRow, disableColumns, toPoolKeys } from './key-rows.js';
+import type { SqlDriver, SqlStatement } from './driver.js';
+import { type CooldownRow, type KeyRow, KEY_SELECT, disableColumns, toPoolKeys } from './key-rows.js';
 import { batchStatements, maintenanceStatements } from './sql-key-writes.js';
 import { idsIn, multiRowStatements, runInBatches, setClause } from './sql-util.js';
 
@@ -17,7 +17,7 @@ export class SqlKeyStore implements KeyStore {
   ) {}
 
   async loadKeys(): Promise<PoolKey[]> {
-    const rows = await this.driver.all<KeyRow>('SELECT * FROM api_keys ORDER BY id');
+    const rows = await this.driver.all<KeyRow>(`${KEY_SELECT} ORDER BY api_keys.id`);
     const cooldowns = await this.driver.all<CooldownRow>('SELECT * FROM key_cooldowns');
     return toPoolKeys(rows, cooldowns, this.cipher);
   }
@@ -25,7 +25,8 @@ export class SqlKeyStore implements KeyStore {
   async loadChangesSince(since: number): Promise<KeyChanges> {
     // INDEXED BY: without it SQLite prefers scanning the table in id order, reading every key (D1 bills rows read).
     const rows = await this.driver.all<KeyRow>(
-      'SELECT * FROM api_keys INDEXED BY idx_api_keys_updated_at WHERE updated_at >= ? ORDER BY id',
+      'SELECT api_keys.*, g.key_group AS key_group FROM api_keys INDEXED BY idx_api_keys_updated_at ' +
+        'LEFT JOIN api_key_groups g ON g.api_key_id = api_keys.id WHERE updated_at >= ? ORDER BY api_keys.id',
       [since],
     );
     const cooldowns = await this.driver.all<CooldownRow>(
@@ -71,6 +72,19 @@ export class SqlKeyStore implements KeyStore {
         `INSERT INTO api_keys (${INSERT_KEY_COLUMNS}) VALUES ${values} ON CONFLICT(key_hash) DO NOTHING`,
     );
     const added = await runInBatches(this.driver, statements);
+    const grouped = fresh.filter(({ key }) => key.group);
+    if (grouped.length > 0) {
+      // Only keys inserted now take a group: a duplicate is left unchanged.
+      await runInBatches(
+        this.driver,
+        grouped.map(({ key, hash }) => ({
+          sql:
+            'INSERT INTO api_key_groups (api_key_id, key_group) SELECT id, ? FROM api_keys WHERE key_hash = ? AND created_at = ? ' +
+            'ON CONFLICT(api_key_id) DO NOTHING',
+          params: [key.group, hash, now],
+        })),
+      );
+    }
     return { added, duplicates: keys.length - added };
   }
 
@@ -81,11 +95,21 @@ export class SqlKeyStore implements KeyStore {
     if (patch.isActive !== undefined) Object.assign(values, activeColumns(patch.isActive));
     values.updated_at = now;
     const set = setClause(values);
-    const { changes } = await this.driver.run(`UPDATE api_keys SET ${set.sql} WHERE id = ?`, [
-      ...set.params,
-      id,
-    ]);
-    return changes > 0 ? this.getKey(id) : null;
+    const statements = [{ sql: `UPDATE api_keys SET ${set.sql} WHERE id = ?`, params: [...set.params, id] }];
+    if (patch.group !== undefined) statements.push(...groupStatements([id], patch.group));
+    const [first] = await this.driver.batch(statements);
+    return (first?.changes ?? 0) > 0 ? this.getKey(id) : null;
+  }
+
+  async setKeysGroup(ids: number[], group: string | null, now: number): Promise<number[]> {
+    // Groups first, then `updated_at`, so a snapshot refresh that sees the bump also sees the group.
+    await this.driver.batch(groupStatements(ids, group));
+    const where = idsIn('id', ids);
+    const rows = await this.driver.all<{ id: number }>(
+      `UPDATE api_keys SET updated_at = ? WHERE ${where.sql} RETURNING id`,
+      [now, where.param],
+    );
+    return rows.map((row) => Number(row.id));
   }
 
   async setKeysActive(ids: number[], active: boolean, now: number): Promise<number[]> {
@@ -151,7 +175,7 @@ export class SqlKeyStore implements KeyStore {
   }
 
   private async getKey(id: number): Promise<PoolKey | null> {
-    const row = await this.driver.first<KeyRow>('SELECT * FROM api_keys WHERE id = ?', [id]);
+    const row = await this.driver.first<KeyRow>(`${KEY_SELECT} WHERE api_keys.id = ?`, [id]);
     if (!row) return null;
     const cooldowns = await this.driver.all<CooldownRow>('SELECT * FROM key_cooldowns WHERE api_key_id = ?', [
       id,
@@ -159,6 +183,19 @@ export class SqlKeyStore implements KeyStore {
     const [key] = await toPoolKeys([row], cooldowns, this.cipher);
     return key ?? null;
   }
+}
+
+/** Sets (or with null clears) the group of the keys `ids` that exist. */
+function groupStatements(ids: number[], group: string | null): SqlStatement[] {
+  const where = idsIn('id', ids);
+  const keyIds = idsIn('api_key_id', ids);
+  return [
+    { sql: `DELETE FROM api_key_groups WHERE ${keyIds.sql}`, params: [keyIds.param] },
+    {
+      sql: `INSERT INTO api_key_groups (api_key_id, key_group) SELECT id, ? FROM api_keys WHERE ${where.sql} AND ? IS NOT NULL`,
+      params: [group, where.param, group],
+    },
+  ];
 }
 
 /** What enabling (also clearing the consecutive error count) or a manual disable writes. */

@@ -1,5 +1,9 @@
-/** `LimitStore` over `local_limit_counts`: the counts behind the optional local limits. */
-import type { LimitStore } from '../../core/ports.js';
+/**
+ * `LimitStore` over `local_limit_counts`: the counts behind the optional local key limits and the
+ * access-token limits. Token rows use the subject `t:<token id>` and the model `requests` or `tokens`.
+ */
+import type { LimitStore, TokenReservation, TokenWindowCounts } from '../../core/ports.js';
+import { tokenSubject } from '../../core/tokens/token-policy.js';
 import type { LimitCount } from '../../core/types.js';
 import type { SqlDriver, SqlStatement } from './driver.js';
 import { multiRowStatements } from './sql-util.js';
@@ -11,6 +15,24 @@ interface LimitRow {
   window_end: number;
   count: number;
 }
+
+/** A limit that is off: no count reaches it. */
+const NO_LIMIT = Number.MAX_SAFE_INTEGER;
+
+const stored = (model: string, period: string) =>
+  `coalesce((SELECT count FROM local_limit_counts WHERE subject = ? AND model = '${model}' AND period = '${period}' AND window_end = ?), 0)`;
+
+/**
+ * Counts a request in both windows only when all four counts are below their limits. One statement
+ * holds SQLite's write lock from its first read to its last write, so concurrent reservations from
+ * any number of connections (processes, D1 isolates) are serialized and never overshoot.
+ */
+const RESERVE_SQL =
+  'INSERT INTO local_limit_counts (subject, model, period, window_end, count) ' +
+  "SELECT ?, 'requests', column1, column2, 1 FROM (VALUES ('minute', ?), ('day', ?)) " +
+  `WHERE ${stored('requests', 'minute')} < ? AND ${stored('requests', 'day')} < ? ` +
+  `AND ${stored('tokens', 'minute')} < ? AND ${stored('tokens', 'day')} < ? ` +
+  'ON CONFLICT(subject, model, period, window_end) DO UPDATE SET count = count + 1';
 
 /** Upserts that add each increment to its window's stored count (`count = count + ?`), chunked for D1. */
 export function limitCountStatements(driver: SqlDriver, rows: readonly LimitCount[]): SqlStatement[] {
@@ -24,12 +46,28 @@ export function limitCountStatements(driver: SqlDriver, rows: readonly LimitCoun
   );
 }
 
+const emptyCounts = (): TokenWindowCounts => ({
+  minuteRequests: 0,
+  dayRequests: 0,
+  minuteTokens: 0,
+  dayTokens: 0,
+});
+
+function addRow(counts: TokenWindowCounts, row: Pick<LimitRow, 'model' | 'period' | 'count'>): void {
+  const n = Number(row.count);
+  if (row.model === 'requests') {
+    if (row.period === 'minute') counts.minuteRequests += n;
+    else counts.dayRequests += n;
+  } else if (row.period === 'minute') counts.minuteTokens += n;
+  else counts.dayTokens += n;
+}
+
 export class SqlLimitStore implements LimitStore {
   constructor(private readonly driver: SqlDriver) {}
 
   async loadLimitCounts(now: number): Promise<LimitCount[]> {
     const rows = await this.driver.all<LimitRow>(
-      'SELECT subject, model, period, window_end, count FROM local_limit_counts WHERE window_end > ?',
+      "SELECT subject, model, period, window_end, count FROM local_limit_counts WHERE window_end > ? AND subject NOT LIKE 't:%'",
       [now],
     );
     return rows.map((r) => ({
@@ -39,6 +77,63 @@ export class SqlLimitStore implements LimitStore {
       windowEnd: Number(r.window_end),
       count: Number(r.count),
     }));
+  }
+
+  async reserveTokenRequests(reservations: readonly TokenReservation[]): Promise<boolean[]> {
+    if (reservations.length === 0) return [];
+    const limit = (n: number | null) => (n === null ? NO_LIMIT : n);
+    const statements = reservations.map((r) => {
+      const subject = tokenSubject(r.tokenId);
+      return {
+        sql: RESERVE_SQL,
+        params: [
+          subject,
+          r.minuteEnd,
+          r.dayEnd,
+          subject,
+          r.minuteEnd,
+          limit(r.rpm),
+          subject,
+          r.dayEnd,
+          limit(r.rpd),
+          subject,
+          r.minuteEnd,
+          limit(r.tpm),
+          subject,
+          r.dayEnd,
+          limit(r.tpd),
+        ],
+      };
+    });
+    // A counted reservation changes its two rows; a refused one changes nothing.
+    return (await this.driver.batch(statements)).map((result) => result.changes > 0);
+  }
+
+  async tokenCounts(tokenId: number, minuteEnd: number, dayEnd: number): Promise<TokenWindowCounts> {
+    const rows = await this.driver.all<LimitRow>(
+      'SELECT model, period, count FROM local_limit_counts WHERE subject = ? AND ' +
+        "((period = 'minute' AND window_end = ?) OR (period = 'day' AND window_end = ?))",
+      [tokenSubject(tokenId), minuteEnd, dayEnd],
+    );
+    const counts = emptyCounts();
+    for (const row of rows) addRow(counts, row);
+    return counts;
+  }
+
+  async tokenWindowCounts(minuteEnd: number, dayEnd: number): Promise<Map<number, TokenWindowCounts>> {
+    const rows = await this.driver.all<LimitRow>(
+      "SELECT subject, model, period, count FROM local_limit_counts WHERE subject >= 't:' AND subject < 't;' AND " +
+        "((period = 'minute' AND window_end = ?) OR (period = 'day' AND window_end = ?))",
+      [minuteEnd, dayEnd],
+    );
+    const byToken = new Map<number, TokenWindowCounts>();
+    for (const row of rows) {
+      const id = Number(row.subject.slice(2));
+      let counts = byToken.get(id);
+      if (!counts) byToken.set(id, (counts = emptyCounts()));
+      addRow(counts, row);
+    }
+    return byToken;
   }
 
   async pruneLimitCounts(now: number): Promise<number> {

@@ -27,6 +27,7 @@ function rowFilter(query: UsageQuery): Filter {
     params.push(value);
   };
   add('api_key_id = ?', query.keyId);
+  add('access_token_id = ?', query.tokenId);
   add('model = ?', query.model);
   add('endpoint = ?', query.endpoint);
   add('response_status = ?', query.status);

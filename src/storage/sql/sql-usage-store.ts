@@ -115,7 +115,12 @@ export class SqlUsageStore implements UsageStore {
    */
   async stats(query: StatsQuery): Promise<Stats> {
     const bucketMs = Math.max(1, Math.floor(query.bucketMs));
-    const plan = planStats(query.since, query.until, bucketMs, await rolledUpUntil(this.driver));
+    const byToken = query.tokenId !== undefined;
+    const plan = byToken
+      ? { raw: [[query.since, query.until] as [number, number]], rollup: null }
+      : planStats(query.since, query.until, bucketMs, await rolledUpUntil(this.driver));
+    const tokenClause = byToken ? ' AND access_token_id = ?' : '';
+    const tokenParams = byToken ? [query.tokenId] : [];
     const fine: FineRow[] = [];
     const keyRows: KeyGroupRow[] = [];
     const ids = await idRanges(this.driver, plan.raw);
@@ -124,15 +129,15 @@ export class SqlUsageStore implements UsageStore {
       fine.push(
         ...(await this.driver.all<FineRow>(
           `SELECT CAST(request_timestamp / ? AS INTEGER) * ? AS t, endpoint, model, response_status AS status, ${AGGREGATES} ` +
-            `FROM api_key_usage WHERE ${RAW_RANGE} GROUP BY 1, 2, 3, 4`,
-          [bucketMs, bucketMs, lo, hi, from, to],
+            `FROM api_key_usage WHERE ${RAW_RANGE}${tokenClause} GROUP BY 1, 2, 3, 4`,
+          [bucketMs, bucketMs, lo, hi, from, to, ...tokenParams],
         )),
       );
       keyRows.push(
         ...(await this.driver.all<KeyGroupRow>(
           `SELECT api_key_id AS key_id, ${AGGREGATES} FROM api_key_usage ` +
-            `WHERE ${RAW_RANGE} GROUP BY api_key_id`,
-          [lo, hi, from, to],
+            `WHERE ${RAW_RANGE}${tokenClause} GROUP BY api_key_id`,
+          [lo, hi, from, to, ...tokenParams],
         )),
       );
     }

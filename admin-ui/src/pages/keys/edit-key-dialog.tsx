@@ -3,7 +3,7 @@ import { useConfirm } from '../../components/confirm.js';
 import { Dialog } from '../../components/dialog.js';
 import { StateBadge } from '../../components/state-badge.js';
 import { useNotify } from '../../components/toasts.js';
-import { MAX_EMAIL_LENGTH, PROJECT_PATTERN } from '../../../../src/core/keys/import.js';
+import { GROUP_PATTERN, MAX_EMAIL_LENGTH, PROJECT_PATTERN } from '../../../../src/core/keys/import.js';
 import { useI18n } from '../../i18n/index.js';
 import { useApi } from '../../lib/api-context.js';
 import { errorText } from '../../lib/errors.js';
@@ -24,8 +24,10 @@ export function EditKeyDialog({ entry, onClose, onChanged }: EditKeyDialogProps)
   const [confirmElement, confirm] = useConfirm();
   const emailId = useId();
   const projectId = useId();
+  const groupId = useId();
   const [email, setEmail] = useState(entry.gmail_email ?? '');
   const [project, setProject] = useState(entry.project ?? '');
+  const [group, setGroup] = useState(entry.group ?? '');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -50,8 +52,14 @@ export function EditKeyDialog({ entry, onClose, onChanged }: EditKeyDialogProps)
     if (project.trim() !== '' && !PROJECT_PATTERN.test(project.trim()))
       return setError(t('edit.bad_project'));
     if (email.trim().length > MAX_EMAIL_LENGTH) return setError(t('edit.bad_email'));
+    if (group.trim() !== '' && !GROUP_PATTERN.test(group.trim())) return setError(t('edit.bad_group'));
     void run(
-      () => api.patchKey(entry.id, { gmail_email: email.trim() || null, project: project.trim() || null }),
+      () =>
+        api.patchKey(entry.id, {
+          gmail_email: email.trim() || null,
+          project: project.trim() || null,
+          group: group.trim() || null,
+        }),
       t('edit.saved'),
     );
   };
@@ -112,6 +120,14 @@ export function EditKeyDialog({ entry, onClose, onChanged }: EditKeyDialogProps)
           value={project}
           onInput={(e) => setProject(e.currentTarget.value)}
           data-testid="edit-project"
+        />
+        <label for={groupId}>{t('col.group')}</label>
+        <input
+          id={groupId}
+          value={group}
+          placeholder={t('edit.group_placeholder')}
+          onInput={(e) => setGroup(e.currentTarget.value)}
+          data-testid="edit-group"
         />
         {error && (
           <p class="field-error" role="alert">

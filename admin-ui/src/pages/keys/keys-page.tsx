@@ -29,10 +29,12 @@ export function KeysPage() {
   const [confirmElement, confirm] = useConfirm();
   const searchId = useId();
   const stateId = useId();
+  const groupId = useId();
   const sizeId = useId();
 
   const [q, setQ] = useState('');
   const [state, setState] = useState<KeyState | ''>('');
+  const [groupText, setGroupText] = useState('');
   const [sort, setSort] = useState<KeySort>('id');
   const [order, setOrder] = useState<SortOrder>('asc');
   const [page, setPage] = useState(1);
@@ -43,10 +45,11 @@ export function KeysPage() {
   const [validating, setValidating] = useState<number[] | 'all' | null>(null);
   const [busy, setBusy] = useState(false);
   const search = useDebounced(q.trim(), 300);
+  const group = useDebounced(groupText.trim(), 300);
 
   const list = useLoader(
-    () => api.listKeys({ q: search, state, sort, order, page, page_size: pageSize }),
-    [search, state, sort, order, page, pageSize],
+    () => api.listKeys({ q: search, state, group, sort, order, page, page_size: pageSize }),
+    [search, state, group, sort, order, page, pageSize],
     10_000,
   );
   const data = list.data;
@@ -57,7 +60,7 @@ export function KeysPage() {
   useEffect(() => {
     setPage(1);
     setSelected(new Set());
-  }, [search, state, pageSize]);
+  }, [search, state, group, pageSize]);
 
   // After deletions the current page can fall past the end.
   useEffect(() => {
@@ -166,6 +169,19 @@ export function KeysPage() {
             ))}
           </select>
         </div>
+        <div class="field-inline">
+          <label for={groupId}>{t('col.group')}</label>
+          <input
+            id={groupId}
+            type="search"
+            size={10}
+            value={groupText}
+            placeholder={t('keys.group_placeholder')}
+            title={t('keys.group_hint')}
+            onInput={(e) => setGroupText(e.currentTarget.value)}
+            data-testid="keys-group-filter"
+          />
+        </div>
         <button
           type="button"
           disabled={keyCount === 0 || validating !== null}
@@ -228,7 +244,7 @@ export function KeysPage() {
         </p>
       )}
       {data ? (
-        data.total === 0 && !search && !state ? (
+        data.total === 0 && !search && !state && !group ? (
           <p class="empty card" data-testid="keys-empty">
             {t('keys.empty')}
           </p>

@@ -35,6 +35,7 @@ async function allKeyIds(api: AdminApi): Promise<number[]> {
     const list = await api.listKeys({
       q: '',
       state: '',
+      group: '',
       sort: 'id',
       order: 'asc',
       page,

@@ -7,6 +7,8 @@ import { useApi } from '../../lib/api-context.js';
 import { errorText } from '../../lib/errors.js';
 import { formatDateTime } from '../../lib/format.js';
 import { useLoader } from '../../lib/hooks.js';
+import type { AccessToken } from '../../lib/types.js';
+import { LimitBars, TokenRulesDialog } from './token-rules-dialog.js';
 
 function SecretDialog({ name, secret, onClose }: { name: string; secret: string; onClose: () => void }) {
   const { t } = useI18n();
@@ -73,6 +75,7 @@ export function TokensSection() {
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<{ name: string; secret: string } | null>(null);
+  const [editing, setEditing] = useState<AccessToken | null>(null);
 
   const create = async (e: Event) => {
     e.preventDefault();
@@ -148,6 +151,7 @@ export function TokensSection() {
                 <th scope="col">{t('edit.created')}</th>
                 <th scope="col">{t('col.last_used')}</th>
                 <th scope="col">{t('col.state')}</th>
+                <th scope="col">{t('rules.limits')}</th>
                 <th scope="col">
                   <span class="visually-hidden">{t('col.actions')}</span>
                 </th>
@@ -169,12 +173,41 @@ export function TokensSection() {
                         {t('tokens.revoked_at', { time: formatDateTime(tok.revoked_at) })}
                       </span>
                     ) : (
-                      <span class="badge badge-active" data-testid={`token-state-${tok.id}`}>
-                        {t('tokens.valid')}
+                      <span
+                        class={`badge ${tok.enabled ? 'badge-active' : 'badge-cooling'}`}
+                        data-testid={`token-state-${tok.id}`}
+                      >
+                        {tok.enabled ? t('tokens.valid') : t('rules.paused')}
                       </span>
                     )}
+                    {tok.expires_at && (
+                      <div class="muted small nowrap">
+                        {t('rules.expires_at', { time: formatDateTime(tok.expires_at) })}
+                      </div>
+                    )}
+                    {(tok.models.length > 0 || tok.key_group !== null) && (
+                      <div class="muted small">
+                        {[
+                          tok.models.join(', '),
+                          tok.key_group !== null ? t('rules.group_is', { group: tok.key_group }) : '',
+                        ]
+                          .filter(Boolean)
+                          .join(' · ')}
+                      </div>
+                    )}
                   </td>
-                  <td>
+                  <td>{!tok.revoked_at && <LimitBars token={tok} />}</td>
+                  <td class="nowrap">
+                    {!tok.revoked_at && (
+                      <button
+                        type="button"
+                        class="small"
+                        onClick={() => setEditing(tok)}
+                        data-testid={`token-edit-${tok.id}`}
+                      >
+                        {t('rules.edit')}
+                      </button>
+                    )}{' '}
                     {tok.source === 'api' && !tok.revoked_at && (
                       <button
                         type="button"
@@ -194,6 +227,13 @@ export function TokensSection() {
       )}
       {created && (
         <SecretDialog name={created.name} secret={created.secret} onClose={() => setCreated(null)} />
+      )}
+      {editing && (
+        <TokenRulesDialog
+          token={editing}
+          onClose={() => setEditing(null)}
+          onChanged={() => void tokens.reload()}
+        />
       )}
       {confirmElement}
     </section>
