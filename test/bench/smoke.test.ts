@@ -86,7 +86,7 @@ describe('npm run bench:smoke', () => {
     expect(r.usageQueries.map((q) => q.query)).toContain('stats, week (6 h buckets)');
     for (const q of r.usageQueries) expect(q.rows, q.query).toBe(r.settings.usageRows);
 
-    expect(r.targets).toHaveLength(6);
+    expect(r.targets).toHaveLength(7);
     for (const t of r.targets) expect(stdout).toContain(t.measure);
   }, 240_000);
 });
