@@ -163,7 +163,7 @@ describe('messagesToGemini (golden)', () => {
       throw new Error('accepted');
     };
     expect(refused({ messages: [] }).status).toBe(400);
-    expect(refused({ messages: [{ role: 'system', content: 'x' }] }).message).toContain('messages.0.role');
+    expect(refused({ messages: [{ role: 'tool', content: 'x' }] }).message).toContain('messages.0.role');
     expect(
       refused({ messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'nope' }] }] })
         .message,
@@ -171,6 +171,21 @@ describe('messagesToGemini (golden)', () => {
     expect(refused({ messages: [{ role: 'user', content: 'x' }], max_tokens: 'many' }).message).toContain(
       'max_tokens',
     );
+  });
+
+  it('moves system-role messages into the system instruction, after system', () => {
+    const out = messagesToGemini(
+      {
+        system: 'S1',
+        messages: [
+          { role: 'user', content: 'hi' },
+          { role: 'system', content: 'S2' },
+        ],
+      },
+      'gemini-2.5-flash',
+    );
+    expect(out.systemInstruction).toEqual({ parts: [{ text: 'S1' }, { text: 'S2' }] });
+    expect(out.contents).toEqual([{ role: 'user', parts: [{ text: 'hi' }] }]);
   });
 
   it('wraps a count_tokens body for Gemini countTokens', () => {
