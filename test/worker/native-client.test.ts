@@ -179,7 +179,7 @@ describe('@google/genai inside workerd, through the Worker', () => {
     expect(count.totalTokens).toBeGreaterThan(0);
     const names: string[] = [];
     for await (const model of await ai.models.list({ config: { pageSize: 4 } })) names.push(model.name!);
-    expect(names).toHaveLength(6);
+    expect(names).toHaveLength(7);
     expect(names).toContain('models/gemini-2.5-flash');
     const one = await ai.models.get({ model: 'gemini-2.0-flash' });
     expect(one.name).toBe('models/gemini-2.0-flash');
