@@ -15,6 +15,7 @@ import type { Reply } from '../forward/reply.js';
 import { BEARER_ONLY, presentedToken, type ClientAuth } from './client-auth.js';
 import type { ClientRequest } from './client-request.js';
 import { chosenEntry, matchRoute, type RouteEntry, type RouteEnv, type RouteMatch } from './client-route.js';
+import { ANTHROPIC_MODEL_ROUTES, ANTHROPIC_ROUTES, ANTHROPIC_VERSION } from './routes/anthropic.js';
 import { GEMINI_ROUTES } from './routes/gemini.js';
 import { OPENAI_ROUTES, OPENAI_ROUTES_ON_GOOGLE_PATH } from './routes/openai.js';
 
@@ -34,7 +35,17 @@ interface Mount {
   routes: readonly RouteEntry[];
 }
 
-const V1: Mount = { prefix: '/v1/', dialect: OPENAI_CHAT, routes: OPENAI_ROUTES };
+/** OpenAI's routes, whose model list and model answer Anthropic's clients in Anthropic's shape; then Anthropic's. */
+const V1_ROUTES: readonly RouteEntry[] = [
+  ...OPENAI_ROUTES.map((entry): RouteEntry => {
+    if (entry.method !== 'GET') return entry;
+    const anthropic = entry.path === 'models' ? ANTHROPIC_MODEL_ROUTES.list : ANTHROPIC_MODEL_ROUTES.get;
+    return { ...entry, byHeader: { name: ANTHROPIC_VERSION, entry: anthropic } };
+  }),
+  ...ANTHROPIC_ROUTES,
+];
+
+const V1: Mount = { prefix: '/v1/', dialect: OPENAI_CHAT, routes: V1_ROUTES };
 const OPENAI_ON_GOOGLE_PATH: Mount = {
   prefix: '/v1beta/openai/',
   dialect: OPENAI_CHAT_ON_GOOGLE_PATH,
