@@ -18,6 +18,7 @@ import { chosenEntry, matchRoute, type RouteEntry, type RouteEnv, type RouteMatc
 import { ANTHROPIC_MODEL_ROUTES, ANTHROPIC_ROUTES, ANTHROPIC_VERSION } from './routes/anthropic.js';
 import { GEMINI_ROUTES } from './routes/gemini.js';
 import { OPENAI_ROUTES, OPENAI_ROUTES_ON_GOOGLE_PATH } from './routes/openai.js';
+import { RESPONSES_ROUTES } from './routes/responses.js';
 
 export interface ClientMatch {
   /** The matched route's dialect; for a path naming no route, its mount's. */
@@ -35,7 +36,7 @@ interface Mount {
   routes: readonly RouteEntry[];
 }
 
-/** OpenAI's routes, whose model list and model answer Anthropic's clients in Anthropic's shape; then Anthropic's. */
+/** OpenAI's routes, whose model list and model answer Anthropic's clients in Anthropic's shape; then Anthropic's and the Responses API. */
 const V1_ROUTES: readonly RouteEntry[] = [
   ...OPENAI_ROUTES.map((entry): RouteEntry => {
     if (entry.method !== 'GET') return entry;
@@ -43,6 +44,7 @@ const V1_ROUTES: readonly RouteEntry[] = [
     return { ...entry, byHeader: { name: ANTHROPIC_VERSION, entry: anthropic } };
   }),
   ...ANTHROPIC_ROUTES,
+  ...RESPONSES_ROUTES,
 ];
 
 const V1: Mount = { prefix: '/v1/', dialect: OPENAI_CHAT, routes: V1_ROUTES };
