@@ -125,17 +125,17 @@ describe('native routes on the wire, on Workers', () => {
   });
 
   it('GET models passes pageSize and pageToken, never the key', async () => {
-    const page = (await (await native('models?pageSize=5', undefined, 'query')).json()) as {
+    const page = (await (await native('models?pageSize=6', undefined, 'query')).json()) as {
       models: unknown[];
       nextPageToken: string;
     };
-    expect(page.models).toHaveLength(5);
+    expect(page.models).toHaveLength(6);
     const rest = (await (await native(`models?pageToken=${page.nextPageToken}`)).json()) as {
       models: Array<{ name: string }>;
     };
     expect(rest.models.map((m) => m.name)).toEqual(['models/text-embedding-004']);
     expect(upstream.map((u) => new URL(u.url).search)).toEqual([
-      '?pageSize=5',
+      '?pageSize=6',
       `?pageToken=${page.nextPageToken}`,
     ]);
   });
