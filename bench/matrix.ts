@@ -21,9 +21,14 @@ const EMBED_MODEL = 'gemini-embedding-001';
 const PROMPT = 'Say hello in one short sentence.';
 
 /** Workloads only the gateway serves: the others pass requests through to an endpoint Google has. */
-const GATEWAY_ONLY: ReadonlySet<Workload> = new Set(['responses', 'responses-stream']);
+const GATEWAY_ONLY: ReadonlySet<Workload> = new Set([
+  'responses',
+  'responses-stream',
+  'messages',
+  'messages-stream',
+]);
 
-/** Whether `target` can serve `workload` (direct, nginx and the Node floor have no `/responses`). */
+/** Whether `target` can serve `workload` (direct, nginx and the Node floor have no `/responses` or `/messages`). */
 export function serves(target: Pick<ServerTarget, 'name'>, workload: Workload): boolean {
   return target.name === 'gateway' || !GATEWAY_ONLY.has(workload);
 }
@@ -34,6 +39,15 @@ export function workloadRequest(workload: Workload): { path: string; body: strin
     const body: Record<string, unknown> = { model: CHAT_MODEL, input: PROMPT, store: false };
     if (workload === 'responses-stream') body.stream = true;
     return { path: '/responses', body: JSON.stringify(body) };
+  }
+  if (workload === 'messages' || workload === 'messages-stream') {
+    const body: Record<string, unknown> = {
+      model: CHAT_MODEL,
+      max_tokens: 256,
+      messages: [{ role: 'user', content: PROMPT }],
+    };
+    if (workload === 'messages-stream') body.stream = true;
+    return { path: '/messages', body: JSON.stringify(body) };
   }
   if (workload === 'embed') {
     return {
@@ -52,6 +66,8 @@ const EXPECTED: Record<Workload, string> = {
   embed: '"embedding"',
   responses: '"object":"response"',
   'responses-stream': 'event: response.completed',
+  messages: '"type":"message"',
+  'messages-stream': 'event: message_stop',
 };
 
 /** One request per target and workload, checked, so a broken setup fails before any load runs. */

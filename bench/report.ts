@@ -70,13 +70,15 @@ export function checkTargets(r: Omit<BenchResult, 'targets'>): TargetCheck[] {
 }
 
 /**
- * CPU per request of the translated `/v1/responses` against the pass-through chat route it stands
+ * CPU per request of the translated `/v1/responses` and `/v1/messages` against the pass-through chat route it stands
  * beside (buffered against buffered, streamed against streamed), at each concurrency measured.
  */
 function translatedCpu(r: Omit<BenchResult, 'targets'>): TargetCheck[] {
   const pairs: Array<[Workload, Workload]> = [
     ['responses', 'chat'],
     ['responses-stream', 'stream'],
+    ['messages', 'chat'],
+    ['messages-stream', 'stream'],
   ];
   return pairs.flatMap(([translated, base]) =>
     r.settings.concurrency.flatMap((c): TargetCheck[] => {

@@ -3,8 +3,12 @@ import type { LoadResult } from './load.js';
 import type { PickCost } from './scale.js';
 import type { ChunkDelay, OpenStreams } from './streams.js';
 
-/** `responses*`: `/v1/responses`, which only the gateway serves (it translates to Gemini's native API). */
-export type Workload = 'chat' | 'stream' | 'embed' | 'responses' | 'responses-stream';
+/**
+ * `responses*`: `/v1/responses`; `messages*`: `/v1/messages`. Only the gateway serves them (it
+ * translates them to Gemini's native API).
+ */
+export type Workload =
+  'chat' | 'stream' | 'embed' | 'responses' | 'responses-stream' | 'messages' | 'messages-stream';
 /** `node-floor`: a bare Node pass-through proxy (bench/node-floor.ts), the least a Node proxy costs. */
 export type TargetName = 'direct' | 'gateway' | 'node-floor' | 'nginx';
 

@@ -48,8 +48,20 @@ describe('npm run bench:smoke', () => {
     const r = JSON.parse(readFileSync(join(out, json!), 'utf8')) as BenchResult;
 
     const targets = ['direct', 'gateway', 'node-floor', ...(r.nginx ? ['nginx'] : [])];
-    const expected = ['chat', 'stream', 'embed', 'responses', 'responses-stream'].flatMap((w) =>
-      [1, 8].flatMap((c) => (w.startsWith('responses') ? ['gateway'] : targets).map((t) => `${w}/${c}/${t}`)),
+    const expected = [
+      'chat',
+      'stream',
+      'embed',
+      'responses',
+      'responses-stream',
+      'messages',
+      'messages-stream',
+    ].flatMap((w) =>
+      [1, 8].flatMap((c) =>
+        (w.startsWith('responses') || w.startsWith('messages') ? ['gateway'] : targets).map(
+          (t) => `${w}/${c}/${t}`,
+        ),
+      ),
     );
     expect(r.cells.map((c) => `${c.workload}/${c.concurrency}/${c.target}`)).toEqual(expected);
     for (const cell of r.cells) {
@@ -75,9 +87,9 @@ describe('npm run bench:smoke', () => {
     expect(r.openStreams).toMatchObject({ requested: 50, completed: 50, failed: 0 });
     expect(r.openStreams!.maxOpen).toBeGreaterThan(0);
 
-    // Five overall targets, then responses against chat CPU per request: 2 workloads × 2 concurrencies.
-    expect(r.targets).toHaveLength(9);
-    expect(r.targets.filter((t) => t.measure.startsWith('gateway CPU per request'))).toHaveLength(4);
+    // Five overall targets, then responses and messages against chat CPU per request: 4 workloads × 2 concurrencies.
+    expect(r.targets).toHaveLength(13);
+    expect(r.targets.filter((t) => t.measure.startsWith('gateway CPU per request'))).toHaveLength(8);
     for (const t of r.targets) expect(stdout).toContain(t.measure);
   }, 240_000);
 });

@@ -78,7 +78,13 @@ function contentBlocks(content: unknown, where: string): Json[] {
   return content.filter(isObject);
 }
 
-function translateMessages(messages: unknown): Content[] {
+const ROLES = new Set(['user', 'assistant', 'system']);
+
+/**
+ * The conversation as Gemini turns. Messages with role `system` (Claude Code sends them between
+ * turns) have no place among Gemini's turns: their text joins the system instruction, in `system`.
+ */
+function translateMessages(messages: unknown, system: Part[]): Content[] {
   if (!Array.isArray(messages) || messages.length === 0) {
     throw invalid('messages: at least one message is required', 'messages');
   }
@@ -86,8 +92,12 @@ function translateMessages(messages: unknown): Content[] {
   const contents: Content[] = [];
   messages.forEach((message, i) => {
     const where = `messages.${i}`;
-    if (!isObject(message) || (message.role !== 'user' && message.role !== 'assistant')) {
-      throw invalid(`${where}.role must be "user" or "assistant"`, where);
+    if (!isObject(message) || !ROLES.has(message.role as string)) {
+      throw invalid(`${where}.role must be "user", "assistant" or "system"`, where);
+    }
+    if (message.role === 'system') {
+      system.push(...textParts(contentBlocks(message.content, where)));
+      return;
     }
     const parts: Part[] = [];
     let signature: string | null = null;
@@ -134,15 +144,13 @@ function translateMessages(messages: unknown): Content[] {
   return contents;
 }
 
-function systemInstruction(system: unknown): Content | undefined {
-  if (system === undefined || system === null) return undefined;
-  const blocks = contentBlocks(system, 'system');
+function textParts(blocks: Json[]): Part[] {
   const parts: Part[] = [];
   for (const block of blocks) {
     if (block.type === 'text' && typeof block.text === 'string' && block.text !== '')
       parts.push({ text: block.text });
   }
-  return parts.length > 0 ? { parts } : undefined;
+  return parts;
 }
 
 function functionDeclarations(tools: unknown): FunctionDeclaration[] {
@@ -226,9 +234,10 @@ function generationConfig(body: Json, model: string): GenerationConfig | undefin
  * fields Gemini has no use for are ignored). `model` is the Gemini model that will answer.
  */
 export function messagesToGemini(body: Json, model: string): GenerateContentRequest {
-  const request: GenerateContentRequest = { contents: translateMessages(body.messages) };
-  const system = systemInstruction(body.system);
-  if (system) request.systemInstruction = system;
+  const system =
+    body.system === undefined || body.system === null ? [] : textParts(contentBlocks(body.system, 'system'));
+  const request: GenerateContentRequest = { contents: translateMessages(body.messages, system) };
+  if (system.length > 0) request.systemInstruction = { parts: system };
   const declarations = functionDeclarations(body.tools);
   if (declarations.length > 0) {
     request.tools = [{ functionDeclarations: declarations }];
