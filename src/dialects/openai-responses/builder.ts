@@ -5,10 +5,11 @@
  * and deltas, `output_item.done`, and finally `response.completed`, `.incomplete` or `.failed`.
  * Spec: https://platform.openai.com/docs/api-reference/responses-streaming
  */
-import { promptBlockReason, stopKind, usageCounts } from '../gemini/outcome.js';
+import { promptBlockReason, stopKind } from '../gemini/outcome.js';
 import type { FinishReason, GenerateContentResponse, Part, UsageMetadata } from '../gemini/types.js';
 import type { RequestEcho } from './request.js';
 import { callIdWithSignature, encryptedContentFor } from './signatures.js';
+import { responsesUsage } from './usage.js';
 import type {
   MessageItem,
   OutputItem,
@@ -16,7 +17,6 @@ import type {
   ResponseObject,
   ResponseStatus,
   ResponsesEvent,
-  ResponsesUsage,
 } from './types.js';
 
 export interface BuildContext {
@@ -315,15 +315,4 @@ export class ResponseBuilder {
     }
     this.#itemDone(open.index, open.item);
   }
-}
-
-export function responsesUsage(meta: UsageMetadata | undefined): ResponsesUsage {
-  const u = usageCounts(meta);
-  return {
-    input_tokens: u.inputTokens,
-    input_tokens_details: { cached_tokens: u.cachedTokens, cache_write_tokens: 0 },
-    output_tokens: u.outputTokens,
-    output_tokens_details: { reasoning_tokens: u.reasoningTokens },
-    total_tokens: u.totalTokens,
-  };
 }

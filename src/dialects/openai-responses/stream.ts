@@ -14,6 +14,7 @@ import type { ResponsesEvent } from './types.js';
 
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
+const TEXT_DELTA = 'response.output_text.delta';
 
 export class ResponsesStreamTranslator {
   readonly #reader = new GeminiSseReader();
@@ -99,9 +100,18 @@ export class ResponsesStreamTranslator {
     }
   }
 
+  /** Text deltas, most of a stream's events, are written from a template; the rest through `JSON.stringify`. */
   #write(event: ResponsesEvent): void {
-    const data = JSON.stringify({ ...event, sequence_number: this.#sequence++ });
-    this.#out += `event: ${event.type}\ndata: ${data}\n\n`;
+    const sequence = this.#sequence++;
+    if (event.type === TEXT_DELTA) {
+      this.#out +=
+        `event: ${TEXT_DELTA}\ndata: {"type":"${TEXT_DELTA}","item_id":"${String(event.item_id)}",` +
+        `"output_index":${Number(event.output_index)},"content_index":0,` +
+        `"delta":${JSON.stringify(event.delta)},"logprobs":[],"sequence_number":${sequence}}\n\n`;
+      return;
+    }
+    event.sequence_number = sequence;
+    this.#out += `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
   }
 
   #flush(): Uint8Array {
