@@ -20,8 +20,35 @@ export const CHAT_MODEL = 'gemini-2.5-flash';
 const EMBED_MODEL = 'gemini-embedding-001';
 const PROMPT = 'Say hello in one short sentence.';
 
+/** Workloads only the gateway serves: the others pass requests through to an endpoint Google has. */
+const GATEWAY_ONLY: ReadonlySet<Workload> = new Set([
+  'responses',
+  'responses-stream',
+  'messages',
+  'messages-stream',
+]);
+
+/** Whether `target` can serve `workload` (direct, nginx and the Node floor have no `/responses` or `/messages`). */
+export function serves(target: Pick<ServerTarget, 'name'>, workload: Workload): boolean {
+  return target.name === 'gateway' || !GATEWAY_ONLY.has(workload);
+}
+
 /** Path (below the base) and JSON body of one workload. */
 export function workloadRequest(workload: Workload): { path: string; body: string } {
+  if (workload === 'responses' || workload === 'responses-stream') {
+    const body: Record<string, unknown> = { model: CHAT_MODEL, input: PROMPT, store: false };
+    if (workload === 'responses-stream') body.stream = true;
+    return { path: '/responses', body: JSON.stringify(body) };
+  }
+  if (workload === 'messages' || workload === 'messages-stream') {
+    const body: Record<string, unknown> = {
+      model: CHAT_MODEL,
+      max_tokens: 256,
+      messages: [{ role: 'user', content: PROMPT }],
+    };
+    if (workload === 'messages-stream') body.stream = true;
+    return { path: '/messages', body: JSON.stringify(body) };
+  }
   if (workload === 'embed' || workload === 'embed-base64') {
     const body: Record<string, unknown> = {
       model: EMBED_MODEL,
@@ -40,12 +67,17 @@ const EXPECTED: Record<Workload, string> = {
   stream: '[DONE]',
   embed: '"embedding"',
   'embed-base64': '"embedding"',
+  responses: '"object":"response"',
+  'responses-stream': 'event: response.completed',
+  messages: '"type":"message"',
+  'messages-stream': 'event: message_stop',
 };
 
 /** One request per target and workload, checked, so a broken setup fails before any load runs. */
 export async function preflight(targets: ServerTarget[], workloads: Workload[]): Promise<void> {
   for (const target of targets) {
     for (const workload of workloads) {
+      if (!serves(target, workload)) continue;
       const { path, body } = workloadRequest(workload);
       const res = await fetch(target.base + path, {
         method: 'POST',
@@ -109,7 +141,9 @@ export async function runMatrix(
   if (opts.warmupS > 0) {
     opts.log(`warm-up: ${opts.warmupS}s per target and workload at c=${top}`);
     for (const workload of opts.workloads) {
-      for (const target of targets) await measure(loader, target, workload, top, opts.warmupS);
+      for (const target of targets) {
+        if (serves(target, workload)) await measure(loader, target, workload, top, opts.warmupS);
+      }
     }
   }
   const acc = new Map<string, { runs: LoadResult[]; cpu: number; rss: number }>();
@@ -120,6 +154,7 @@ export async function runMatrix(
         // Rotate who goes first each round, so no target always runs on a warmer or cooler machine.
         const order = targets.map((_, i) => targets[(i + round) % targets.length] as ServerTarget);
         for (const target of order) {
+          if (!serves(target, workload)) continue;
           const m = await measure(loader, target, workload, c, opts.durationS);
           const entry = acc.get(id(workload, c, target.name)) ?? { runs: [], cpu: 0, rss: 0 };
           entry.runs.push(m.result);

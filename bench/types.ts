@@ -3,8 +3,20 @@ import type { LoadResult } from './load.js';
 import type { PickCost } from './scale.js';
 import type { ChunkDelay, OpenStreams } from './streams.js';
 
-/** `embed-base64`: embeddings as the official SDKs ask by default; the gateway encodes Google's floats. */
-export type Workload = 'chat' | 'stream' | 'embed' | 'embed-base64';
+/**
+ * `embed-base64`: embeddings as the official SDKs ask by default; the gateway encodes Google's floats.
+ * `responses*`: `/v1/responses`; `messages*`: `/v1/messages`. Only the gateway serves them (it
+ * translates them to Gemini's native API).
+ */
+export type Workload =
+  | 'chat'
+  | 'stream'
+  | 'embed'
+  | 'embed-base64'
+  | 'responses'
+  | 'responses-stream'
+  | 'messages'
+  | 'messages-stream';
 /**
  * `node-floor`: a bare Node pass-through proxy (bench/node-floor.ts), the least a Node proxy costs.
  * `gateway-limits`: the same gateway process as `gateway`, called with an access token that has every

@@ -55,8 +55,21 @@ describe('npm run bench:smoke', () => {
       'node-floor',
       ...(r.nginx ? ['nginx'] : []),
     ];
-    const expected = ['chat', 'stream', 'embed', 'embed-base64'].flatMap((w) =>
-      [1, 8].flatMap((c) => matrixTargets.map((t) => `${w}/${c}/${t}`)),
+    const expected = [
+      'chat',
+      'stream',
+      'embed',
+      'embed-base64',
+      'responses',
+      'responses-stream',
+      'messages',
+      'messages-stream',
+    ].flatMap((w) =>
+      [1, 8].flatMap((c) =>
+        (w.startsWith('responses') || w.startsWith('messages') ? ['gateway'] : matrixTargets).map(
+          (t) => `${w}/${c}/${t}`,
+        ),
+      ),
     );
     expect(r.cells.map((c) => `${c.workload}/${c.concurrency}/${c.target}`)).toEqual(expected);
     for (const cell of r.cells) {
@@ -86,7 +99,9 @@ describe('npm run bench:smoke', () => {
     expect(r.usageQueries.map((q) => q.query)).toContain('stats, week (6 h buckets)');
     for (const q of r.usageQueries) expect(q.rows, q.query).toBe(r.settings.usageRows);
 
-    expect(r.targets).toHaveLength(7);
+    // Seven overall targets, then responses and messages against chat CPU per request: 4 workloads × 2 concurrencies.
+    expect(r.targets).toHaveLength(15);
+    expect(r.targets.filter((t) => t.measure.startsWith('gateway CPU per request'))).toHaveLength(8);
     for (const t of r.targets) expect(stdout).toContain(t.measure);
   }, 240_000);
 });

@@ -508,6 +508,21 @@ function ensurePanelBuilt(): void {
     );
     expect(await page.locator('#config-local_rpm_limit-desc').textContent()).toMatch(/requests per minute/);
     expect(await page.locator('#config-local_rpd_limit-desc').textContent()).toMatch(/requests per day/);
+
+    // Model aliases are free text, checked by the server.
+    const aliases = page.getByTestId('config-input-model_aliases');
+    expect(await aliases.evaluate((el) => el.tagName)).toBe('TEXTAREA');
+    expect(await aliases.inputValue()).toContain('claude-*haiku*=gemini-2.5-flash-lite');
+    await aliases.fill('claude-*');
+    await page.getByTestId('config-save').click();
+    await page.getByTestId('config-error-model_aliases').waitFor();
+    await aliases.fill('claude-*=gemini-2.5-flash');
+    await page.getByTestId('config-save').click();
+    await page.getByTestId('config-saved').waitFor();
+    const aliased = await gw.admin('GET', '/config');
+    expect(aliased.body.config.find((c: { key: string }) => c.key === 'model_aliases').value).toBe(
+      'claude-*=gemini-2.5-flash',
+    );
   });
 
   it('creates an access token, shows its secret once, and revokes it', async () => {

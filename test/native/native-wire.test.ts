@@ -144,8 +144,8 @@ describe('native routes on the wire', () => {
     const next = await native(`models?pageSize=2&pageToken=${page.nextPageToken}`, undefined, 'bearer');
     const page2 = (await next.json()) as { models: Array<{ name: string }> };
     expect(page2.models.map((m) => m.name)).toEqual([
+      'models/gemini-2.5-flash-lite',
       'models/gemini-2.0-flash',
-      'models/gemini-3-flash-preview',
     ]);
     const one = await native('models/gemini-embedding-001');
     expect(await one.json()).toMatchObject({

@@ -181,6 +181,13 @@ describe('gemini-key-pool CLI', { timeout: 120_000 }, () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('request_timeout_ms must be a number');
     expect((await cli(['config', 'get', 'max_retries'])).stdout).toBe('2\n');
+    expect((await cli(['config', 'set', 'model_aliases', 'claude-*=gemini-2.5-flash'])).stdout).toBe(
+      'model_aliases = claude-*=gemini-2.5-flash\n',
+    );
+    const badAliases = await cli(['config', 'set', 'model_aliases=claude-*']);
+    expect(badAliases.code).toBe(1);
+    expect(badAliases.stderr).toContain('pattern=model');
+    expect((await cli(['config', 'get', 'model_aliases'])).stdout).toBe('claude-*=gemini-2.5-flash\n');
     const all = await cliJson(['config', 'get']);
     expect(all.config.find((c: any) => c.key === 'local_rpm_limit')).toMatchObject({
       value: '0',

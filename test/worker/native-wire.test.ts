@@ -133,7 +133,10 @@ describe('native routes on the wire, on Workers', () => {
     const rest = (await (await native(`models?pageToken=${page.nextPageToken}`)).json()) as {
       models: Array<{ name: string }>;
     };
-    expect(rest.models.map((m) => m.name)).toEqual(['models/text-embedding-004']);
+    expect(rest.models.map((m) => m.name)).toEqual([
+      'models/gemini-embedding-001',
+      'models/text-embedding-004',
+    ]);
     expect(upstream.map((u) => new URL(u.url).search)).toEqual([
       '?pageSize=5',
       `?pageToken=${page.nextPageToken}`,

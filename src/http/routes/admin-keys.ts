@@ -9,7 +9,7 @@ import {
 } from '../../core/keys/import.js';
 import type { KeyPatch, PoolKey } from '../../core/types.js';
 import type { AppEnv, RouteDeps } from '../context.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../forward/gateway-error.js';
 import { keyView, type KeyStateName } from '../key-view.js';
 import { readJsonBody } from '../request-body.js';
 import { webBody } from '../client-request.js';

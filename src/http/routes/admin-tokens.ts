@@ -6,7 +6,7 @@ import type { TokenWindowCounts } from '../../core/ports.js';
 import { parseTokenRules } from '../../core/tokens/token-rules.js';
 import type { TokenRules } from '../../core/types.js';
 import type { AppEnv, RouteDeps } from '../context.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../forward/gateway-error.js';
 import { readJsonBody } from '../request-body.js';
 import { webBody } from '../client-request.js';
 import { parseId } from './params.js';

@@ -4,7 +4,7 @@
  * asked for base64 must get base64, or it reads zeros.
  */
 import { float32Base64 } from '../../core/float32-base64.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../forward/gateway-error.js';
 
 export type EmbeddingEncoding = 'float' | 'base64';
 

@@ -2,10 +2,12 @@
  * Gemini's native API (https://ai.google.dev/api), served below `/v1beta/`. Bodies pass through
  * untouched; the pooled key goes upstream only in `x-goog-api-key`, never in the URL.
  */
+import { GEMINI_JSON_ARRAY, GEMINI_NATIVE, GEMINI_SSE } from '../../dialects/gemini-native/dialect.js';
+import type { StreamFormat } from '../../forward/dialect.js';
+import { GatewayError } from '../../forward/gateway-error.js';
+import { GEMINI_NATIVE_API, geminiBodyUsage } from '../../forward/upstream-api.js';
 import type { ClientRoute, RouteEntry } from '../client-route.js';
 import { decodePathSegment } from '../client-route.js';
-import { GatewayError } from '../errors.js';
-import type { StreamKind } from '../../forward/stream-relay.js';
 import { readJsonBody, validModel } from '../request-body.js';
 
 const ACTIONS = new Set([
@@ -34,61 +36,58 @@ function notFound(what: string): GatewayError {
 }
 
 /** `POST /v1beta/models/{model}:{action}`. */
-const callModel: ClientRoute = async (req, maxBodyBytes, rawCall) => {
+const callModel: ClientRoute = async (req, env, rawCall) => {
   const call = decodePathSegment(rawCall);
   const colon = call.lastIndexOf(':');
   if (colon <= 0) throw notFound(call.slice(0, 100));
   const action = call.slice(colon + 1);
   if (!ACTIONS.has(action)) throw notFound(action.slice(0, 100));
   const model = validModel(call.slice(0, colon));
-  const { bytes } = await readJsonBody(req, maxBodyBytes);
-  let stream: StreamKind | null = null;
+  const { bytes } = await readJsonBody(req, env.maxBodyBytes);
+  let stream: StreamFormat | null = null;
   let query = '';
   if (action === 'streamGenerateContent') {
     query = forwardedQuery(req.query, ['alt']);
-    stream = query.includes('alt=sse') ? 'gemini-sse' : 'gemini-json-array';
+    stream = query.includes('alt=sse') ? GEMINI_SSE : GEMINI_JSON_ARRAY;
   }
   return {
-    dialect: 'gemini',
     endpoint: action,
     model,
     path: `/v1beta/models/${encodeURIComponent(model)}:${action}${query}`,
     method: 'POST',
     body: bytes,
-    keyHeader: 'goog',
+    upstream: GEMINI_NATIVE_API,
     stream,
-    usage: action === 'countTokens' ? 'none' : 'gemini',
+    usage: action === 'countTokens' ? null : geminiBodyUsage,
   };
 };
 
 const listModels: ClientRoute = (req) => ({
-  dialect: 'gemini',
   endpoint: 'models.list',
   model: null,
   path: `/v1beta/models${forwardedQuery(req.query, ['pageSize', 'pageToken'])}`,
   method: 'GET',
-  keyHeader: 'goog',
+  upstream: GEMINI_NATIVE_API,
   stream: null,
-  usage: 'none',
+  usage: null,
 });
 
 const getModel: ClientRoute = (_req, _limit, rawModel) => {
   const model = validModel(decodePathSegment(rawModel));
   return {
-    dialect: 'gemini',
     endpoint: 'models.get',
     model: null,
     path: `/v1beta/models/${encodeURIComponent(model)}`,
     method: 'GET',
-    keyHeader: 'goog',
+    upstream: GEMINI_NATIVE_API,
     stream: null,
-    usage: 'none',
+    usage: null,
   };
 };
 
 /** Paths below `/v1beta/`. */
 export const GEMINI_ROUTES: readonly RouteEntry[] = [
-  { method: 'GET', path: 'models', route: listModels },
-  { method: 'POST', path: 'models/:call', param: /^[^/]+$/, route: callModel },
-  { method: 'GET', path: 'models/:model', param: /^[^/:]+$/, route: getModel },
+  { method: 'GET', path: 'models', dialect: GEMINI_NATIVE, route: listModels },
+  { method: 'POST', path: 'models/:call', param: /^[^/]+$/, dialect: GEMINI_NATIVE, route: callModel },
+  { method: 'GET', path: 'models/:model', param: /^[^/:]+$/, dialect: GEMINI_NATIVE, route: getModel },
 ];
