@@ -16,6 +16,12 @@ export type PickResult =
   /** No enabled key at all (or all excluded). */
   | { ok: false; reason: 'unavailable' };
 
+/** The key that owns a resource, and its project when known (any key of it is an equal owner). */
+export interface ResourceOwnerRef {
+  keyId: number;
+  project: string | null;
+}
+
 export type KeyStateView =
   | { state: 'active' }
   /** Only running cooldowns. */
@@ -210,6 +216,30 @@ export class KeyPool {
   }
 
   /**
+   * A usable key among those that own a resource: the owning key first, then any other key of its
+   * project (an equal owner), outside the strategy's rotation. When none is usable, `cooling` says
+   * when the first of them will be; `unavailable` that none of them can serve at all.
+   */
+  pickOwner(owner: ResourceOwnerRef, model: string | null, exclude?: ReadonlySet<number>): PickResult {
+    const now = this.#clock.now();
+    const m = model === null ? null : normalizeModel(model);
+    const candidates = this.ownerKeys(owner);
+    for (const key of candidates) {
+      if (!exclude?.has(key.id) && this.isUsable(key, m, now)) return { ok: true, key };
+    }
+    return missResult(this.#missAmong(candidates, m, now, exclude), now);
+  }
+
+  /** The owning key (when still in the pool), then the other keys of the owner's project, by id. */
+  ownerKeys(owner: ResourceOwnerRef): PoolKey[] {
+    const first = this.#byId.get(owner.keyId);
+    const project = owner.project ?? first?.project ?? null;
+    const others = project === null ? [] : [...(this.#byProject.get(project) ?? [])];
+    others.sort((a, b) => a.id - b.id);
+    return first ? [first, ...others.filter((k) => k !== first)] : others;
+  }
+
+  /**
    * Counts a use of the pool's key with this id: `totalRequests++`, `lastUsedAt = now`, and one
    * request against the local limits for `model`.
    */
@@ -268,10 +298,19 @@ export class KeyPool {
   }
 
   #miss(model: string | null, now: number, exclude: ReadonlySet<number> | undefined): Miss {
+    return this.#missAmong(this.#keys, model, now, exclude);
+  }
+
+  #missAmong(
+    keys: readonly PoolKey[],
+    model: string | null,
+    now: number,
+    exclude: ReadonlySet<number> | undefined,
+  ): Miss {
     let readyAt = Infinity;
     let validUntil = Infinity;
     let enabled = false;
-    for (const key of this.#keys) {
+    for (const key of keys) {
       if (exclude?.has(key.id)) continue;
       if (key.disabled !== null) {
         if (key.disabled.until === null) continue;
