@@ -229,12 +229,16 @@ export interface Storage {
   ping(): Promise<boolean>;
 }
 
+/** An HTTP method a client route may forward. */
+export type UpstreamMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
 export interface UpstreamRequest {
-  method: 'GET' | 'POST';
+  method: UpstreamMethod;
   /** Absolute URL. Never carries a key: keys go in headers. */
   url: string;
   headers: Record<string, string>;
-  body?: Uint8Array | string;
+  /** Bytes, or a body streamed through as it arrives (an upload), never held whole. */
+  body?: Uint8Array | string | AsyncIterable<Uint8Array>;
   /** Before the response headers, cancelling rejects `request()`; after, it fails the body. */
   cancel: Cancellation;
 }

@@ -7,6 +7,7 @@ import { maskKey } from '../core/keys/mask.js';
 import { NO_TOKENS, type PoolService } from '../core/pool-service.js';
 import type { Clock, Logger, Upstream } from '../core/ports.js';
 import type { PoolKey, Tokens } from '../core/types.js';
+import type { PickResult } from '../core/pool/pool.js';
 import { runAttempt } from './attempt.js';
 import { GatewayError, gatewayErrorReply, upstreamErrorReply } from '../http/errors.js';
 import { describe, type Failure, type ForwardPlan } from './forward-plan.js';
@@ -43,7 +44,8 @@ export class Proxy {
     const { service, clock } = this.deps;
     const started = clock.now();
     const tried = new Set<number>();
-    const maxAttempts = 1 + service.config.maxRetries;
+    // A streamed body (an upload) can be sent once only.
+    const maxAttempts = plan.body && !(plan.body instanceof Uint8Array) ? 1 : 1 + service.config.maxRetries;
     let lastFailure: Failure | null = null;
     let attempt = 0;
 
@@ -56,7 +58,7 @@ export class Proxy {
 
     while (attempt < maxAttempts) {
       if (plan.clientGone.reason !== null) break;
-      const pick = service.pool.pick(plan.model, tried);
+      const pick = this.pick(plan, tried);
       if (!pick.ok) {
         if (pick.reason === 'cooling') {
           return finish(coolingReply(plan, pick.retryAfterMs), null, NO_TOKENS);
@@ -87,6 +89,18 @@ export class Proxy {
     return finish(this.exhausted(plan, lastFailure), lastFailure?.key ?? null, NO_TOKENS);
   }
 
+  /** The owner of the resources named (outside the rotation), else the preferred key, else the strategy's. */
+  private pick(plan: ForwardPlan, tried: ReadonlySet<number>): PickResult {
+    const pool = this.deps.service.pool;
+    if (plan.owner) return pool.pickOwner(plan.owner, plan.model, tried);
+    if (plan.preferKeyId !== undefined && !tried.has(plan.preferKeyId)) {
+      const preferred = pool.get(plan.preferKeyId);
+      if (preferred && pool.isUsable(preferred, plan.model, this.deps.clock.now()))
+        return { ok: true, key: preferred };
+    }
+    return pool.pick(plan.model, tried);
+  }
+
   private exhausted(plan: ForwardPlan, last: Failure | null): Reply {
     if (plan.clientGone.reason !== null) {
       return gatewayErrorReply(
@@ -106,7 +120,11 @@ export class Proxy {
     }
     // Only ask for a pick when nothing is usable: a successful pick would advance round-robin's cursor.
     const pool = this.deps.service.pool;
-    const cooling = pool.hasUsable(plan.model) ? null : pool.pick(plan.model);
+    const cooling = plan.owner
+      ? pool.pickOwner(plan.owner, plan.model)
+      : pool.hasUsable(plan.model)
+        ? null
+        : pool.pick(plan.model);
     if (cooling && !cooling.ok && cooling.reason === 'cooling')
       return coolingReply(plan, cooling.retryAfterMs);
     if (last && last.outcome.kind === 'rate-limited') {

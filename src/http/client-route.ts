@@ -14,10 +14,17 @@ export type ClientRoute = (
   req: ClientRequest,
   maxBodyBytes: number,
   param: string,
+  limits: RouteLimits,
 ) => RoutePlan | Promise<RoutePlan>;
 
+/** Limits of routes other than JSON bodies. */
+export interface RouteLimits {
+  /** Largest upload, in bytes, over all its chunks. */
+  maxUploadBytes: number;
+}
+
 export interface RouteEntry {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Below the family's prefix. A trailing `:name` matches the rest of the path. */
   path: string;
   /** What the `:name` part must look like. */

@@ -5,6 +5,7 @@
  * this.) With `proxy` set it goes through undici's `EnvHttpProxyAgent`: HTTP CONNECT tunnels for
  * hosts not in `noProxy`.
  */
+import { Readable } from 'node:stream';
 import { EnvHttpProxyAgent, Pool, type Dispatcher } from 'undici';
 import type { Cancellation } from '../core/cancel.js';
 import type { ChunkFlow, ChunkSink } from '../core/chunk-flow.js';
@@ -173,6 +174,11 @@ export function createUndiciUpstream(opts: UndiciUpstreamOptions): Upstream & { 
         pipelining: 1,
         keepAliveTimeout: 30_000,
       });
+  /** A streamed body as a Node stream (undici's dispatch reads a Readable with backpressure). */
+  const nodeBody = (body: UpstreamRequest['body']): string | Uint8Array | Readable | undefined =>
+    body === undefined || typeof body === 'string' || body instanceof Uint8Array || body instanceof Readable
+      ? body
+      : Readable.from(body, { objectMode: false });
   return {
     request(req: UpstreamRequest): Promise<UpstreamResponse> {
       if (req.cancel.reason) return Promise.reject(req.cancel.reason);
@@ -189,7 +195,7 @@ export function createUndiciUpstream(opts: UndiciUpstreamOptions): Upstream & { 
           path: url ? url.pathname + url.search : (path as string),
           method: req.method,
           headers: req.headers,
-          body: req.body,
+          body: nodeBody(req.body),
         },
         exchange,
       );

@@ -7,6 +7,8 @@ import { decodePathSegment } from '../client-route.js';
 import { GatewayError } from '../errors.js';
 import type { StreamKind } from '../../forward/stream-relay.js';
 import { readJsonBody, validModel } from '../request-body.js';
+import { scanResources } from '../../core/resources/reference-scan.js';
+import { getModelOperation, longRunningPlan } from './gemini-resources.js';
 
 const ACTIONS = new Set([
   'generateContent',
@@ -39,9 +41,19 @@ const callModel: ClientRoute = async (req, maxBodyBytes, rawCall) => {
   const colon = call.lastIndexOf(':');
   if (colon <= 0) throw notFound(call.slice(0, 100));
   const action = call.slice(colon + 1);
-  if (!ACTIONS.has(action)) throw notFound(action.slice(0, 100));
+  const longRunning = action === 'batchGenerateContent' || action === 'predictLongRunning';
+  if (!ACTIONS.has(action) && !longRunning) throw notFound(action.slice(0, 100));
   const model = validModel(call.slice(0, colon));
-  const { bytes } = await readJsonBody(req, maxBodyBytes);
+  const { bytes, json } = await readJsonBody(req, maxBodyBytes);
+  if (longRunning) {
+    return longRunningPlan(
+      action,
+      model,
+      `/v1beta/models/${encodeURIComponent(model)}:${action}`,
+      bytes,
+      json,
+    );
+  }
   let stream: StreamKind | null = null;
   let query = '';
   if (action === 'streamGenerateContent') {
@@ -55,6 +67,8 @@ const callModel: ClientRoute = async (req, maxBodyBytes, rawCall) => {
     path: `/v1beta/models/${encodeURIComponent(model)}:${action}${query}`,
     method: 'POST',
     body: bytes,
+    // File URIs and `cachedContent` name resources only their owner's project may use.
+    resources: scanResources(bytes, json),
     keyHeader: 'goog',
     stream,
     usage: action === 'countTokens' ? 'none' : 'gemini',
@@ -91,4 +105,10 @@ export const GEMINI_ROUTES: readonly RouteEntry[] = [
   { method: 'GET', path: 'models', route: listModels },
   { method: 'POST', path: 'models/:call', param: /^[^/]+$/, route: callModel },
   { method: 'GET', path: 'models/:model', param: /^[^/:]+$/, route: getModel },
+  {
+    method: 'GET',
+    path: 'models/:operation',
+    param: /^[^/:]+\/operations\/[^/:]+$/,
+    route: getModelOperation,
+  },
 ];

@@ -26,6 +26,10 @@ export interface NodeSettings {
   logRequests: boolean;
   /** The sign-in throttle reads the client address from X-Forwarded-For (behind a reverse proxy). */
   trustProxy: boolean;
+  /** The gateway's public base URL for the upload URLs it hands out; null: from each request. */
+  publicBaseUrl: string | null;
+  /** Largest Files API upload, in bytes. */
+  maxUploadBytes: number;
   /** null when neither HTTPS_PROXY nor HTTP_PROXY is set. */
   proxy: OutboundProxy | null;
 }
@@ -103,6 +107,8 @@ export function readNodeSettings(env: NodeJS.ProcessEnv): NodeSettings {
     shutdownTimeoutMs: intVar(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     logRequests: env.LOG_REQUESTS === '1' || env.LOG_REQUESTS === 'true',
     trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
+    publicBaseUrl: env.PUBLIC_BASE_URL?.trim() ? urlVar(env, 'PUBLIC_BASE_URL', '') : null,
+    maxUploadBytes: intVar(env, 'MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
     proxy: readProxy(env),
   };
 }

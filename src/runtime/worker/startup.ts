@@ -14,6 +14,12 @@ import { workerPanelAssets } from './panel-assets.js';
 
 export const DEFAULT_UPSTREAM_BASE_URL = 'https://generativelanguage.googleapis.com';
 
+/** A positive whole number from a binding, or undefined (the default) when unset or malformed. */
+function positiveInt(raw: string | undefined): number | undefined {
+  const n = Number(raw);
+  return raw?.trim() && Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
 export interface StartupDeps {
   database: (env: Env) => D1Database;
   fetch: typeof fetch;
@@ -62,6 +68,8 @@ export async function startGateway(env: Env, deps: StartupDeps): Promise<Gateway
     clientAddress: (req) => req.headers.get('cf-connecting-ip') ?? 'unknown',
     panel: env.ASSETS ? workerPanelAssets(env.ASSETS) : undefined,
     logRequests: env.LOG_REQUESTS !== '0' && env.LOG_REQUESTS !== 'false',
+    publicBaseUrl: env.PUBLIC_BASE_URL?.trim() || null,
+    maxUploadBytes: positiveInt(env.MAX_UPLOAD_BYTES),
     clock: deps.clock,
     logger: deps.logger,
   });

@@ -1,0 +1,43 @@
+/**
+ * Calls on Gemini's project-bound resources (files, uploads, cached contents, batches,
+ * operations): they send headers of their own (the upload protocol's), and answer the client
+ * from the upstream answer themselves, recording or forgetting who owns what.
+ */
+import type { Outcome } from '../core/health/classify.js';
+import type { ResourceOwnership } from '../core/resources/ownership.js';
+import type { PoolKey } from '../core/types.js';
+import type { Reply } from './reply.js';
+
+/** What an answer needs from the request: set by the client API for each request. */
+export interface ResourceContext {
+  ownership: ResourceOwnership;
+  accessTokenId: number | null;
+  now: number;
+  /** The gateway's public base URL for this request, e.g. `https://gw.example.com`. */
+  publicBase: string;
+}
+
+/** A 2xx upstream answer, buffered (resource answers are small JSON, or empty). */
+export interface ExchangeResponse {
+  status: number;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+export interface ResourceExchange {
+  /** Upstream headers besides the key's (never a key or a client token). */
+  headers?: Record<string, string>;
+  /** The client's answer to a 2xx upstream answer; may record ownership through `ctx`. */
+  answer(res: ExchangeResponse, key: PoolKey, ctx: ResourceContext): Promise<Reply>;
+}
+
+/**
+ * A 403 or 404 for a request that names resources is the resource's own answer (gone, expired,
+ * never created through this pool): passed to the client, not held against the key. A key that
+ * is itself refused (suspended, invalid, rate-limited) keeps its own outcome.
+ */
+export function resourceOutcome(outcome: Outcome, status: number, namesResources: boolean): Outcome {
+  if (!namesResources || (status !== 403 && status !== 404)) return outcome;
+  return outcome.kind === 'key-error' ? { kind: 'client-fault', status } : outcome;
+}
