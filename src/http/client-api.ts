@@ -183,7 +183,8 @@ export class ClientApi {
         defer: req.defer,
         onFinished: this.onFinished,
       };
-      const resolved = plan.resources?.length || plan.exchange ? await this.resolveResources(plan, req) : plan;
+      const resolved =
+        plan.resources?.length || plan.exchange ? await this.resolveResources(plan, req) : plan;
       if (!('dialect' in resolved)) return resolved;
       return await proxy.forward(resolved);
     } catch (err) {
