@@ -20,8 +20,21 @@ export const CHAT_MODEL = 'gemini-2.5-flash';
 const EMBED_MODEL = 'gemini-embedding-001';
 const PROMPT = 'Say hello in one short sentence.';
 
+/** Workloads only the gateway serves: the others pass requests through to an endpoint Google has. */
+const GATEWAY_ONLY: ReadonlySet<Workload> = new Set(['responses', 'responses-stream']);
+
+/** Whether `target` can serve `workload` (direct, nginx and the Node floor have no `/responses`). */
+export function serves(target: Pick<ServerTarget, 'name'>, workload: Workload): boolean {
+  return target.name === 'gateway' || !GATEWAY_ONLY.has(workload);
+}
+
 /** Path (below the base) and JSON body of one workload. */
 export function workloadRequest(workload: Workload): { path: string; body: string } {
+  if (workload === 'responses' || workload === 'responses-stream') {
+    const body: Record<string, unknown> = { model: CHAT_MODEL, input: PROMPT, store: false };
+    if (workload === 'responses-stream') body.stream = true;
+    return { path: '/responses', body: JSON.stringify(body) };
+  }
   if (workload === 'embed') {
     return {
       path: '/embeddings',
@@ -37,12 +50,15 @@ const EXPECTED: Record<Workload, string> = {
   chat: '"chat.completion"',
   stream: '[DONE]',
   embed: '"embedding"',
+  responses: '"object":"response"',
+  'responses-stream': 'event: response.completed',
 };
 
 /** One request per target and workload, checked, so a broken setup fails before any load runs. */
 export async function preflight(targets: ServerTarget[], workloads: Workload[]): Promise<void> {
   for (const target of targets) {
     for (const workload of workloads) {
+      if (!serves(target, workload)) continue;
       const { path, body } = workloadRequest(workload);
       const res = await fetch(target.base + path, {
         method: 'POST',
@@ -106,7 +122,9 @@ export async function runMatrix(
   if (opts.warmupS > 0) {
     opts.log(`warm-up: ${opts.warmupS}s per target and workload at c=${top}`);
     for (const workload of opts.workloads) {
-      for (const target of targets) await measure(loader, target, workload, top, opts.warmupS);
+      for (const target of targets) {
+        if (serves(target, workload)) await measure(loader, target, workload, top, opts.warmupS);
+      }
     }
   }
   const acc = new Map<string, { runs: LoadResult[]; cpu: number; rss: number }>();
@@ -117,6 +135,7 @@ export async function runMatrix(
         // Rotate who goes first each round, so no target always runs on a warmer or cooler machine.
         const order = targets.map((_, i) => targets[(i + round) % targets.length] as ServerTarget);
         for (const target of order) {
+          if (!serves(target, workload)) continue;
           const m = await measure(loader, target, workload, c, opts.durationS);
           const entry = acc.get(id(workload, c, target.name)) ?? { runs: [], cpu: 0, rss: 0 };
           entry.runs.push(m.result);

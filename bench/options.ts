@@ -33,19 +33,23 @@ const NUMBERS: Record<Numeric, { flag: string; full: number; smoke: number }> = 
 };
 
 const LISTS = {
-  workloads: { flag: 'workloads', full: 'chat,stream,embed', smoke: 'chat,stream,embed' },
+  workloads: {
+    flag: 'workloads',
+    full: 'chat,stream,embed,responses,responses-stream',
+    smoke: 'chat,stream,embed,responses,responses-stream',
+  },
   concurrency: { flag: 'concurrency', full: '1,64', smoke: '1,8' },
   scaleKeys: { flag: 'scale-keys', full: '10,10000,100000', smoke: '10,1000' },
 } as const;
 
 const PHASES = ['matrix', 'scale', 'delay', 'open'] as const;
-const WORKLOADS: readonly Workload[] = ['chat', 'stream', 'embed'];
+const WORKLOADS: readonly Workload[] = ['chat', 'stream', 'embed', 'responses', 'responses-stream'];
 
 export const USAGE = `npm run bench [-- options]     (npm run bench:smoke for the tiny CI run)
   --smoke                  tiny run: 1 s cells, fewer cells, results to a temp dir
   --duration S             seconds per load cell (4)          --rounds N      interleaved rounds (3)
   --warmup S               warm-up per target and workload, so V8 has compiled the hot path (5)
-  --workloads LIST         chat,stream,embed                   --concurrency LIST   1,64
+  --workloads LIST         chat,stream,embed,responses,responses-stream   --concurrency LIST   1,64
   --stream-chunks N        chunks per streamed reply (20)
   --scale-keys LIST        10,10000,100000                     --scale-concurrency N  64
   --pick-budget-ms MS      time per selection-cost sample (100)

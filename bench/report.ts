@@ -27,6 +27,7 @@ export function checkTargets(r: Omit<BenchResult, 'targets'>): TargetCheck[] {
   const delay = r.chunkDelay.gateway;
   const open = r.openStreams;
   return [
+    ...translatedCpu(r),
     {
       measure: `non-streaming throughput at c=${top}, usage tracking on`,
       target: '≥ 50% of nginx proxy_pass',
@@ -66,6 +67,36 @@ export function checkTargets(r: Omit<BenchResult, 'targets'>): TargetCheck[] {
         : null,
     },
   ];
+}
+
+/**
+ * CPU per request of the translated `/v1/responses` against the pass-through chat route it stands
+ * beside (buffered against buffered, streamed against streamed), at each concurrency measured.
+ */
+function translatedCpu(r: Omit<BenchResult, 'targets'>): TargetCheck[] {
+  const pairs: Array<[Workload, Workload]> = [
+    ['responses', 'chat'],
+    ['responses-stream', 'stream'],
+  ];
+  return pairs.flatMap(([translated, base]) =>
+    r.settings.concurrency.flatMap((c): TargetCheck[] => {
+      const t = cell(r.cells, translated, c, 'gateway');
+      const b = cell(r.cells, base, c, 'gateway');
+      if (!t || !b) return [];
+      const ratio = b.cpuMsPerRequest > 0 ? t.cpuMsPerRequest / b.cpuMsPerRequest : null;
+      return [
+        {
+          measure: `gateway CPU per request, ${translated} vs ${base} at c=${c}`,
+          target: 'within 1.5×',
+          measured:
+            ratio === null
+              ? 'not measured'
+              : `${f(ratio)}× (${f(t.cpuMsPerRequest, 3)} vs ${f(b.cpuMsPerRequest, 3)} ms)`,
+          pass: ratio === null ? null : ratio <= 1.5,
+        },
+      ];
+    }),
+  );
 }
 
 const mark = (pass: boolean | null): string => (pass === null ? '–' : pass ? 'pass' : '**FAIL**');

@@ -3,7 +3,8 @@ import type { LoadResult } from './load.js';
 import type { PickCost } from './scale.js';
 import type { ChunkDelay, OpenStreams } from './streams.js';
 
-export type Workload = 'chat' | 'stream' | 'embed';
+/** `responses*`: `/v1/responses`, which only the gateway serves (it translates to Gemini's native API). */
+export type Workload = 'chat' | 'stream' | 'embed' | 'responses' | 'responses-stream';
 /** `node-floor`: a bare Node pass-through proxy (bench/node-floor.ts), the least a Node proxy costs. */
 export type TargetName = 'direct' | 'gateway' | 'node-floor' | 'nginx';
 

@@ -4,6 +4,7 @@
  */
 // zod/mini: the same validators as zod, tree-shakeable (the full build adds ~440 KB to the Worker bundle).
 import * as z from 'zod/mini';
+import { DEFAULT_MODEL_ALIASES, parseModelAliases, type ModelAlias } from './model-aliases.js';
 
 export const STRATEGY_NAMES = ['round_robin', 'least_used', 'random'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
@@ -12,7 +13,8 @@ export type StrategyName = (typeof STRATEGY_NAMES)[number];
 export type ConfigInput =
   | { kind: 'integer'; min: number; max: number }
   | { kind: 'choice'; choices: readonly string[] }
-  | { kind: 'flag' };
+  | { kind: 'flag' }
+  | { kind: 'text'; maxLength: number };
 
 const integer = (min: number, max: number) => ({
   schema: z.coerce.number({ error: 'must be a number' }).check(
@@ -31,6 +33,18 @@ const FLAG_SCHEMA = z.union([z.literal('0'), z.literal('1'), z.literal(0), z.lit
   error: 'must be 0 or 1',
 });
 const flag = { schema: FLAG_SCHEMA, input: { kind: 'flag' } as const };
+
+const ALIASES_MAX_LENGTH = 8000;
+const modelAliases = {
+  schema: z.string({ error: 'must be text' }).check(
+    z.maxLength(ALIASES_MAX_LENGTH, `must be at most ${ALIASES_MAX_LENGTH} characters`),
+    z.superRefine((text, ctx) => {
+      const parsed = parseModelAliases(text);
+      if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.error, input: text });
+    }),
+  ),
+  input: { kind: 'text', maxLength: ALIASES_MAX_LENGTH } as const,
+};
 
 interface ConfigField {
   schema: z.ZodMiniType;
@@ -118,6 +132,12 @@ export const CONFIG_FIELDS = {
     description:
       'Uploads under one access token within this many seconds of its last one go to the same key while it is usable, keeping files in one project (0 = off)',
   },
+  model_aliases: {
+    ...modelAliases,
+    default: DEFAULT_MODEL_ALIASES,
+    description:
+      'Client model names mapped to Gemini models, as comma-separated pattern=model pairs (* matches anything; the first match wins). Gemini names always pass through',
+  },
 } satisfies Record<string, ConfigField>;
 
 export type ConfigKey = keyof typeof CONFIG_FIELDS;
@@ -143,6 +163,8 @@ export interface PoolConfig {
   localRpdLimit: number;
   /** 0: off. */
   resourceAffinityMs: number;
+  /** See `resolveModel`. */
+  modelAliases: readonly ModelAlias[];
 }
 
 function normalize(key: ConfigKey, raw: unknown): { ok: true; value: string } | { ok: false; error: string } {
@@ -217,6 +239,7 @@ export function parseConfig(stored: Record<string, string>): PoolConfig {
     localRpmLimit: Number(v.local_rpm_limit),
     localRpdLimit: Number(v.local_rpd_limit),
     resourceAffinityMs: Number(v.resource_affinity_seconds) * 1000,
+    modelAliases: (parseModelAliases(v.model_aliases) as { ok: true; aliases: ModelAlias[] }).aliases,
   };
 }
 

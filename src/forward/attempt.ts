@@ -107,7 +107,7 @@ export async function runAttempt(
   if (res.status >= 200 && res.status < 300 && plan.stream) {
     clearTimeout(timer);
     const relay = new StreamRelay({
-      kind: plan.stream,
+      format: plan.stream,
       idleTimeoutMs: config.streamIdleTimeoutMs,
       onEnd: (end) => {
         cleanup();
@@ -131,7 +131,7 @@ export async function runAttempt(
       if (plan.clientGone.reason) return transportFailure(err);
       return streamFault(res.status, 'stream_failed', key, report, cleanup);
     }
-    if (first === null || !looksLikeStreamStart(plan.stream, first)) {
+    if (first === null || !looksLikeStreamStart(plan.stream.upstreamFraming, first)) {
       relay.abandon(new Error('upstream stream refused'));
       return streamFault(res.status, first === null ? 'empty_body' : 'invalid_body', key, report, cleanup);
     }

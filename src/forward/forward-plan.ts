@@ -7,11 +7,9 @@ import type { PoolKey, Tokens } from '../core/types.js';
 import type { ResourceOwnerRef } from '../core/pool/pool.js';
 import type { UpstreamMethod } from '../core/ports.js';
 import type { ResourceExchange, ResourceContext } from './resource-exchange.js';
-import { openaiUsage, usageMetadataTokens } from '../core/usage/tokens.js';
-import { scanObjectAt } from '../core/usage/usage-scan.js';
-import type { Dialect } from '../http/errors.js';
+import type { Dialect, StreamFormat } from './dialect.js';
 import type { Reply } from './reply.js';
-import type { StreamKind } from './stream-relay.js';
+import type { BodyUsage, UpstreamApi } from './upstream-api.js';
 
 /** One client request, as a route describes it to the proxy. */
 export interface ForwardPlan {
@@ -46,11 +44,13 @@ export interface ForwardPlan {
   exchange?: ResourceExchange;
   /** What a resource call's answer needs from the request; set by the client API. */
   context?: ResourceContext;
-  /** Where the pooled key goes: `Authorization: Bearer` (OpenAI-compatible) or `x-goog-api-key` (native). */
-  keyHeader: 'bearer' | 'goog';
-  stream: StreamKind | null;
-  usage: 'openai' | 'gemini' | 'none';
-  /** Rewrites a successful JSON body before it is returned. */
+  /** Which Gemini API is called, so where the pooled key goes. */
+  upstream: UpstreamApi;
+  /** Null for a buffered response. */
+  stream: StreamFormat | null;
+  /** Reads a buffered 2xx body's tokens; null for operations that use none. */
+  usage: BodyUsage | null;
+  /** Rewrites (or translates) a successful JSON body before it is returned. */
   rewrite?: (json: unknown) => unknown;
   accessTokenId: number | null;
   /** Cancelled when the client goes away. */
@@ -79,16 +79,13 @@ export function keyHeaders(plan: ForwardPlan, key: PoolKey): Record<string, stri
     accept: plan.stream ? 'text/event-stream, */*' : 'application/json',
   };
   if (plan.body instanceof Uint8Array) headers['content-type'] = 'application/json';
-  if (plan.keyHeader === 'bearer') headers.authorization = `Bearer ${key.apiKey}`;
-  else headers['x-goog-api-key'] = key.apiKey;
+  headers[plan.upstream.keyHeader] = plan.upstream.keyPrefix + key.apiKey;
   return headers;
 }
 
-/** Token counts of a buffered 2xx body, read without parsing the whole body. */
+/** Token counts of a buffered 2xx body. */
 export function usageOf(plan: ForwardPlan, body: Uint8Array): Tokens {
-  if (plan.usage === 'openai') return openaiUsage({ usage: scanObjectAt(body, 'usage') }) ?? NO_TOKENS;
-  if (plan.usage === 'gemini') return usageMetadataTokens(scanObjectAt(body, 'usageMetadata')) ?? NO_TOKENS;
-  return NO_TOKENS;
+  return plan.usage ? plan.usage(body) : NO_TOKENS;
 }
 
 /** A short, redacted description of a failed attempt, for usage rows and error messages. */

@@ -9,7 +9,7 @@ import type { Clock, Logger, Upstream } from '../core/ports.js';
 import type { PoolKey, Tokens } from '../core/types.js';
 import type { PickResult } from '../core/pool/pool.js';
 import { runAttempt } from './attempt.js';
-import { GatewayError, gatewayErrorReply, upstreamErrorReply } from '../http/errors.js';
+import { GatewayError } from './gateway-error.js';
 import { describe, type Failure, type ForwardPlan } from './forward-plan.js';
 import type { Reply } from './reply.js';
 
@@ -31,7 +31,7 @@ function coolingReply(plan: ForwardPlan, retryAfterMs: number): Reply {
     'all_keys_cooling',
     { retryAfterSeconds: seconds },
   );
-  return gatewayErrorReply(plan.dialect, err);
+  return plan.dialect.errorReply(err);
 }
 
 const isRetryable = (o: Outcome): boolean => o.kind !== 'ok' && o.kind !== 'client-fault';
@@ -83,7 +83,7 @@ export class Proxy {
       lastFailure = result.failure;
       if (!isRetryable(result.failure.outcome)) {
         const f = result.failure;
-        return finish(upstreamErrorReply(plan.dialect, f.status, f.google, [f.key.apiKey]), key, NO_TOKENS);
+        return finish(plan.dialect.upstreamErrorReply(f.status, f.google, [f.key.apiKey]), key, NO_TOKENS);
       }
     }
     return finish(this.exhausted(plan, lastFailure), lastFailure?.key ?? null, NO_TOKENS);
@@ -103,10 +103,7 @@ export class Proxy {
 
   private exhausted(plan: ForwardPlan, last: Failure | null): Reply {
     if (plan.clientGone.reason !== null) {
-      return gatewayErrorReply(
-        plan.dialect,
-        new GatewayError(499, 'Client closed the request', 'client_closed'),
-      );
+      return plan.dialect.errorReply(new GatewayError(499, 'Client closed the request', 'client_closed'));
     }
     if (last && last.outcome.kind === 'upstream-fault') {
       if (last.status === 0) {
@@ -114,9 +111,9 @@ export class Proxy {
         const err = timedOut
           ? new GatewayError(504, 'Gemini did not answer in time on any tried key', 'upstream_timeout')
           : new GatewayError(502, 'Could not reach Gemini on any tried key', 'upstream_unreachable');
-        return gatewayErrorReply(plan.dialect, err);
+        return plan.dialect.errorReply(err);
       }
-      return upstreamErrorReply(plan.dialect, last.status, last.google, [last.key.apiKey]);
+      return plan.dialect.upstreamErrorReply(last.status, last.google, [last.key.apiKey]);
     }
     // Only ask for a pick when nothing is usable: a successful pick would advance round-robin's cursor.
     const pool = this.deps.service.pool;
@@ -130,14 +127,13 @@ export class Proxy {
     if (last && last.outcome.kind === 'rate-limited') {
       // The retry budget ran out on rate-limited keys; other keys may still be usable, so this is
       // a 429 to retry later, not a missing key.
-      const reply = upstreamErrorReply(plan.dialect, 429, last.google, [last.key.apiKey]);
+      const reply = plan.dialect.upstreamErrorReply(429, last.google, [last.key.apiKey]);
       const delayMs = last.outcome.retryDelayMs ?? this.deps.service.config.defaultCooldownMs;
       reply.headers['retry-after'] = String(Math.max(1, Math.ceil(delayMs / 1000)));
       return reply;
     }
     const detail = last ? ` (last key error: ${describe(last.outcome, last.google, last.key)})` : '';
-    return gatewayErrorReply(
-      plan.dialect,
+    return plan.dialect.errorReply(
       new GatewayError(503, `No usable API key is available${detail}`, 'no_usable_key'),
     );
   }

@@ -1,28 +1,31 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChunkSink } from '../core/chunk-flow.js';
-import { looksLikeStreamStart, StreamRelay, type StreamEnd, type StreamKind } from './stream-relay.js';
+import { GEMINI_JSON_ARRAY, GEMINI_SSE } from '../dialects/gemini-native/dialect.js';
+import { OPENAI_SSE } from '../dialects/openai-chat/dialect.js';
+import type { StreamFormat } from './dialect.js';
+import { looksLikeStreamStart, StreamRelay, type StreamEnd } from './stream-relay.js';
 import { HandSource } from '../../test/support/hand-source.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
 describe('looksLikeStreamStart', () => {
   it('accepts SSE fields and a JSON array start', () => {
-    expect(looksLikeStreamStart('openai-sse', bytes('data: {"choices":[]}\n\n'))).toBe(true);
-    expect(looksLikeStreamStart('openai-sse', bytes(': keep-alive\n\n'))).toBe(true);
-    expect(looksLikeStreamStart('gemini-sse', bytes('\r\ndata: {"candidates":[]}\r\n\r\n'))).toBe(true);
-    expect(looksLikeStreamStart('gemini-json-array', bytes('[{"candidates":[]}'))).toBe(true);
+    expect(looksLikeStreamStart('sse', bytes('data: {"choices":[]}\n\n'))).toBe(true);
+    expect(looksLikeStreamStart('sse', bytes(': keep-alive\n\n'))).toBe(true);
+    expect(looksLikeStreamStart('sse', bytes('\r\ndata: {"candidates":[]}\r\n\r\n'))).toBe(true);
+    expect(looksLikeStreamStart('json-array', bytes('[{"candidates":[]}'))).toBe(true);
   });
 
   it('gives a chunk too short to tell the benefit of the doubt', () => {
-    expect(looksLikeStreamStart('openai-sse', bytes('da'))).toBe(true);
-    expect(looksLikeStreamStart('gemini-json-array', bytes('  '))).toBe(true);
+    expect(looksLikeStreamStart('sse', bytes('da'))).toBe(true);
+    expect(looksLikeStreamStart('json-array', bytes('  '))).toBe(true);
   });
 
   it('rejects garbage and JSON bodies where a stream was expected', () => {
-    expect(looksLikeStreamStart('openai-sse', bytes('{"choi'))).toBe(false);
-    expect(looksLikeStreamStart('gemini-sse', bytes('<html>'))).toBe(false);
-    expect(looksLikeStreamStart('openai-sse', bytes('dato: x'))).toBe(false);
-    expect(looksLikeStreamStart('gemini-json-array', bytes('{"error":{}}'))).toBe(false);
+    expect(looksLikeStreamStart('sse', bytes('{"choi'))).toBe(false);
+    expect(looksLikeStreamStart('sse', bytes('<html>'))).toBe(false);
+    expect(looksLikeStreamStart('sse', bytes('dato: x'))).toBe(false);
+    expect(looksLikeStreamStart('json-array', bytes('{"error":{}}'))).toBe(false);
   });
 });
 
@@ -48,9 +51,9 @@ const IDLE_MS = 1000;
 const usageEvent = (total: number) =>
   `data: {"choices":[],"usage":{"prompt_tokens":2,"completion_tokens":3,"total_tokens":${total}}}\n\n`;
 
-function relayOf(kind: StreamKind = 'openai-sse') {
+function relayOf(format: StreamFormat = OPENAI_SSE) {
   const ends: StreamEnd[] = [];
-  const relay = new StreamRelay({ kind, idleTimeoutMs: IDLE_MS, onEnd: (end) => ends.push(end) });
+  const relay = new StreamRelay({ format, idleTimeoutMs: IDLE_MS, onEnd: (end) => ends.push(end) });
   const upstream = new HandSource();
   const head = relay.start(upstream);
   return { relay, upstream, head, ends };
@@ -102,7 +105,7 @@ describe('StreamRelay', () => {
     cut.relay.pipe(new Client());
     expect(cut.ends).toEqual([{ reason: 'complete', tokens: null, problem: 'unterminated' }]);
 
-    const native = relayOf('gemini-sse');
+    const native = relayOf(GEMINI_SSE);
     native.upstream.send('data: {"candidates":[]}\r\n\r\n');
     native.upstream.sink?.end();
     await native.head;
@@ -183,7 +186,7 @@ describe('StreamRelay', () => {
   });
 
   it('fails the client of a JSON array stream that breaks, since that framing has no error event', async () => {
-    const { relay, upstream, head, ends } = relayOf('gemini-json-array');
+    const { relay, upstream, head, ends } = relayOf(GEMINI_JSON_ARRAY);
     upstream.send('[{"candidates":[]}');
     await head;
     const client = new Client();

@@ -4,28 +4,15 @@
  */
 import type { ChunkFlow, ChunkSink, ChunkSource } from '../core/chunk-flow.js';
 import type { Tokens } from '../core/types.js';
-import { GeminiJsonArrayTap, GeminiSseTap } from '../core/usage/gemini-stream-taps.js';
-import { OpenAIStreamTap, type StreamProblem } from '../core/usage/openai-stream-tap.js';
-
-export type StreamKind = 'openai-sse' | 'gemini-sse' | 'gemini-json-array';
+import type { StreamProblem } from '../core/usage/openai-stream-tap.js';
+import type { StreamFormat, StreamTap } from './dialect.js';
 
 export interface StreamEnd {
   reason: 'complete' | 'client-abort' | 'stalled' | 'interrupted';
   tokens: Tokens | null;
-  /** A stream that ended cleanly but still went wrong (OpenAI dialect only); see `OpenAIStreamTap.problem`. */
+  /** A stream that ended cleanly but still went wrong; see `StreamTap.problem`. */
   problem?: StreamProblem;
 }
-
-interface Tap {
-  push(chunk: Uint8Array): Uint8Array;
-  end(): Uint8Array;
-  readonly usage: Tokens | null;
-  /** Native streams have neither an end marker nor a documented error event, so theirs is always null. */
-  readonly problem: StreamProblem | null;
-}
-
-const EMPTY = new Uint8Array(0);
-const encoder = new TextEncoder();
 
 class StreamIdleError extends Error {
   constructor() {
@@ -33,51 +20,17 @@ class StreamIdleError extends Error {
   }
 }
 
-function observeOnly(tap: GeminiSseTap | GeminiJsonArrayTap): Tap {
-  return {
-    push(chunk) {
-      tap.push(chunk);
-      return chunk;
-    },
-    end: () => EMPTY,
-    get usage() {
-      return tap.usage;
-    },
-    problem: null,
-  };
-}
-
-function createTap(kind: StreamKind): Tap {
-  if (kind === 'openai-sse') return new OpenAIStreamTap();
-  return observeOnly(kind === 'gemini-sse' ? new GeminiSseTap() : new GeminiJsonArrayTap());
-}
-
-/** The event that tells an SSE client the stream broke, in its dialect; null where the framing has none. */
-function interruptionEvent(kind: StreamKind, reason: string): Uint8Array | null {
-  const message = `Upstream stream ${reason}; the response is incomplete`;
-  if (kind === 'openai-sse') {
-    const body = { error: { message, type: 'api_error', code: `stream_${reason}`, param: null } };
-    return encoder.encode(`data: ${JSON.stringify(body)}\n\n`);
-  }
-  if (kind === 'gemini-sse') {
-    return encoder.encode(
-      `data: ${JSON.stringify({ error: { code: 502, message, status: 'UNAVAILABLE' } })}\r\n\r\n`,
-    );
-  }
-  return null;
-}
-
 const SSE_FIELDS = ['data:', ':', 'event:', 'id:', 'retry:'];
 
 /**
- * Whether the first bytes of a 200 look like the stream that was asked for: an SSE field for the
- * SSE kinds, `[` for Gemini's JSON array. Anything else (an empty or JSON error body, garbage) is an
- * upstream fault that can still be retried, since nothing has reached the client yet. A first chunk
- * too short to tell is given the benefit of the doubt.
+ * Whether the first bytes of a 200 look like the stream that was asked for: an SSE field for SSE,
+ * `[` for Gemini's JSON array. Anything else (an empty or JSON error body, garbage) is an upstream
+ * fault that can still be retried, since nothing has reached the client yet. A first chunk too
+ * short to tell is given the benefit of the doubt.
  */
-export function looksLikeStreamStart(kind: StreamKind, first: Uint8Array): boolean {
+export function looksLikeStreamStart(framing: StreamFormat['upstreamFraming'], first: Uint8Array): boolean {
   const head = new TextDecoder().decode(first.subarray(0, 16)).replace(/^[\s\uFEFF]+/, '');
-  if (kind === 'gemini-json-array') return head === '' || head.startsWith('[');
+  if (framing === 'json-array') return head === '' || head.startsWith('[');
   return SSE_FIELDS.some((field) => head.startsWith(field) || field.startsWith(head));
 }
 
@@ -95,10 +48,10 @@ interface Pending {
  */
 export class StreamRelay implements ChunkSink, ChunkSource {
   readonly done: Promise<Tokens | null>;
-  readonly #kind: StreamKind;
+  readonly #format: StreamFormat;
   readonly #idleTimeoutMs: number;
   readonly #onEnd: (end: StreamEnd) => void;
-  readonly #tap: Tap;
+  readonly #tap: StreamTap;
   #resolveDone!: (tokens: Tokens | null) => void;
   #upstream: ChunkFlow | null = null;
   #client: ChunkSink | null = null;
@@ -113,11 +66,11 @@ export class StreamRelay implements ChunkSink, ChunkSource {
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
   #finished = false;
 
-  constructor(opts: { kind: StreamKind; idleTimeoutMs: number; onEnd: (end: StreamEnd) => void }) {
-    this.#kind = opts.kind;
+  constructor(opts: { format: StreamFormat; idleTimeoutMs: number; onEnd: (end: StreamEnd) => void }) {
+    this.#format = opts.format;
     this.#idleTimeoutMs = opts.idleTimeoutMs;
     this.#onEnd = opts.onEnd;
-    this.#tap = createTap(opts.kind);
+    this.#tap = opts.format.createTap();
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
 
@@ -245,7 +198,7 @@ export class StreamRelay implements ChunkSink, ChunkSource {
     const client = this.#client as ChunkSink;
     this.#upstream?.cancel(err);
     this.#finish(reason);
-    const event = interruptionEvent(this.#kind, reason);
+    const event = this.#format.interruptionEvent(reason);
     if (event) {
       client.write(event);
       client.end();

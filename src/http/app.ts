@@ -8,11 +8,11 @@ import type { KeyChecker } from '../core/ops/validate.js';
 import type { PoolService } from '../core/pool-service.js';
 import type { Clock, Logger, Storage } from '../core/ports.js';
 import type { AdminAuth } from './admin-auth.js';
-import { CLIENT_MOUNTS, matchClientRequest, type ClientApi } from './client-api.js';
-import { presentedToken, type ClientAuth } from './client-auth.js';
+import { CLIENT_MOUNTS, fallbackDialect, matchClientRequest, type ClientApi } from './client-api.js';
+import { BEARER_ONLY, presentedToken, type ClientAuth } from './client-auth.js';
 import { webClientRequest } from './client-request.js';
 import { deferFor, type AppEnv, type RouteDeps } from './context.js';
-import { GatewayError, gatewayErrorResponse, type Dialect } from './errors.js';
+import { GatewayError } from '../forward/gateway-error.js';
 import { toResponse } from '../forward/reply.js';
 import { adminKeyRoutes } from './routes/admin-keys.js';
 import { adminSettingsRoutes } from './routes/admin-settings.js';
@@ -39,11 +39,6 @@ export interface AppDeps {
   logger: Logger;
 }
 
-/** Native Gemini paths answer in Google's error shape; everything else in OpenAI's. */
-function dialectOf(path: string): Dialect {
-  return path.startsWith('/v1beta/') && !path.startsWith('/v1beta/openai/') ? 'gemini' : 'openai';
-}
-
 /** On every admin and metrics answer, refusals included: never cached, never sniffed. */
 const ADMIN_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
@@ -58,7 +53,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const adminAuth = (alsoMetrics: boolean): MiddlewareHandler<AppEnv> =>
     async function requireAdminToken(c, next) {
       const verdict = await deps.adminAuth.verify(
-        presentedToken({ header: (name) => c.req.raw.headers.get(name), query: '' }, false),
+        presentedToken({ header: (name) => c.req.raw.headers.get(name), query: '' }, BEARER_ONLY),
         deps.clientAddress(c.req.raw, c.env),
         alsoMetrics,
       );
@@ -155,9 +150,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.notFound((c) =>
-    gatewayErrorResponse(
-      dialectOf(c.req.path),
-      new GatewayError(404, `No route ${c.req.method} ${c.req.path.slice(0, 200)}`, 'not_found'),
+    toResponse(
+      fallbackDialect(c.req.path).errorReply(
+        new GatewayError(404, `No route ${c.req.method} ${c.req.path.slice(0, 200)}`, 'not_found'),
+      ),
     ),
   );
 
@@ -166,9 +162,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     if (!(err instanceof GatewayError)) {
       deps.logger({ event: 'unhandled_error', path: path.slice(0, 200), error: String(err).slice(0, 500) });
     }
-    const res = gatewayErrorResponse(
-      dialectOf(path),
-      err instanceof GatewayError ? err : new GatewayError(500, 'Internal gateway error', 'internal_error'),
+    const res = toResponse(
+      fallbackDialect(path).errorReply(
+        err instanceof GatewayError ? err : new GatewayError(500, 'Internal gateway error', 'internal_error'),
+      ),
     );
     if (path.startsWith('/admin') || path === '/metrics') {
       for (const [name, value] of Object.entries(ADMIN_HEADERS)) res.headers.set(name, value);

@@ -1,60 +1,68 @@
 /**
- * The client API (OpenAI-compatible and native Gemini): route matching, access-token check and
- * the attempt loop, answering a plain `Reply`. Hono serves it on every runtime; the Node runtime
+ * The client API (every dialect): route matching, access-token check and the attempt loop,
+ * answering a plain `Reply`. Hono serves it on every runtime; the Node runtime
  * also calls it straight from `node:http` for requests that need nothing else (see
  * `src/runtime/node/client-lane.ts`).
  */
 import type { PoolService } from '../core/pool-service.js';
 import type { Clock, Logger } from '../core/ports.js';
-import { presentedToken, type ClientAuth } from './client-auth.js';
-import type { ClientRequest } from './client-request.js';
-import { matchRoute, type RouteEntry, type RouteLimits, type RouteMatch } from './client-route.js';
-import { GatewayError, gatewayErrorReply, type Dialect } from './errors.js';
+import type { ResourceOwnership } from '../core/resources/ownership.js';
+import type { ForwardPlan } from '../forward/forward-plan.js';
+import { planListing } from './resource-listing.js';
+import { GEMINI_RESOURCE_ROUTES, UPLOAD_ROUTES } from './routes/gemini-resources.js';
+import { OPENAI_CHAT, OPENAI_CHAT_ON_GOOGLE_PATH } from '../dialects/openai-chat/dialect.js';
+import { GEMINI_NATIVE } from '../dialects/gemini-native/dialect.js';
+import type { Dialect, TokenPlaces } from '../forward/dialect.js';
+import { GatewayError } from '../forward/gateway-error.js';
 import type { Proxy } from '../forward/proxy.js';
 import type { Reply } from '../forward/reply.js';
+import { BEARER_ONLY, presentedToken, type ClientAuth } from './client-auth.js';
+import type { ClientRequest } from './client-request.js';
+import { chosenEntry, matchRoute, type RouteEntry, type RouteEnv, type RouteMatch } from './client-route.js';
+import { ANTHROPIC_MODEL_ROUTES, ANTHROPIC_ROUTES, ANTHROPIC_VERSION } from './routes/anthropic.js';
 import { GEMINI_ROUTES } from './routes/gemini.js';
-import { GEMINI_RESOURCE_ROUTES, UPLOAD_ROUTES } from './routes/gemini-resources.js';
-import type { ForwardPlan } from '../forward/forward-plan.js';
-import type { ResourceOwnership } from '../core/resources/ownership.js';
-import { planListing } from './resource-listing.js';
-import { OPENAI_ROUTES } from './routes/openai.js';
+import { OPENAI_ROUTES, OPENAI_ROUTES_ON_GOOGLE_PATH } from './routes/openai.js';
+import { RESPONSES_ROUTES } from './routes/responses.js';
 
 export interface ClientMatch {
+  /** The matched route's dialect; for a path naming no route, its mount's. */
   dialect: Dialect;
-  /** Whether the token may also come in `x-goog-api-key` or `?key=`, as Google's clients send it. */
-  googleStyle: boolean;
   /** Null for a path under a client prefix that names no route for this method (a 404 or 405 once the token checks out). */
   route: RouteMatch | null;
   /** When `route` is null: the methods that path does take (empty when it names no route at all). */
   allow: readonly string[];
 }
 
-interface Family {
+/** A path prefix the client API serves, and the dialect of what it answers for paths it has no route for. */
+interface Mount {
   prefix: string;
   dialect: Dialect;
-  googleStyle: boolean;
   routes: readonly RouteEntry[];
 }
 
-const OPENAI: Family = { prefix: '/v1/', dialect: 'openai', googleStyle: false, routes: OPENAI_ROUTES };
-const OPENAI_ON_GEMINI: Family = {
+/** OpenAI's routes, whose model list and model answer Anthropic's clients in Anthropic's shape; then Anthropic's and the Responses API. */
+const V1_ROUTES: readonly RouteEntry[] = [
+  ...OPENAI_ROUTES.map((entry): RouteEntry => {
+    if (entry.method !== 'GET') return entry;
+    const anthropic = entry.path === 'models' ? ANTHROPIC_MODEL_ROUTES.list : ANTHROPIC_MODEL_ROUTES.get;
+    return { ...entry, byHeader: { name: ANTHROPIC_VERSION, entry: anthropic } };
+  }),
+  ...ANTHROPIC_ROUTES,
+  ...RESPONSES_ROUTES,
+];
+
+const V1: Mount = { prefix: '/v1/', dialect: OPENAI_CHAT, routes: V1_ROUTES };
+const OPENAI_ON_GOOGLE_PATH: Mount = {
   prefix: '/v1beta/openai/',
-  dialect: 'openai',
-  googleStyle: true,
-  routes: OPENAI_ROUTES,
+  dialect: OPENAI_CHAT_ON_GOOGLE_PATH,
+  routes: OPENAI_ROUTES_ON_GOOGLE_PATH,
 };
-const GEMINI: Family = {
+const GEMINI: Mount = {
   prefix: '/v1beta/',
-  dialect: 'gemini',
-  googleStyle: true,
+  dialect: GEMINI_NATIVE,
   routes: [...GEMINI_ROUTES, ...GEMINI_RESOURCE_ROUTES],
 };
-const UPLOAD: Family = {
-  prefix: '/upload/v1beta/',
-  dialect: 'gemini',
-  googleStyle: true,
-  routes: UPLOAD_ROUTES,
-};
+const UPLOAD: Mount = { prefix: '/upload/v1beta/', dialect: GEMINI_NATIVE, routes: UPLOAD_ROUTES };
 
 /** Collections below `/v1beta/` besides models. */
 const RESOURCE_COLLECTIONS = ['files', 'cachedContents', 'batches', 'operations'];
@@ -71,8 +79,8 @@ export const CLIENT_MOUNTS = [
 
 /** Every client endpoint as a method and a `/full/path/:param`: for the route-table security walk. */
 export function clientEndpoints(): Array<{ method: string; path: string }> {
-  return [OPENAI, OPENAI_ON_GEMINI, GEMINI, UPLOAD].flatMap((family) =>
-    family.routes.map((entry) => ({ method: entry.method, path: family.prefix + entry.path })),
+  return [V1, OPENAI_ON_GOOGLE_PATH, GEMINI, UPLOAD].flatMap((mount) =>
+    mount.routes.map((entry) => ({ method: entry.method, path: mount.prefix + entry.path })),
   );
 }
 
@@ -80,9 +88,9 @@ const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 /** Shared, so a matched request allocates no list. */
 const NO_METHODS: readonly string[] = [];
 
-function familyOf(path: string): Family | null {
-  if (path.startsWith('/v1beta/openai/') || path === '/v1beta/openai') return OPENAI_ON_GEMINI;
-  if (path.startsWith('/v1/') || path === '/v1') return OPENAI;
+function mountOf(path: string): Mount | null {
+  if (path.startsWith('/v1beta/openai/') || path === '/v1beta/openai') return OPENAI_ON_GOOGLE_PATH;
+  if (path.startsWith('/v1/') || path === '/v1') return V1;
   if (path === '/v1beta/models' || path.startsWith('/v1beta/models/')) return GEMINI;
   if (path.startsWith('/v1beta/') && isResourcePath(path)) return GEMINI;
   if (path === '/upload/v1beta/files') return UPLOAD;
@@ -95,21 +103,42 @@ function isResourcePath(path: string): boolean {
   return RESOURCE_COLLECTIONS.includes(slash === -1 ? rest : rest.slice(0, slash));
 }
 
+/**
+ * The dialect a refusal outside any route is shaped in (an unknown path, a request Hono could not
+ * route): Google's below `/v1beta/` (but for its OpenAI path), OpenAI's everywhere else.
+ */
+export function fallbackDialect(path: string): Dialect {
+  const mount = mountOf(path);
+  if (mount) return mount.dialect;
+  return path.startsWith('/v1beta/') ? GEMINI_NATIVE : OPENAI_CHAT;
+}
+
 /** The client API a path belongs to, or null when the path is not the client API's. */
 export function matchClientRequest(method: string, path: string): ClientMatch | null {
-  const family = familyOf(path);
-  if (!family) return null;
-  const rest = path.slice(family.prefix.length);
-  const route = matchRoute(family.routes, method, rest);
+  const mount = mountOf(path);
+  if (!mount) return null;
+  const rest = path.slice(mount.prefix.length);
+  const route = matchRoute(mount.routes, method, rest);
   return {
-    dialect: family.dialect,
-    googleStyle: family.googleStyle,
+    dialect: route ? route.entry.dialect : mount.dialect,
     route,
     allow: route
       ? NO_METHODS
-      : ROUTE_METHODS.filter((other) => matchRoute(family.routes, other, rest) !== null),
+      : ROUTE_METHODS.filter((other) => matchRoute(mount.routes, other, rest) !== null),
   };
 }
+
+function missingTokenMessage(req: ClientRequest, places: TokenPlaces): string {
+  if (places.xApiKey)
+    return 'Missing access token: send x-api-key: <access token> or Authorization: Bearer <access token>';
+  // A token these routes do not read, sent where Google's clients put it.
+  if (!places.googleStyle && presentedToken(req, GOOGLE_STYLE) !== null) {
+    return 'Missing access token: these routes take Authorization: Bearer <access token>; x-goog-api-key and ?key= are read only on /v1beta';
+  }
+  return 'Missing access token: send Authorization: Bearer <access token>';
+}
+
+const GOOGLE_STYLE: TokenPlaces = { ...BEARER_ONLY, googleStyle: true };
 
 export interface ClientApiDeps {
   service: PoolService;
@@ -133,37 +162,35 @@ export interface ClientApiDeps {
 
 export class ClientApi {
   private readonly onFinished: () => Promise<void> | void;
-
-  private readonly limits: RouteLimits;
+  private readonly env: RouteEnv;
 
   constructor(private readonly deps: ClientApiDeps) {
-    const { service, flushBatchRows } = deps;
-    this.limits = { maxUploadBytes: deps.maxUploadBytes };
+    const { service, flushBatchRows, maxBodyBytes } = deps;
     this.onFinished =
       deps.flushMode === 'per-request'
         ? () => service.flush()
         : () => service.flushIfBacklogged(flushBatchRows);
+    this.env = {
+      maxBodyBytes,
+      maxUploadBytes: deps.maxUploadBytes,
+      get config() {
+        return service.config;
+      },
+    };
   }
 
   /** Answers a request `matchClientRequest` claimed. Never rejects: every failure is a reply. */
   async handle(req: ClientRequest, match: ClientMatch): Promise<Reply> {
+    const entry = match.route ? chosenEntry(match.route.entry, req) : null;
+    const dialect = entry ? entry.dialect : match.dialect;
     try {
-      const { clientAuth, service, proxy, maxBodyBytes } = this.deps;
-      const token = presentedToken(req, match.googleStyle);
-      if (token === null) {
-        // A token these routes do not read, sent where Google's clients put it.
-        const googleStyleSent = !match.googleStyle && presentedToken(req, true) !== null;
-        throw new GatewayError(
-          401,
-          googleStyleSent
-            ? 'Missing access token: these routes take Authorization: Bearer <access token>; x-goog-api-key and ?key= are read only on /v1beta'
-            : 'Missing access token: send Authorization: Bearer <access token>',
-          'missing_token',
-        );
-      }
+      const { clientAuth, service, proxy } = this.deps;
+      const token = presentedToken(req, dialect.token);
+      if (token === null)
+        throw new GatewayError(401, missingTokenMessage(req, dialect.token), 'missing_token');
       const tokenId = await clientAuth.verify(token, req.defer);
       if (tokenId === null) throw new GatewayError(401, 'Invalid or revoked access token', 'invalid_token');
-      if (!match.route && match.allow.length > 0) {
+      if (!entry && match.allow.length > 0) {
         throw new GatewayError(
           405,
           `${req.method} is not allowed on ${req.path.slice(0, 200)}; use ${match.allow.join(' or ')}`,
@@ -171,13 +198,14 @@ export class ClientApi {
           { allow: [...match.allow] },
         );
       }
-      if (!match.route) {
+      if (!entry) {
         throw new GatewayError(404, `No route ${req.method} ${req.path.slice(0, 200)}`, 'not_found');
       }
-      const routed = await match.route.route(req, maxBodyBytes, match.route.param, this.limits);
+      const routed = await entry.route(req, this.env, (match.route as RouteMatch).param);
       if (service.isStale()) req.defer(service.refresh());
       const plan: ForwardPlan = {
         ...routed,
+        dialect,
         accessTokenId: tokenId,
         clientGone: req.gone,
         defer: req.defer,
@@ -188,16 +216,13 @@ export class ClientApi {
       if (!('dialect' in resolved)) return resolved;
       return await proxy.forward(resolved);
     } catch (err) {
-      if (err instanceof GatewayError) return gatewayErrorReply(match.dialect, err);
+      if (err instanceof GatewayError) return dialect.errorReply(err);
       this.deps.logger({
         event: 'unhandled_error',
         path: req.path.slice(0, 200),
         error: String(err).slice(0, 500),
       });
-      return gatewayErrorReply(
-        match.dialect,
-        new GatewayError(500, 'Internal gateway error', 'internal_error'),
-      );
+      return dialect.errorReply(new GatewayError(500, 'Internal gateway error', 'internal_error'));
     }
   }
 
@@ -230,11 +255,13 @@ export class ClientApi {
     if (!out.resources || out.resources.length === 0) return out;
     const route = await resources.route(out.resources, service.pool);
     if (route.kind === 'conflict') {
+      const groups = route.groups.map((names) => names.join(', ')).join(' vs ');
       throw new GatewayError(
         409,
-        `The request names resources of different projects, which no one key can use together: ${route.groups
-          .map((names) => names.join(', '))
-          .join(' vs ')}`.slice(0, 500),
+        `The request names resources of different projects, which no one key can use together: ${groups}`.slice(
+          0,
+          500,
+        ),
         'resource_conflict',
       );
     }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../core/crypto.js';
 import type { TokenStore } from '../core/ports.js';
 import type { AccessToken } from '../core/types.js';
-import { ClientAuth, presentedToken } from './client-auth.js';
+import { BEARER_ONLY, ClientAuth, presentedToken } from './client-auth.js';
 
 function fakeStore(tokens: Map<string, number>) {
   const calls = { find: 0 };
@@ -98,17 +98,27 @@ describe('ClientAuth', () => {
 });
 
 describe('presentedToken', () => {
+  const GOOGLE_STYLE = { googleStyle: true, xApiKey: false };
   const from = (headers: Record<string, string>, query = '') => ({
     header: (name: string) => headers[name] ?? null,
     query,
   });
 
   it('reads Bearer everywhere, and x-goog-api-key or ?key= only where Google style is allowed', () => {
-    expect(presentedToken(from({ authorization: 'Bearer abc' }), false)).toBe('abc');
-    expect(presentedToken(from({ 'x-goog-api-key': 'goog' }), false)).toBeNull();
-    expect(presentedToken(from({ 'x-goog-api-key': 'goog' }), true)).toBe('goog');
-    expect(presentedToken(from({}, 'key=q1&alt=sse'), true)).toBe('q1');
-    expect(presentedToken(from({}, 'key=q1&alt=sse'), false)).toBeNull();
-    expect(presentedToken(from({ authorization: 'Basic abc' }), true)).toBeNull();
+    expect(presentedToken(from({ authorization: 'Bearer abc' }), BEARER_ONLY)).toBe('abc');
+    expect(presentedToken(from({ 'x-goog-api-key': 'goog' }), BEARER_ONLY)).toBeNull();
+    expect(presentedToken(from({ 'x-goog-api-key': 'goog' }), GOOGLE_STYLE)).toBe('goog');
+    expect(presentedToken(from({}, 'key=q1&alt=sse'), GOOGLE_STYLE)).toBe('q1');
+    expect(presentedToken(from({}, 'key=q1&alt=sse'), BEARER_ONLY)).toBeNull();
+    expect(presentedToken(from({ authorization: 'Basic abc' }), GOOGLE_STYLE)).toBeNull();
+  });
+
+  it('reads x-api-key only where the dialect takes it, after Bearer', () => {
+    const X_API_KEY = { googleStyle: false, xApiKey: true };
+    expect(presentedToken(from({ 'x-api-key': 'ant' }), X_API_KEY)).toBe('ant');
+    expect(presentedToken(from({ 'x-api-key': 'ant' }), BEARER_ONLY)).toBeNull();
+    expect(presentedToken(from({ 'x-api-key': 'ant' }), GOOGLE_STYLE)).toBeNull();
+    expect(presentedToken(from({ authorization: 'Bearer b', 'x-api-key': 'ant' }), X_API_KEY)).toBe('b');
+    expect(presentedToken(from({ 'x-goog-api-key': 'goog' }), X_API_KEY)).toBeNull();
   });
 });

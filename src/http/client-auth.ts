@@ -4,6 +4,7 @@
  */
 import { sha256Hex } from '../core/crypto.js';
 import type { Clock, TokenStore } from '../core/ports.js';
+import type { TokenPlaces } from '../forward/dialect.js';
 import type { ClientRequest } from './client-request.js';
 
 /** How long a verdict is trusted before storage is asked again. */
@@ -67,19 +68,27 @@ export class ClientAuth {
   }
 }
 
+/** `Authorization: Bearer` only: the admin API, and the token places every dialect starts from. */
+export const BEARER_ONLY: TokenPlaces = { googleStyle: false, xApiKey: false };
+
 /**
- * The token a client sent: `Authorization: Bearer`, or for native routes `x-goog-api-key` / `?key=`.
+ * The token a client sent: `Authorization: Bearer`, then where the dialect's clients also put it
+ * (`x-api-key`; `x-goog-api-key` or `?key=`).
  */
 export function presentedToken(
   req: Pick<ClientRequest, 'header' | 'query'>,
-  allowGoogleStyle: boolean,
+  places: TokenPlaces,
 ): string | null {
   const auth = req.header('authorization');
   if (auth) {
     const match = /^Bearer\s+(.+)$/i.exec(auth.trim());
     if (match?.[1]) return match[1].trim();
   }
-  if (!allowGoogleStyle) return null;
+  if (places.xApiKey) {
+    const apiKey = req.header('x-api-key');
+    if (apiKey?.trim()) return apiKey.trim();
+  }
+  if (!places.googleStyle) return null;
   const goog = req.header('x-goog-api-key');
   if (goog?.trim()) return goog.trim();
   if (req.query === '') return null;

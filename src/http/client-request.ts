@@ -3,7 +3,7 @@
  * Workers, and on Node when CORS applies) or Node's `IncomingMessage` (the Node client lane).
  */
 import { cancellationOf, type Cancellation } from '../core/cancel.js';
-import { GatewayError } from './errors.js';
+import { GatewayError } from '../forward/gateway-error.js';
 
 export interface ClientRequest {
   readonly method: string;

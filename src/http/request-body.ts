@@ -3,7 +3,7 @@
  * syntax (400). The raw bytes are kept so the body can be forwarded untouched.
  */
 import type { ClientRequest } from './client-request.js';
-import { GatewayError } from './errors.js';
+import { GatewayError } from '../forward/gateway-error.js';
 
 export interface JsonBody {
   bytes: Uint8Array;

@@ -8,7 +8,7 @@ import type { KeyPool } from '../core/pool/pool.js';
 import type { ResourceStore } from '../core/ports.js';
 import type { ForwardPlan } from '../forward/forward-plan.js';
 import { JSON_CONTENT_TYPE, jsonReply, type Reply } from '../forward/reply.js';
-import { GatewayError } from './errors.js';
+import { GatewayError } from '../forward/gateway-error.js';
 
 interface PageToken {
   /** The key being listed. */

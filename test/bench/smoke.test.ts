@@ -48,8 +48,8 @@ describe('npm run bench:smoke', () => {
     const r = JSON.parse(readFileSync(join(out, json!), 'utf8')) as BenchResult;
 
     const targets = ['direct', 'gateway', 'node-floor', ...(r.nginx ? ['nginx'] : [])];
-    const expected = ['chat', 'stream', 'embed'].flatMap((w) =>
-      [1, 8].flatMap((c) => targets.map((t) => `${w}/${c}/${t}`)),
+    const expected = ['chat', 'stream', 'embed', 'responses', 'responses-stream'].flatMap((w) =>
+      [1, 8].flatMap((c) => (w.startsWith('responses') ? ['gateway'] : targets).map((t) => `${w}/${c}/${t}`)),
     );
     expect(r.cells.map((c) => `${c.workload}/${c.concurrency}/${c.target}`)).toEqual(expected);
     for (const cell of r.cells) {
@@ -75,7 +75,9 @@ describe('npm run bench:smoke', () => {
     expect(r.openStreams).toMatchObject({ requested: 50, completed: 50, failed: 0 });
     expect(r.openStreams!.maxOpen).toBeGreaterThan(0);
 
-    expect(r.targets).toHaveLength(5);
+    // Five overall targets, then responses against chat CPU per request: 2 workloads × 2 concurrencies.
+    expect(r.targets).toHaveLength(9);
+    expect(r.targets.filter((t) => t.measure.startsWith('gateway CPU per request'))).toHaveLength(4);
     for (const t of r.targets) expect(stdout).toContain(t.measure);
   }, 240_000);
 });

@@ -165,10 +165,10 @@ describe('mock gemini: native models and errors', () => {
       pages++;
     } while (token);
     expect(pages).toBe(2);
-    expect(names).toHaveLength(6);
+    expect(names).toHaveLength(7);
     expect(names).toContain('models/gemini-3-flash-preview');
     const all = await (await fetch(`${mock().url}/v1beta/models`, { headers: googKey() })).json();
-    expect(all.models).toHaveLength(6);
+    expect(all.models).toHaveLength(7);
     expect(all).not.toHaveProperty('nextPageToken');
   });
 

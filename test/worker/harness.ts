@@ -96,3 +96,43 @@ export async function rows<T = Record<string, unknown>>(sql: string, ...params: 
       .all<T>()
   ).results;
 }
+
+/** A key as the admin API lists it (the fields worker tests read). */
+export interface AdminKey {
+  id: number;
+  key: string;
+  state: string;
+  consecutive_errors: number;
+  cooldowns: Array<{ model: string; reason: string }>;
+  disabled: { by: string; reason: string } | null;
+}
+
+/** Admin API steps against one Worker: calls, replacing the pool's keys, reading a key and usage. */
+export function poolAdmin(worker: Pick<WorkerHandlers, 'fetch'>) {
+  const admin = async (method: string, path: string, body?: unknown): Promise<any> => {
+    const res = await call(worker, adminRequest(method, path, body));
+    if (res.status >= 300) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  const listKeys = async (): Promise<AdminKey[]> =>
+    (await admin('GET', '/admin/api/keys?page_size=500')).keys;
+  return {
+    admin,
+    /** Replaces the pool's keys with `keys`, each with its behaviour at the mock. */
+    async useKeys(keys: Array<[string, Behavior]>): Promise<void> {
+      const existing = await listKeys();
+      if (existing.length > 0) {
+        await admin('POST', '/admin/api/keys/bulk', { action: 'delete', ids: existing.map((k) => k.id) });
+      }
+      for (const [key, behavior] of keys) await mock.setKey(key, behavior);
+      const added = await admin('POST', '/admin/api/keys', { keys: keys.map(([api_key]) => ({ api_key })) });
+      if (added.added !== keys.length) throw new Error(`added ${added.added} of ${keys.length} keys`);
+    },
+    async keyState(apiKey: string): Promise<AdminKey> {
+      return (await listKeys()).find((k) => k.key.endsWith(apiKey.slice(-4)))!;
+    },
+    async lastUsage(endpoint: string): Promise<Record<string, any>> {
+      return (await admin('GET', `/admin/api/usage?limit=1&endpoint=${endpoint}`)).usage[0];
+    },
+  };
+}

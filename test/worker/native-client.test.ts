@@ -13,10 +13,9 @@ import { readUntilFailure } from '../support/streams.js';
 import {
   ACCESS_TOKEN,
   ORIGIN,
-  adminRequest,
   call,
   geminiKey,
-  mock,
+  poolAdmin,
   sentUpstream,
   type SentUpstream,
 } from './harness.js';
@@ -76,39 +75,7 @@ function genai(apiKey = ACCESS_TOKEN): GoogleGenAI {
   });
 }
 
-interface AdminKey {
-  id: number;
-  key: string;
-  state: string;
-  consecutive_errors: number;
-  cooldowns: Array<{ model: string; reason: string }>;
-  disabled: { by: string; reason: string } | null;
-}
-
-async function admin(method: string, path: string, body?: unknown): Promise<any> {
-  const res = await call(worker, adminRequest(method, path, body));
-  expect(res.status, `${method} ${path}`).toBeLessThan(300);
-  return res.json();
-}
-
-async function useKeys(keys: Array<[string, Parameters<typeof mock.setKey>[1]]>): Promise<void> {
-  const existing = (await admin('GET', '/admin/api/keys?page_size=500')).keys as AdminKey[];
-  if (existing.length > 0) {
-    await admin('POST', '/admin/api/keys/bulk', { action: 'delete', ids: existing.map((k) => k.id) });
-  }
-  for (const [key, behavior] of keys) await mock.setKey(key, behavior);
-  const added = await admin('POST', '/admin/api/keys', { keys: keys.map(([api_key]) => ({ api_key })) });
-  expect(added.added).toBe(keys.length);
-}
-
-async function keyState(apiKey: string): Promise<AdminKey> {
-  const keys = (await admin('GET', '/admin/api/keys?page_size=500')).keys as AdminKey[];
-  return keys.find((k) => k.key.endsWith(apiKey.slice(-4)))!;
-}
-
-async function lastUsage(endpoint: string): Promise<Record<string, any>> {
-  return (await admin('GET', `/admin/api/usage?limit=1&endpoint=${endpoint}`)).usage[0];
-}
+const { admin, useKeys, keyState, lastUsage } = poolAdmin(worker);
 
 const GOOD = geminiKey('ntvgood', 1);
 const INVALID = geminiKey('ntvbad', 1);
@@ -179,7 +146,7 @@ describe('@google/genai inside workerd, through the Worker', () => {
     expect(count.totalTokens).toBeGreaterThan(0);
     const names: string[] = [];
     for await (const model of await ai.models.list({ config: { pageSize: 4 } })) names.push(model.name!);
-    expect(names).toHaveLength(6);
+    expect(names).toHaveLength(7);
     expect(names).toContain('models/gemini-2.5-flash');
     const one = await ai.models.get({ model: 'gemini-2.0-flash' });
     expect(one.name).toBe('models/gemini-2.0-flash');

@@ -28,6 +28,8 @@ const CONFIG_DESCRIPTIONS = {
     'Local limit: requests per minute for each key and model (counted per project when the key has one). A key at its limit is skipped (0 = off).',
   'config.desc.local_rpd_limit':
     'Local limit: requests per day for each key and model (counted per project when the key has one), midnight to midnight Pacific time. A key at its limit is skipped (0 = off).',
+  'config.desc.model_aliases':
+    'Model names of other APIs (Claude Code, Codex) mapped to Gemini models: comma-separated pattern=model pairs, where * matches anything and the first match wins. Gemini model names always pass through.',
 } satisfies Record<`config.desc.${ConfigKey}`, string>;
 
 // One name per attempt outcome the gateway records, checked the same way.
@@ -257,6 +259,7 @@ export const en = {
   'config.changed': '(changed)',
   'config.use_default': 'Use default',
   'config.err_integer': 'Must be a whole number between {min} and {max}.',
+  'config.err_text': 'Must be comma-separated pattern=model pairs, at most {max} characters.',
   'config.err_choice': 'Must be one of: {choices}.',
   'config.err_flag': 'Must be on or off.',
   'config.on': 'On',

@@ -222,6 +222,7 @@ export const zhCN: Messages = {
   'config.changed': '（已修改）',
   'config.use_default': '恢复默认',
   'config.err_integer': '必须是 {min} 到 {max} 之间的整数。',
+  'config.err_text': '须为以逗号分隔的 pattern=model 对，最多 {max} 个字符。',
   'config.err_choice': '必须是以下之一：{choices}。',
   'config.err_flag': '只能是开或关。',
   'config.on': '开启',
@@ -247,6 +248,8 @@ export const zhCN: Messages = {
     '本地限流：每个密钥每个模型每分钟最多请求几次（设置了项目的密钥按项目合计），达到上限的密钥会被跳过（0 表示不限）。',
   'config.desc.local_rpd_limit':
     '本地限流：每个密钥每个模型每天最多请求几次（设置了项目的密钥按项目合计，按太平洋时间零点到零点计），达到上限的密钥会被跳过（0 表示不限）。',
+  'config.desc.model_aliases':
+    '其他 API 的模型名（Claude Code、Codex）映射到哪个 Gemini 模型：以逗号分隔的 pattern=model 对，* 匹配任意字符，按顺序取第一个匹配。Gemini 自己的模型名始终原样使用。',
 
   'tokens.title': '访问令牌',
   'tokens.intro': '客户端调用网关时，把访问令牌当作 API Key 使用。',

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { MAX_EMAIL_LENGTH, PROJECT_PATTERN, parseKeyList, parseKeyText } from '../../core/keys/import.js';
 import type { PoolKey } from '../../core/types.js';
 import type { AppEnv, RouteDeps } from '../context.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../forward/gateway-error.js';
 import { keyView, type KeyStateName } from '../key-view.js';
 import { readJsonBody } from '../request-body.js';
 import { webBody } from '../client-request.js';

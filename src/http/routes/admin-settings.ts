@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { CONFIG_FIELDS, CONFIG_KEYS, resolveConfigValues, validateConfigPatch } from '../../core/config.js';
 import { accessTokenView, issueAccessToken, TOKEN_NAME_MAX_LENGTH } from '../../core/access-tokens.js';
 import type { AppEnv, RouteDeps } from '../context.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../forward/gateway-error.js';
 import { readJsonBody } from '../request-body.js';
 import { webBody } from '../client-request.js';
 import { parseId } from './params.js';

@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { maskKey } from '../../core/keys/mask.js';
 import type { AppEnv, RouteDeps } from '../context.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../forward/gateway-error.js';
 import { isoTime } from '../../core/access-tokens.js';
 import { intParam } from './params.js';
 

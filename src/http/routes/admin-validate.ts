@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { DEFAULT_CHECK_CONCURRENCY, summarize, type KeyChecker } from '../../core/ops/validate.js';
 import type { AppEnv, RouteDeps } from '../context.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../forward/gateway-error.js';
 import { readJsonBody } from '../request-body.js';
 import { webBody } from '../client-request.js';
 

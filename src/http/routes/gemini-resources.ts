@@ -15,7 +15,9 @@ import type { ExchangeResponse, ResourceContext, ResourceExchange } from '../../
 import { JSON_CONTENT_TYPE, type Reply } from '../../forward/reply.js';
 import type { ClientRequest } from '../client-request.js';
 import { decodePathSegment, type ClientRoute, type RoutePlan, type RouteEntry } from '../client-route.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../forward/gateway-error.js';
+import { GEMINI_NATIVE } from '../../dialects/gemini-native/dialect.js';
+import { GEMINI_NATIVE_API } from '../../forward/upstream-api.js';
 import { readJsonBody, validModel } from '../request-body.js';
 
 /** Google keeps a resumable upload session for a week. */
@@ -93,14 +95,13 @@ function plan(
   over: Partial<RoutePlan>,
 ): RoutePlan {
   return {
-    dialect: 'gemini',
     endpoint,
     model: null,
     path,
     method,
-    keyHeader: 'goog',
+    upstream: GEMINI_NATIVE_API,
     stream: null,
-    usage: 'none',
+    usage: null,
     exchange: PASS,
     ...over,
   };
@@ -204,8 +205,8 @@ function randomId(): string {
 }
 
 /** `POST /upload/v1beta/files` (start, or a chunk of a session) and `PUT` (a chunk). */
-const upload: ClientRoute = async (req, maxBodyBytes, _param, limits) => {
-  const { maxUploadBytes } = limits;
+const upload: ClientRoute = async (req, env) => {
+  const { maxUploadBytes, maxBodyBytes } = env;
   const params = new URLSearchParams(req.query);
   const sessionId = params.get('upload_id');
   const headers = uploadHeaders(req);
@@ -257,8 +258,8 @@ const listOf =
   (req) =>
     plan(`${kind}.list`, 'GET', `/v1beta/${kind}`, { listing: { kind, query: req.query } });
 
-const createCache: ClientRoute = async (req, limit) => {
-  const { bytes, json } = await readJsonBody(req, limit);
+const createCache: ClientRoute = async (req, env) => {
+  const { bytes, json } = await readJsonBody(req, env.maxBodyBytes);
   return plan('cachedContents.create', 'POST', '/v1beta/cachedContents', {
     body: bytes,
     resources: scanResources(bytes, json),
@@ -271,9 +272,9 @@ const getCache: ClientRoute = (_req, _limit, raw) => {
   return plan('cachedContents.get', 'GET', `/v1beta/${name}`, { resources: [name] });
 };
 
-const patchCache: ClientRoute = async (req, limit, raw) => {
+const patchCache: ClientRoute = async (req, env, raw) => {
   const name = nameParam('cachedContents', raw);
-  const { bytes } = await readJsonBody(req, limit);
+  const { bytes } = await readJsonBody(req, env.maxBodyBytes);
   const mask = new URLSearchParams(req.query).get('updateMask');
   const query = mask === null ? '' : `?updateMask=${encodeURIComponent(mask)}`;
   return plan('cachedContents.update', 'PATCH', `/v1beta/${name}${query}`, {
@@ -347,22 +348,40 @@ export const getModelOperation: ClientRoute = (_req, _limit, raw) => {
 
 /** Routes below `/v1beta/` for files, caches, batches and operations. */
 export const GEMINI_RESOURCE_ROUTES: readonly RouteEntry[] = [
-  { method: 'GET', path: 'files', route: listOf('files') },
-  { method: 'GET', path: 'files/:id', param: /^[^/:]+$/, route: getFile },
-  { method: 'DELETE', path: 'files/:id', param: /^[^/:]+$/, route: deleteFile },
-  { method: 'GET', path: 'cachedContents', route: listOf('cachedContents') },
-  { method: 'POST', path: 'cachedContents', route: createCache },
-  { method: 'GET', path: 'cachedContents/:id', param: /^[^/:]+$/, route: getCache },
-  { method: 'PATCH', path: 'cachedContents/:id', param: /^[^/:]+$/, route: patchCache },
-  { method: 'DELETE', path: 'cachedContents/:id', param: /^[^/:]+$/, route: deleteCache },
-  { method: 'GET', path: 'batches/:id', param: /^[^/:]+$/, route: getBatch },
-  { method: 'DELETE', path: 'batches/:id', param: /^[^/:]+$/, route: deleteBatch },
-  { method: 'POST', path: 'batches/:call', param: /^[^/]+:[^/]+$/, route: batchAction },
-  { method: 'GET', path: 'operations/:id', param: /^[^/:]+$/, route: getOperation },
+  { method: 'GET', path: 'files', dialect: GEMINI_NATIVE, route: listOf('files') },
+  { method: 'GET', path: 'files/:id', param: /^[^/:]+$/, dialect: GEMINI_NATIVE, route: getFile },
+  { method: 'DELETE', path: 'files/:id', param: /^[^/:]+$/, dialect: GEMINI_NATIVE, route: deleteFile },
+  { method: 'GET', path: 'cachedContents', dialect: GEMINI_NATIVE, route: listOf('cachedContents') },
+  { method: 'POST', path: 'cachedContents', dialect: GEMINI_NATIVE, route: createCache },
+  { method: 'GET', path: 'cachedContents/:id', param: /^[^/:]+$/, dialect: GEMINI_NATIVE, route: getCache },
+  {
+    method: 'PATCH',
+    path: 'cachedContents/:id',
+    param: /^[^/:]+$/,
+    dialect: GEMINI_NATIVE,
+    route: patchCache,
+  },
+  {
+    method: 'DELETE',
+    path: 'cachedContents/:id',
+    param: /^[^/:]+$/,
+    dialect: GEMINI_NATIVE,
+    route: deleteCache,
+  },
+  { method: 'GET', path: 'batches/:id', param: /^[^/:]+$/, dialect: GEMINI_NATIVE, route: getBatch },
+  { method: 'DELETE', path: 'batches/:id', param: /^[^/:]+$/, dialect: GEMINI_NATIVE, route: deleteBatch },
+  {
+    method: 'POST',
+    path: 'batches/:call',
+    param: /^[^/]+:[^/]+$/,
+    dialect: GEMINI_NATIVE,
+    route: batchAction,
+  },
+  { method: 'GET', path: 'operations/:id', param: /^[^/:]+$/, dialect: GEMINI_NATIVE, route: getOperation },
 ];
 
 /** Routes below `/upload/v1beta/`. */
 export const UPLOAD_ROUTES: readonly RouteEntry[] = [
-  { method: 'POST', path: 'files', route: upload },
-  { method: 'PUT', path: 'files', route: upload },
+  { method: 'POST', path: 'files', dialect: GEMINI_NATIVE, route: upload },
+  { method: 'PUT', path: 'files', dialect: GEMINI_NATIVE, route: upload },
 ];

@@ -2,10 +2,12 @@
  * Gemini's native API (https://ai.google.dev/api), served below `/v1beta/`. Bodies pass through
  * untouched; the pooled key goes upstream only in `x-goog-api-key`, never in the URL.
  */
+import { GEMINI_JSON_ARRAY, GEMINI_NATIVE, GEMINI_SSE } from '../../dialects/gemini-native/dialect.js';
+import type { StreamFormat } from '../../forward/dialect.js';
+import { GatewayError } from '../../forward/gateway-error.js';
+import { GEMINI_NATIVE_API, geminiBodyUsage } from '../../forward/upstream-api.js';
 import type { ClientRoute, RouteEntry } from '../client-route.js';
 import { decodePathSegment } from '../client-route.js';
-import { GatewayError } from '../errors.js';
-import type { StreamKind } from '../../forward/stream-relay.js';
 import { readJsonBody, validModel } from '../request-body.js';
 import { scanResources } from '../../core/resources/reference-scan.js';
 import { getModelOperation, longRunningPlan } from './gemini-resources.js';
@@ -36,7 +38,7 @@ function notFound(what: string): GatewayError {
 }
 
 /** `POST /v1beta/models/{model}:{action}`. */
-const callModel: ClientRoute = async (req, maxBodyBytes, rawCall) => {
+const callModel: ClientRoute = async (req, env, rawCall) => {
   const call = decodePathSegment(rawCall);
   const colon = call.lastIndexOf(':');
   if (colon <= 0) throw notFound(call.slice(0, 100));
@@ -44,7 +46,7 @@ const callModel: ClientRoute = async (req, maxBodyBytes, rawCall) => {
   const longRunning = action === 'batchGenerateContent' || action === 'predictLongRunning';
   if (!ACTIONS.has(action) && !longRunning) throw notFound(action.slice(0, 100));
   const model = validModel(call.slice(0, colon));
-  const { bytes, json } = await readJsonBody(req, maxBodyBytes);
+  const { bytes, json } = await readJsonBody(req, env.maxBodyBytes);
   if (longRunning) {
     return longRunningPlan(
       action,
@@ -54,14 +56,13 @@ const callModel: ClientRoute = async (req, maxBodyBytes, rawCall) => {
       json,
     );
   }
-  let stream: StreamKind | null = null;
+  let stream: StreamFormat | null = null;
   let query = '';
   if (action === 'streamGenerateContent') {
     query = forwardedQuery(req.query, ['alt']);
-    stream = query.includes('alt=sse') ? 'gemini-sse' : 'gemini-json-array';
+    stream = query.includes('alt=sse') ? GEMINI_SSE : GEMINI_JSON_ARRAY;
   }
   return {
-    dialect: 'gemini',
     endpoint: action,
     model,
     path: `/v1beta/models/${encodeURIComponent(model)}:${action}${query}`,
@@ -69,46 +70,45 @@ const callModel: ClientRoute = async (req, maxBodyBytes, rawCall) => {
     body: bytes,
     // File URIs and `cachedContent` name resources only their owner's project may use.
     resources: scanResources(bytes, json),
-    keyHeader: 'goog',
+    upstream: GEMINI_NATIVE_API,
     stream,
-    usage: action === 'countTokens' ? 'none' : 'gemini',
+    usage: action === 'countTokens' ? null : geminiBodyUsage,
   };
 };
 
 const listModels: ClientRoute = (req) => ({
-  dialect: 'gemini',
   endpoint: 'models.list',
   model: null,
   path: `/v1beta/models${forwardedQuery(req.query, ['pageSize', 'pageToken'])}`,
   method: 'GET',
-  keyHeader: 'goog',
+  upstream: GEMINI_NATIVE_API,
   stream: null,
-  usage: 'none',
+  usage: null,
 });
 
 const getModel: ClientRoute = (_req, _limit, rawModel) => {
   const model = validModel(decodePathSegment(rawModel));
   return {
-    dialect: 'gemini',
     endpoint: 'models.get',
     model: null,
     path: `/v1beta/models/${encodeURIComponent(model)}`,
     method: 'GET',
-    keyHeader: 'goog',
+    upstream: GEMINI_NATIVE_API,
     stream: null,
-    usage: 'none',
+    usage: null,
   };
 };
 
 /** Paths below `/v1beta/`. */
 export const GEMINI_ROUTES: readonly RouteEntry[] = [
-  { method: 'GET', path: 'models', route: listModels },
-  { method: 'POST', path: 'models/:call', param: /^[^/]+$/, route: callModel },
-  { method: 'GET', path: 'models/:model', param: /^[^/:]+$/, route: getModel },
+  { method: 'GET', path: 'models', dialect: GEMINI_NATIVE, route: listModels },
+  { method: 'POST', path: 'models/:call', param: /^[^/]+$/, dialect: GEMINI_NATIVE, route: callModel },
+  { method: 'GET', path: 'models/:model', param: /^[^/:]+$/, dialect: GEMINI_NATIVE, route: getModel },
   {
     method: 'GET',
     path: 'models/:operation',
     param: /^[^/:]+\/operations\/[^/:]+$/,
+    dialect: GEMINI_NATIVE,
     route: getModelOperation,
   },
 ];

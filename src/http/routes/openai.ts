@@ -2,9 +2,12 @@
  * OpenAI-compatible routes, forwarded to Google's OpenAI-compatible endpoint
  * (https://ai.google.dev/gemini-api/docs/openai). Served below `/v1/` and `/v1beta/openai/`.
  */
+import { OPENAI_CHAT, OPENAI_CHAT_ON_GOOGLE_PATH, OPENAI_SSE } from '../../dialects/openai-chat/dialect.js';
+import type { Dialect } from '../../forward/dialect.js';
+import { GatewayError } from '../../forward/gateway-error.js';
+import { OPENAI_COMPAT_API, openaiBodyUsage } from '../../forward/upstream-api.js';
 import type { ClientRoute, RouteEntry } from '../client-route.js';
 import { decodePathSegment } from '../client-route.js';
-import { GatewayError } from '../errors.js';
 import { readJsonBody, validModel } from '../request-body.js';
 import { scanResources } from '../../core/resources/reference-scan.js';
 
@@ -28,14 +31,13 @@ function rewriteModelList(json: unknown): unknown {
   };
 }
 
-const chatCompletions: ClientRoute = async (req, maxBodyBytes) => {
-  const { bytes, json } = await readJsonBody(req, maxBodyBytes);
+const chatCompletions: ClientRoute = async (req, env) => {
+  const { bytes, json } = await readJsonBody(req, env.maxBodyBytes);
   const model = validModel(json.model);
   if (json.stream !== undefined && typeof json.stream !== 'boolean') {
     throw new GatewayError(400, "'stream' must be a boolean", 'invalid_type', { param: 'stream' });
   }
   return {
-    dialect: 'openai',
     endpoint: 'chat.completions',
     // `extra_body.google.cached_content` names a cache, which only its owner's project may use.
     resources: scanResources(bytes, json),
@@ -43,62 +45,65 @@ const chatCompletions: ClientRoute = async (req, maxBodyBytes) => {
     path: `${UPSTREAM}/chat/completions`,
     method: 'POST',
     body: bytes,
-    keyHeader: 'bearer',
-    stream: json.stream === true ? 'openai-sse' : null,
-    usage: 'openai',
+    upstream: OPENAI_COMPAT_API,
+    stream: json.stream === true ? OPENAI_SSE : null,
+    usage: openaiBodyUsage,
   };
 };
 
-const embeddings: ClientRoute = async (req, maxBodyBytes) => {
-  const { bytes, json } = await readJsonBody(req, maxBodyBytes);
+const embeddings: ClientRoute = async (req, env) => {
+  const { bytes, json } = await readJsonBody(req, env.maxBodyBytes);
   const model = validModel(json.model);
   if (json.input === undefined) {
     throw new GatewayError(400, "'input' is required", 'missing_input', { param: 'input' });
   }
   return {
-    dialect: 'openai',
     endpoint: 'embeddings',
     model,
     path: `${UPSTREAM}/embeddings`,
     method: 'POST',
     body: bytes,
-    keyHeader: 'bearer',
+    upstream: OPENAI_COMPAT_API,
     stream: null,
-    usage: 'openai',
+    usage: openaiBodyUsage,
   };
 };
 
 const listModels: ClientRoute = () => ({
-  dialect: 'openai',
   endpoint: 'models.list',
   model: null,
   path: `${UPSTREAM}/models`,
   method: 'GET',
-  keyHeader: 'bearer',
+  upstream: OPENAI_COMPAT_API,
   stream: null,
-  usage: 'none',
+  usage: null,
   rewrite: rewriteModelList,
 });
 
 const getModel: ClientRoute = (_req, _limit, id) => {
   const model = validModel(decodePathSegment(id), 'id');
   return {
-    dialect: 'openai',
     endpoint: 'models.get',
     model: null,
     path: `${UPSTREAM}/models/${encodeURIComponent(model)}`,
     method: 'GET',
-    keyHeader: 'bearer',
+    upstream: OPENAI_COMPAT_API,
     stream: null,
-    usage: 'none',
+    usage: null,
     rewrite: (json) => (typeof json === 'object' && json ? stripModelPrefix(json as ModelEntry) : json),
   };
 };
 
-/** Paths below `/v1/` and `/v1beta/openai/`. */
-export const OPENAI_ROUTES: readonly RouteEntry[] = [
-  { method: 'POST', path: 'chat/completions', route: chatCompletions },
-  { method: 'POST', path: 'embeddings', route: embeddings },
-  { method: 'GET', path: 'models', route: listModels },
-  { method: 'GET', path: 'models/:id', route: getModel },
-];
+function openaiRoutes(dialect: Dialect): readonly RouteEntry[] {
+  return [
+    { method: 'POST', path: 'chat/completions', dialect, route: chatCompletions },
+    { method: 'POST', path: 'embeddings', dialect, route: embeddings },
+    { method: 'GET', path: 'models', dialect, route: listModels },
+    { method: 'GET', path: 'models/:id', dialect, route: getModel },
+  ];
+}
+
+/** Paths below `/v1/`. */
+export const OPENAI_ROUTES = openaiRoutes(OPENAI_CHAT);
+/** The same below `/v1beta/openai/`, Google's path for its OpenAI-compatible endpoint. */
+export const OPENAI_ROUTES_ON_GOOGLE_PATH = openaiRoutes(OPENAI_CHAT_ON_GOOGLE_PATH);

@@ -1,5 +1,5 @@
 /** Query and path parameter parsing with 400s that name the parameter. */
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../forward/gateway-error.js';
 
 export function intParam(
   raw: string | undefined,

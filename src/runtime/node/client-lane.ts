@@ -9,7 +9,7 @@ import { CancelSource, type Cancellation } from '../../core/cancel.js';
 import type { ChunkSource } from '../../core/chunk-flow.js';
 import { matchClientRequest, type ClientApi } from '../../http/client-api.js';
 import { bodyTooLarge, concatChunks, type ClientRequest } from '../../http/client-request.js';
-import { GatewayError } from '../../http/errors.js';
+import { GatewayError } from '../../forward/gateway-error.js';
 import { isStreamBody, type Reply } from '../../forward/reply.js';
 
 /**

@@ -11,7 +11,9 @@ import type { ExecutionContext } from 'hono';
 import { createAesGcmCipher, plainCipher, sha256Hex } from '../../core/crypto.js';
 import type { Logger } from '../../core/ports.js';
 import { createGateway, jsonLogger, type Gateway } from '../../gateway.js';
-import { GatewayError, gatewayErrorResponse } from '../../http/errors.js';
+import { OPENAI_CHAT } from '../../dialects/openai-chat/dialect.js';
+import { GatewayError } from '../../forward/gateway-error.js';
+import { toResponse } from '../../forward/reply.js';
 import { importEnvAccessTokens, importEnvKeys } from '../../setup.js';
 import { openSqliteStorage } from '../../storage/sqlite/sqlite-storage.js';
 import { createUndiciUpstream } from '../../upstream/undici.js';
@@ -115,11 +117,12 @@ export async function startNodeGateway(
       // Returning nothing would leave the client waiting forever. A RequestError is a request
       // node-server could not turn into a URL (a backslash in the path, a bad Host): the client's fault.
       const bad = err instanceof RequestError;
-      return gatewayErrorResponse(
-        'openai',
-        bad
-          ? new GatewayError(400, 'Malformed request URL or Host header', 'bad_request')
-          : new GatewayError(500, 'Internal gateway error', 'internal_error'),
+      return toResponse(
+        OPENAI_CHAT.errorReply(
+          bad
+            ? new GatewayError(400, 'Malformed request URL or Host header', 'bad_request')
+            : new GatewayError(500, 'Internal gateway error', 'internal_error'),
+        ),
       );
     },
   });

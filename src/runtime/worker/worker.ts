@@ -4,7 +4,7 @@
  */
 import type { Clock, Logger } from '../../core/ports.js';
 import { jsonLogger, systemClock, type Gateway } from '../../gateway.js';
-import { openaiErrorBody } from '../../http/errors.js';
+import { openaiErrorBody } from '../../dialects/openai-chat/errors.js';
 import type { Env } from './env.js';
 import { startGateway } from './startup.js';
 

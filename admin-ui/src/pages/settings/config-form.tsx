@@ -24,6 +24,7 @@ function acceptable(input: ConfigInput, value: string): boolean {
 function refusalText(input: ConfigInput, t: Translate): string {
   if (input.kind === 'integer') return t('config.err_integer', { min: input.min, max: input.max });
   if (input.kind === 'choice') return t('config.err_choice', { choices: input.choices.join(', ') });
+  if (input.kind === 'text') return t('config.err_text', { max: input.maxLength });
   return t('config.err_flag');
 }
 
@@ -66,6 +67,18 @@ function ConfigControl(props: {
         />{' '}
         {t('config.on')}
       </label>
+    );
+  }
+  if (input.kind === 'text') {
+    return (
+      <textarea
+        {...common}
+        class="mono"
+        rows={3}
+        maxLength={input.maxLength}
+        value={value}
+        onInput={(e) => onInput(e.currentTarget.value)}
+      />
     );
   }
   return (
