@@ -111,6 +111,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     maxUploadBytes: opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
     publicBaseUrl: opts.publicBaseUrl?.replace(/\/+$/, '') || null,
     trustProxy: opts.trustProxy ?? false,
+    upstreamBaseUrl,
   });
   const app = createApp({
     service,

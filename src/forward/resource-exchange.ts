@@ -15,6 +15,30 @@ export interface ResourceContext {
   now: number;
   /** The gateway's public base URL for this request, e.g. `https://gw.example.com`. */
   publicBase: string;
+  /** Gemini's base URL, which answers name in file URIs: the client sees `publicBase` instead. */
+  upstreamBase: string;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** An answer body with Gemini's base URL (in file URIs) replaced by the gateway's public one. */
+export function publicBody(body: Uint8Array, ctx: ResourceContext): Uint8Array {
+  const text = decoder.decode(body);
+  const upstream = `${ctx.upstreamBase}/`;
+  return text.includes(upstream) ? encoder.encode(text.replaceAll(upstream, `${ctx.publicBase}/`)) : body;
+}
+
+const FILE_URI = /("file_?[uU]ri"\s*:\s*")[^"]*?(\/v1beta\/files\/[^"]+")/g;
+
+/**
+ * A request body whose file URIs (whatever host the client got them from) point at Gemini again,
+ * for a request that names files: Gemini takes only its own URIs.
+ */
+export function upstreamFileUris(body: Uint8Array, upstreamBase: string): Uint8Array {
+  const text = decoder.decode(body);
+  const out = text.replace(FILE_URI, (_m, head: string, tail: string) => `${head}${upstreamBase}${tail}`);
+  return out === text ? body : encoder.encode(out);
 }
 
 /** A 2xx upstream answer, buffered (resource answers are small JSON, or empty). */

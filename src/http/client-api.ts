@@ -9,6 +9,7 @@ import type { Clock, Logger } from '../core/ports.js';
 import type { ResourceOwnership } from '../core/resources/ownership.js';
 import type { ForwardPlan } from '../forward/forward-plan.js';
 import { planListing } from './resource-listing.js';
+import { upstreamFileUris } from '../forward/resource-exchange.js';
 import { GEMINI_RESOURCE_ROUTES, UPLOAD_ROUTES } from './routes/gemini-resources.js';
 import { OPENAI_CHAT, OPENAI_CHAT_ON_GOOGLE_PATH } from '../dialects/openai-chat/dialect.js';
 import { GEMINI_NATIVE } from '../dialects/gemini-native/dialect.js';
@@ -158,6 +159,8 @@ export interface ClientApiDeps {
   publicBaseUrl: string | null;
   /** Read X-Forwarded-Proto/-Host for the public URL (behind a reverse proxy). */
   trustProxy: boolean;
+  /** Gemini's base URL, without a trailing slash. */
+  upstreamBaseUrl: string;
 }
 
 export class ClientApi {
@@ -243,6 +246,7 @@ export class ClientApi {
             accessTokenId: plan.accessTokenId,
             now,
             publicBase: this.publicBase(req),
+            upstreamBase: this.deps.upstreamBaseUrl,
           },
         }
       : plan;
@@ -272,7 +276,12 @@ export class ClientApi {
       return out;
     }
     const upstream = route.records.find((r) => r.upstream !== null)?.upstream;
-    return { ...out, owner: route.owner, ...(upstream ? { path: upstream } : {}) };
+    out = { ...out, owner: route.owner, ...(upstream ? { path: upstream } : {}) };
+    // Clients hold file URIs on the gateway's host (answers are rewritten so): Gemini takes its own.
+    if (out.body instanceof Uint8Array && out.resources!.some((name) => name.startsWith('files/'))) {
+      out = { ...out, body: upstreamFileUris(out.body, this.deps.upstreamBaseUrl) };
+    }
+    return out;
   }
 
   /** The gateway's own public base URL, as a client reaches it. */

@@ -9,6 +9,7 @@ import type { ResourceStore } from '../core/ports.js';
 import type { ForwardPlan } from '../forward/forward-plan.js';
 import { JSON_CONTENT_TYPE, jsonReply, type Reply } from '../forward/reply.js';
 import { GatewayError } from '../forward/gateway-error.js';
+import { publicBody } from '../forward/resource-exchange.js';
 
 interface PageToken {
   /** The key being listed. */
@@ -85,10 +86,10 @@ export async function planListing(
     path: `/v1beta/${kind}${search ? `?${search}` : ''}`,
     owner: { keyId, project: pool.get(keyId)?.project ?? null },
     exchange: {
-      async answer(res) {
+      async answer(res, _key, ctx) {
         let page: Record<string, unknown>;
         try {
-          page = JSON.parse(decoder.decode(res.body)) as Record<string, unknown>;
+          page = JSON.parse(decoder.decode(publicBody(res.body, ctx))) as Record<string, unknown>;
         } catch {
           page = {};
         }

@@ -11,7 +11,12 @@
 import { expiryOf, resourceName, type ResourceKind } from '../../core/resources/resource-names.js';
 import { scanResources } from '../../core/resources/reference-scan.js';
 import type { PoolKey } from '../../core/types.js';
-import type { ExchangeResponse, ResourceContext, ResourceExchange } from '../../forward/resource-exchange.js';
+import {
+  publicBody,
+  type ExchangeResponse,
+  type ResourceContext,
+  type ResourceExchange,
+} from '../../forward/resource-exchange.js';
 import { JSON_CONTENT_TYPE, type Reply } from '../../forward/reply.js';
 import type { ClientRequest } from '../client-request.js';
 import { decodePathSegment, type ClientRoute, type RoutePlan, type RouteEntry } from '../client-route.js';
@@ -61,20 +66,20 @@ async function recordCreated(
   });
 }
 
-/** The upstream JSON body as it came. */
-const passJson = (res: ExchangeResponse): Reply => ({
+/** The upstream JSON body, with Gemini's URLs in it (file URIs) made the gateway's own. */
+const passJson = (res: ExchangeResponse, ctx: ResourceContext): Reply => ({
   status: res.status,
   headers: { 'content-type': JSON_CONTENT_TYPE },
-  body: res.body.byteLength > 0 ? res.body : '{}',
+  body: res.body.byteLength > 0 ? publicBody(res.body, ctx) : '{}',
 });
 
-const PASS: ResourceExchange = { answer: async (res) => passJson(res) };
+const PASS: ResourceExchange = { answer: async (res, _key, ctx) => passJson(res, ctx) };
 
 /** Answers with the upstream body and records the resource it created. */
 const CREATE: ResourceExchange = {
   async answer(res, key, ctx) {
     await recordCreated(parseJson(res.body), key, ctx);
-    return passJson(res);
+    return passJson(res, ctx);
   },
 };
 
@@ -83,7 +88,7 @@ function deleting(name: string): ResourceExchange {
   return {
     async answer(res, _key, ctx) {
       await ctx.ownership.forget([name]);
-      return passJson(res);
+      return passJson(res, ctx);
     },
   };
 }
@@ -155,7 +160,7 @@ async function* limited(source: AsyncIterable<Uint8Array>, room: number): AsyncI
 const START_UPLOAD: ResourceExchange = {
   async answer(res, key, ctx) {
     const upstream = res.headers['x-goog-upload-url'];
-    if (!upstream) return passJson(res);
+    if (!upstream) return passJson(res, ctx);
     const url = new URL(upstream);
     const id = randomId();
     await ctx.ownership.record({
@@ -192,7 +197,11 @@ function uploadChunkExchange(session: string, headers: Record<string, string>): 
         await recordCreated(file as Record<string, unknown>, key, ctx);
       }
       await ctx.ownership.forget([session]);
-      return { status: res.status, headers: { ...out, 'content-type': JSON_CONTENT_TYPE }, body: res.body };
+      return {
+        status: res.status,
+        headers: { ...out, 'content-type': JSON_CONTENT_TYPE },
+        body: publicBody(res.body, ctx),
+      };
     },
   };
 }
