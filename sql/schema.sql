@@ -299,9 +299,29 @@ END;
 
 -- Token limits count in local_limit_counts too: subject `t:<token id>`, model `requests` or `tokens`.
 
+-- migrations/0006_resource_owners.sql
+-- Which pooled key (and so which Google Cloud project) owns each project-bound resource created
+-- through the gateway: files/…, cachedContents/…, batches/…, operations/… (Gemini binds them to
+-- the project of the key that created them), and resumable upload sessions (uploads/<gateway id>,
+-- whose upstream session path is kept in `upstream`, so any process can carry on the upload).
+-- A resource's expiry or deletion removes its row; maintenance deletes rows past `expires_at`.
+CREATE TABLE IF NOT EXISTS resource_owners (
+  name TEXT PRIMARY KEY,
+  api_key_id INTEGER NOT NULL,
+  project TEXT,
+  access_token_id INTEGER,
+  upstream TEXT,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS idx_resource_owners_expires_at ON resource_owners (expires_at);
+CREATE INDEX IF NOT EXISTS idx_resource_owners_key ON resource_owners (api_key_id);
+CREATE INDEX IF NOT EXISTS idx_resource_owners_token ON resource_owners (access_token_id, created_at);
+
 CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);
 INSERT OR IGNORE INTO d1_migrations (name) VALUES ('0001_init.sql');
 INSERT OR IGNORE INTO d1_migrations (name) VALUES ('0002_ops.sql');
 INSERT OR IGNORE INTO d1_migrations (name) VALUES ('0003_config_version.sql');
 INSERT OR IGNORE INTO d1_migrations (name) VALUES ('0004_usage_rowid.sql');
 INSERT OR IGNORE INTO d1_migrations (name) VALUES ('0005_token_rules.sql');
+INSERT OR IGNORE INTO d1_migrations (name) VALUES ('0006_resource_owners.sql');

@@ -15,6 +15,7 @@ import { AdminAuth } from './http/admin-auth.js';
 import { ClientApi } from './http/client-api.js';
 import { ClientAuth } from './http/client-auth.js';
 import { Proxy } from './forward/proxy.js';
+import { ResourceOwnership } from './core/resources/ownership.js';
 
 export interface GatewayOptions {
   storage: Storage;
@@ -37,6 +38,12 @@ export interface GatewayOptions {
   flushBatchRows?: number;
   /** Largest accepted request body, in bytes. */
   maxBodyBytes?: number;
+  /** Largest upload through the Files API, over all its chunks (default 2 GB, Google's per-file limit). */
+  maxUploadBytes?: number;
+  /** The gateway's public base URL, for the upload URLs it hands out; null: from each request. */
+  publicBaseUrl?: string | null;
+  /** Behind a reverse proxy: X-Forwarded-Proto and -Host give the public URL. */
+  trustProxy?: boolean;
   /** The client's address, for slowing down repeated failed admin sign-ins. */
   clientAddress?: (req: Request, env: unknown) => string;
   panel?: PanelAssets;
@@ -67,6 +74,9 @@ export interface Gateway {
    */
   runMaintenance(): Promise<OpsMaintenanceReport>;
 }
+
+/** Google's limit per file. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
 
 export const systemClock: Clock = { now: () => Date.now() };
 export const systemRandom: Random = { next: () => Math.random() };
@@ -103,6 +113,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     maxBodyBytes,
     flushMode: opts.flushMode,
     flushBatchRows: opts.flushBatchRows ?? Infinity,
+    resources: new ResourceOwnership({ store: opts.storage.resources, clock }),
+    clock,
+    maxUploadBytes: opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
+    publicBaseUrl: opts.publicBaseUrl?.replace(/\/+$/, '') || null,
+    trustProxy: opts.trustProxy ?? false,
+    upstreamBaseUrl,
   });
   const app = createApp({
     service,

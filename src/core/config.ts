@@ -133,6 +133,12 @@ export const CONFIG_FIELDS = {
     description:
       'Local limit: requests per day (midnight to midnight Pacific) per key (per project when the key has one) and model (0 = off)',
   },
+  resource_affinity_seconds: {
+    ...integer(0, 7 * 86400),
+    default: '3600',
+    description:
+      'Uploads under one access token within this many seconds of its last one go to the same key while it is usable, keeping files in one project (0 = off)',
+  },
   model_aliases: {
     ...modelAliases,
     default: DEFAULT_MODEL_ALIASES,
@@ -163,6 +169,8 @@ export interface PoolConfig {
   localRpmLimit: number;
   /** 0: off. */
   localRpdLimit: number;
+  /** 0: off. */
+  resourceAffinityMs: number;
   /** See `resolveModel`. */
   modelAliases: readonly ModelAlias[];
 }
@@ -239,6 +247,7 @@ export function parseConfig(stored: Record<string, string>): PoolConfig {
     revalidateIntervalMs: Number(v.revalidate_interval_minutes) * 60_000,
     localRpmLimit: Number(v.local_rpm_limit),
     localRpdLimit: Number(v.local_rpd_limit),
+    resourceAffinityMs: Number(v.resource_affinity_seconds) * 1000,
     modelAliases: (parseModelAliases(v.model_aliases) as { ok: true; aliases: ModelAlias[] }).aliases,
   };
 }

@@ -49,6 +49,8 @@ export interface MaintenanceReport extends MaintenanceResult {
   usageHoursRolledUp: number;
   /** Local-limit counts of ended windows deleted. */
   limitCountsPruned: number;
+  /** Ownership records of expired resources (files, caches, upload sessions…) deleted. */
+  resourcesExpired: number;
 }
 
 /**
@@ -298,7 +300,8 @@ export class PoolService {
   /**
    * Periodic maintenance, then a refresh so the snapshot shows its effects: expired cooldowns and
    * temporary disables, error-count resets, hourly usage rollups (before retention deletes raw
-   * rows), usage retention, and local-limit counts of ended windows.
+   * rows), usage retention, local-limit counts of ended windows, and ownership records of expired
+   * resources.
    */
   async runMaintenance(): Promise<MaintenanceReport> {
     const now = this.deps.clock.now();
@@ -308,8 +311,15 @@ export class PoolService {
     const rollup = await storage.usage.rollupUsage(now - ROLLUP_GRACE_MS, ROLLUP_MAX_HOURS);
     const usagePruned = await storage.usage.pruneUsage(now - this.current.usageRetentionMs);
     const limitCountsPruned = await storage.limits.pruneLimitCounts(now);
+    const resourcesExpired = await storage.resources.pruneExpired(now);
     this.pool.limiter.prune(now);
     await this.refresh();
-    return { ...result, usagePruned, usageHoursRolledUp: rollup.hours, limitCountsPruned };
+    return {
+      ...result,
+      usagePruned,
+      usageHoursRolledUp: rollup.hours,
+      limitCountsPruned,
+      resourcesExpired,
+    };
   }
 }

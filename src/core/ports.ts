@@ -233,6 +233,41 @@ export interface MetaStore {
   setMeta(key: string, value: string): Promise<void>;
 }
 
+/**
+ * Who owns a project-bound Gemini resource (`files/…`, `cachedContents/…`, `batches/…`,
+ * `operations/…`, or a gateway upload session `uploads/…`): the key that created it.
+ */
+export interface ResourceOwner {
+  name: string;
+  keyId: number;
+  /** The owning key's project when known: any key of the same project may serve the resource. */
+  project: string | null;
+  accessTokenId: number | null;
+  /** For an upload session: the upstream path and query its chunks go to. */
+  upstream: string | null;
+  createdAt: number;
+  /** Epoch ms when the resource expires upstream; null when unknown (kept until deleted). */
+  expiresAt: number | null;
+}
+
+/** Ownership records of project-bound resources, shared by every process and isolate. */
+export interface ResourceStore {
+  /** The records of these names (one indexed read); missing names are simply absent. */
+  findOwners(names: readonly string[]): Promise<ResourceOwner[]>;
+  /** Inserts or replaces the record of `owner.name`. */
+  recordOwner(owner: ResourceOwner): Promise<void>;
+  /** Deletes records by name; returns how many existed. */
+  forgetOwners(names: readonly string[]): Promise<number>;
+  /** Ids of the keys that own live resources whose name starts with `prefix` (e.g. `files/`), ascending. */
+  ownerKeyIds(prefix: string, now: number): Promise<number[]>;
+  /** The key that owns the newest resource with this prefix created by `accessTokenId` at or after `since`. */
+  recentOwnerKey(accessTokenId: number, prefix: string, since: number): Promise<number | null>;
+  /** Live resources per owning key (upload sessions not counted). */
+  countByKey(now: number): Promise<Map<number, number>>;
+  /** Deletes records that expired at or before `now`; returns how many. */
+  pruneExpired(now: number): Promise<number>;
+}
+
 /** Everything a runtime hands to the core. Each adapter (sqlite, d1) provides every store. */
 export interface Storage {
   keys: KeyStore;
@@ -241,16 +276,21 @@ export interface Storage {
   config: ConfigStore;
   tokens: TokenStore;
   meta: MetaStore;
+  resources: ResourceStore;
   /** A cheap liveness probe for `/healthz`. */
   ping(): Promise<boolean>;
 }
 
+/** An HTTP method a client route may forward. */
+export type UpstreamMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
 export interface UpstreamRequest {
-  method: 'GET' | 'POST';
+  method: UpstreamMethod;
   /** Absolute URL. Never carries a key: keys go in headers. */
   url: string;
   headers: Record<string, string>;
-  body?: Uint8Array | string;
+  /** Bytes, or a body streamed through as it arrives (an upload), never held whole. */
+  body?: Uint8Array | string | AsyncIterable<Uint8Array>;
   /** Before the response headers, cancelling rejects `request()`; after, it fails the body. */
   cancel: Cancellation;
 }

@@ -22,6 +22,7 @@ import {
   type ForwardPlan,
 } from './forward-plan.js';
 import { JSON_CONTENT_TYPE, type Reply } from './reply.js';
+import { resourceOutcome } from './resource-exchange.js';
 import type { StreamProblem } from '../core/usage/openai-stream-tap.js';
 import { looksLikeStreamStart, StreamRelay } from './stream-relay.js';
 
@@ -95,7 +96,9 @@ export async function runAttempt(
     res = await deps.upstream.request({
       method: plan.method,
       url: deps.upstreamBaseUrl + plan.path,
-      headers: keyHeaders(plan, key),
+      headers: plan.exchange?.headers
+        ? { ...plan.exchange.headers, ...keyHeaders(plan, key) }
+        : keyHeaders(plan, key),
       body: plan.body,
       cancel,
     });
@@ -156,6 +159,16 @@ export async function runAttempt(
   }
   cleanup();
 
+  if (res.status >= 200 && res.status < 300 && plan.exchange && plan.context) {
+    report({ kind: 'ok' }, res.status, NO_TOKENS, null);
+    const reply = await plan.exchange.answer(
+      { status: res.status, headers: res.headers, body: bytes },
+      key,
+      plan.context,
+    );
+    return { kind: 'response', reply, tokens: NO_TOKENS };
+  }
+
   if (res.status >= 200 && res.status < 300) {
     // Only a body that is rewritten is parsed whole; otherwise its framing is checked and its usage read.
     const json = plan.rewrite ? tryParseJson(bytes) : undefined;
@@ -178,7 +191,11 @@ export async function runAttempt(
 
   const json = tryParseJson(bytes);
   const google = parseGoogleError(json);
-  const outcome = classifyResponse(res.status, json, plan.model);
+  const outcome = resourceOutcome(
+    classifyResponse(res.status, json, plan.model),
+    res.status,
+    (plan.resources?.length ?? 0) > 0,
+  );
   report(outcome, res.status, NO_TOKENS, describe(outcome, google, key));
   return { kind: 'failure', failure: { status: res.status, outcome, google, key } };
 }

@@ -5,6 +5,9 @@ import { redactSecrets } from '../core/keys/redact.js';
 import type { KeyGroupFilter } from '../core/pool/pool.js';
 import { NO_TOKENS } from '../core/pool-service.js';
 import type { PoolKey, Tokens } from '../core/types.js';
+import type { ResourceOwnerRef } from '../core/pool/pool.js';
+import type { UpstreamMethod } from '../core/ports.js';
+import type { ResourceExchange, ResourceContext } from './resource-exchange.js';
 import type { Dialect, StreamFormat } from './dialect.js';
 import type { Reply } from './reply.js';
 import type { BodyUsage, UpstreamApi } from './upstream-api.js';
@@ -17,8 +20,31 @@ export interface ForwardPlan {
   model: string | null;
   /** Upstream path and query, appended to the base URL. Never contains a key. */
   path: string;
-  method: 'GET' | 'POST';
-  body?: Uint8Array;
+  method: UpstreamMethod;
+  /** Bytes, or (an upload) a body streamed through as it arrives: such a plan gets one attempt only. */
+  body?: Uint8Array | AsyncIterable<Uint8Array>;
+  /**
+   * Project-bound resources the request names (`files/…`, `cachedContents/…`, …): it goes to their
+   * owner, and a 403 or 404 for them is the resource's answer, passed through without penalty.
+   */
+  resources?: readonly string[];
+  /** Set from `resources` once resolved: the key (or project) that owns them. */
+  owner?: ResourceOwnerRef;
+  /** A key to try first when usable (resource affinity); the strategy picks otherwise. */
+  preferKeyId?: number;
+  /** The client API refuses the request when `resources` have no known owner (an upload session). */
+  ownerRequired?: boolean;
+  /**
+   * Resource affinity: the client API prefers the key of the newest resource with this name prefix
+   * created under the same access token within `resource_affinity_seconds`.
+   */
+  affinity?: string;
+  /** A list merged over every key that owns resources of this kind; the client API pages it. */
+  listing?: { kind: 'files' | 'cachedContents'; query: string };
+  /** A resource call: its own upstream headers and its own answer to the client. */
+  exchange?: ResourceExchange;
+  /** What a resource call's answer needs from the request; set by the client API. */
+  context?: ResourceContext;
   /** Which Gemini API is called, so where the pooled key goes. */
   upstream: UpstreamApi;
   /** Null for a buffered response. */
@@ -55,7 +81,7 @@ export function keyHeaders(plan: ForwardPlan, key: PoolKey): Record<string, stri
   const headers: Record<string, string> = {
     accept: plan.stream ? 'text/event-stream, */*' : 'application/json',
   };
-  if (plan.body) headers['content-type'] = 'application/json';
+  if (plan.body instanceof Uint8Array) headers['content-type'] = 'application/json';
   headers[plan.upstream.keyHeader] = plan.upstream.keyPrefix + key.apiKey;
   return headers;
 }

@@ -7,6 +7,7 @@ import { maskKey } from '../core/keys/mask.js';
 import { NO_TOKENS, type PoolService } from '../core/pool-service.js';
 import type { Clock, Logger, Upstream } from '../core/ports.js';
 import type { PoolKey, Tokens } from '../core/types.js';
+import { inKeyGroup, type PickResult } from '../core/pool/pool.js';
 import { runAttempt } from './attempt.js';
 import { GatewayError } from './gateway-error.js';
 import { describe, type Failure, type ForwardPlan } from './forward-plan.js';
@@ -71,7 +72,8 @@ export class Proxy {
     const started = clock.now();
     const deadline = started + config.requestDeadlineMs;
     const tried = new Set<number>();
-    const maxAttempts = 1 + config.maxRetries;
+    // A streamed body (an upload) can be sent once only.
+    const maxAttempts = plan.body && !(plan.body instanceof Uint8Array) ? 1 : 1 + config.maxRetries;
     let lastFailure: Failure | null = null;
     let attempt = 0;
     let sameKey: PoolKey | null = null;
@@ -93,7 +95,7 @@ export class Proxy {
       }
       let key: PoolKey | null = sameKey;
       if (key === null) {
-        const pick = service.pool.pick(plan.model, tried, plan.keyGroup);
+        const pick = this.pick(plan, tried);
         if (!pick.ok) {
           if (pick.reason === 'cooling') {
             return finish(coolingReply(plan, pick.retryAfterMs), null, NO_TOKENS);
@@ -138,6 +140,22 @@ export class Proxy {
     );
   }
 
+  /** The owner of the resources named (outside the rotation), else the preferred key, else the strategy's. */
+  private pick(plan: ForwardPlan, tried: ReadonlySet<number>): PickResult {
+    const pool = this.deps.service.pool;
+    if (plan.owner) return pool.pickOwner(plan.owner, plan.model, tried);
+    if (plan.preferKeyId !== undefined && !tried.has(plan.preferKeyId)) {
+      const preferred = pool.get(plan.preferKeyId);
+      if (
+        preferred &&
+        inKeyGroup(preferred, plan.keyGroup) &&
+        pool.isUsable(preferred, plan.model, this.deps.clock.now())
+      )
+        return { ok: true, key: preferred };
+    }
+    return pool.pick(plan.model, tried, plan.keyGroup);
+  }
+
   private exhausted(
     plan: ForwardPlan,
     last: Failure | null,
@@ -155,9 +173,11 @@ export class Proxy {
     }
     // Only ask for a pick when nothing is usable: a successful pick would advance round-robin's cursor.
     const pool = this.deps.service.pool;
-    const cooling = pool.hasUsable(plan.model, plan.keyGroup)
-      ? null
-      : pool.pick(plan.model, undefined, plan.keyGroup);
+    const cooling = plan.owner
+      ? pool.pickOwner(plan.owner, plan.model)
+      : pool.hasUsable(plan.model, plan.keyGroup)
+        ? null
+        : pool.pick(plan.model, undefined, plan.keyGroup);
     if (cooling && !cooling.ok && cooling.reason === 'cooling')
       return coolingReply(plan, cooling.retryAfterMs);
     if (last && last.outcome.kind === 'rate-limited') {

@@ -98,7 +98,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // The admin API gets no CORS at all.
   const clientCors = cors({
     origin: '*',
-    allowMethods: ['GET', 'POST', 'OPTIONS'],
+    allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    // A browser's upload client reads the session URL and status from the start answer.
+    exposeHeaders: ['x-goog-upload-url', 'x-goog-upload-status', 'x-goog-upload-chunk-granularity'],
     // Requested headers are echoed back: SDKs send their own (x-stainless-*, x-goog-api-client).
     maxAge: 86400,
   });

@@ -5,8 +5,13 @@
  * `src/runtime/node/client-lane.ts`).
  */
 import type { PoolService } from '../core/pool-service.js';
-import type { Logger } from '../core/ports.js';
+import type { Clock, Logger } from '../core/ports.js';
+import type { ResourceOwnership } from '../core/resources/ownership.js';
 import type { TokenRefusal } from '../core/tokens/token-policy.js';
+import type { ForwardPlan } from '../forward/forward-plan.js';
+import { planListing } from './resource-listing.js';
+import { upstreamFileUris } from '../forward/resource-exchange.js';
+import { GEMINI_RESOURCE_ROUTES, UPLOAD_ROUTES } from './routes/gemini-resources.js';
 import { OPENAI_CHAT, OPENAI_CHAT_ON_GOOGLE_PATH } from '../dialects/openai-chat/dialect.js';
 import { GEMINI_NATIVE } from '../dialects/gemini-native/dialect.js';
 import type { Dialect, TokenPlaces } from '../forward/dialect.js';
@@ -54,19 +59,34 @@ const OPENAI_ON_GOOGLE_PATH: Mount = {
   dialect: OPENAI_CHAT_ON_GOOGLE_PATH,
   routes: OPENAI_ROUTES_ON_GOOGLE_PATH,
 };
-const GEMINI: Mount = { prefix: '/v1beta/', dialect: GEMINI_NATIVE, routes: GEMINI_ROUTES };
+const GEMINI: Mount = {
+  prefix: '/v1beta/',
+  dialect: GEMINI_NATIVE,
+  routes: [...GEMINI_ROUTES, ...GEMINI_RESOURCE_ROUTES],
+};
+const UPLOAD: Mount = { prefix: '/upload/v1beta/', dialect: GEMINI_NATIVE, routes: UPLOAD_ROUTES };
+
+/** Collections below `/v1beta/` besides models. */
+const RESOURCE_COLLECTIONS = ['files', 'cachedContents', 'batches', 'operations'];
 
 /** The paths Hono hands to the client API, as Hono patterns. */
-export const CLIENT_MOUNTS = ['/v1/*', '/v1beta/openai/*', '/v1beta/models', '/v1beta/models/*'];
+export const CLIENT_MOUNTS = [
+  '/v1/*',
+  '/v1beta/openai/*',
+  '/v1beta/models',
+  '/v1beta/models/*',
+  ...RESOURCE_COLLECTIONS.flatMap((name) => [`/v1beta/${name}`, `/v1beta/${name}/*`]),
+  '/upload/v1beta/files',
+];
 
 /** Every client endpoint as a method and a `/full/path/:param`: for the route-table security walk. */
 export function clientEndpoints(): Array<{ method: string; path: string }> {
-  return [V1, OPENAI_ON_GOOGLE_PATH, GEMINI].flatMap((mount) =>
+  return [V1, OPENAI_ON_GOOGLE_PATH, GEMINI, UPLOAD].flatMap((mount) =>
     mount.routes.map((entry) => ({ method: entry.method, path: mount.prefix + entry.path })),
   );
 }
 
-const ROUTE_METHODS = ['GET', 'POST'] as const;
+const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 /** Shared, so a matched request allocates no list. */
 const NO_METHODS: readonly string[] = [];
 
@@ -74,7 +94,15 @@ function mountOf(path: string): Mount | null {
   if (path.startsWith('/v1beta/openai/') || path === '/v1beta/openai') return OPENAI_ON_GOOGLE_PATH;
   if (path.startsWith('/v1/') || path === '/v1') return V1;
   if (path === '/v1beta/models' || path.startsWith('/v1beta/models/')) return GEMINI;
+  if (path.startsWith('/v1beta/') && isResourcePath(path)) return GEMINI;
+  if (path === '/upload/v1beta/files') return UPLOAD;
   return null;
+}
+
+function isResourcePath(path: string): boolean {
+  const rest = path.slice('/v1beta/'.length);
+  const slash = rest.indexOf('/');
+  return RESOURCE_COLLECTIONS.includes(slash === -1 ? rest : rest.slice(0, slash));
 }
 
 /**
@@ -130,6 +158,16 @@ export interface ClientApiDeps {
   flushMode: 'interval' | 'per-request';
   /** `interval`: a finished request also starts a flush once this many writes are buffered. */
   flushBatchRows: number;
+  resources: ResourceOwnership;
+  clock: Clock;
+  /** Largest upload, over all its chunks. */
+  maxUploadBytes: number;
+  /** The gateway's public base URL (`PUBLIC_BASE_URL`); null: from the request. */
+  publicBaseUrl: string | null;
+  /** Read X-Forwarded-Proto/-Host for the public URL (behind a reverse proxy). */
+  trustProxy: boolean;
+  /** Gemini's base URL, without a trailing slash. */
+  upstreamBaseUrl: string;
 }
 
 export class ClientApi {
@@ -144,6 +182,7 @@ export class ClientApi {
         : () => service.flushIfBacklogged(flushBatchRows);
     this.env = {
       maxBodyBytes,
+      maxUploadBytes: deps.maxUploadBytes,
       get config() {
         return service.config;
       },
@@ -175,21 +214,25 @@ export class ClientApi {
       if (!entry) {
         throw new GatewayError(404, `No route ${req.method} ${req.path.slice(0, 200)}`, 'not_found');
       }
-      const plan = await entry.route(req, this.env, (match.route as RouteMatch).param);
+      const routed = await entry.route(req, this.env, (match.route as RouteMatch).param);
       // Before the pick, in one place for every dialect: the refusal renders in the route's own shape.
-      const refusal = await service.tokens.admit(access, plan.model);
+      const refusal = await service.tokens.admit(access, routed.model);
       service.metrics.recordTokenRequest(access, refusal?.code ?? 'admitted');
       throwRefusal(refusal);
       if (service.isStale()) req.defer(service.refresh());
-      return await proxy.forward({
-        ...plan,
+      const plan: ForwardPlan = {
+        ...routed,
         dialect,
         accessTokenId: access.id,
         keyGroup: access.keyGroup,
         clientGone: req.gone,
         defer: req.defer,
         onFinished: this.onFinished,
-      });
+      };
+      const resolved =
+        plan.resources?.length || plan.exchange ? await this.resolveResources(plan, req) : plan;
+      if (!('dialect' in resolved)) return resolved;
+      return await proxy.forward(resolved);
     } catch (err) {
       if (err instanceof GatewayError) return dialect.errorReply(err);
       this.deps.logger({
@@ -199,5 +242,71 @@ export class ClientApi {
       });
       return dialect.errorReply(new GatewayError(500, 'Internal gateway error', 'internal_error'));
     }
+  }
+
+  /**
+   * Routes a request that names resources to their owner (409 when they belong to different
+   * projects), fills in what resource answers need, and applies upload affinity and merged
+   * listing. Each costs at most one indexed read of the ownership table, and none for records
+   * this process has seen.
+   */
+  private async resolveResources(plan: ForwardPlan, req: ClientRequest): Promise<ForwardPlan | Reply> {
+    const { resources, service } = this.deps;
+    const now = this.deps.clock.now();
+    let out: ForwardPlan = plan.exchange
+      ? {
+          ...plan,
+          context: {
+            ownership: resources,
+            accessTokenId: plan.accessTokenId,
+            now,
+            publicBase: this.publicBase(req),
+            upstreamBase: this.deps.upstreamBaseUrl,
+          },
+        }
+      : plan;
+    if (out.listing) return planListing(out, service.storage.resources, service.pool, now);
+    if (out.affinity && out.accessTokenId !== null && service.config.resourceAffinityMs > 0) {
+      const since = now - service.config.resourceAffinityMs;
+      const keyId = await service.storage.resources.recentOwnerKey(out.accessTokenId, out.affinity, since);
+      if (keyId !== null) out = { ...out, preferKeyId: keyId };
+    }
+    if (!out.resources || out.resources.length === 0) return out;
+    const route = await resources.route(out.resources, service.pool);
+    if (route.kind === 'conflict') {
+      const groups = route.groups.map((names) => names.join(', ')).join(' vs ');
+      throw new GatewayError(
+        409,
+        `The request names resources of different projects, which no one key can use together: ${groups}`.slice(
+          0,
+          500,
+        ),
+        'resource_conflict',
+      );
+    }
+    if (route.kind === 'any') {
+      if (out.ownerRequired) {
+        throw new GatewayError(404, 'Unknown or expired upload session', 'upload_not_found');
+      }
+      return out;
+    }
+    const upstream = route.records.find((r) => r.upstream !== null)?.upstream;
+    out = { ...out, owner: route.owner, ...(upstream ? { path: upstream } : {}) };
+    // Clients hold file URIs on the gateway's host (answers are rewritten so): Gemini takes its own.
+    if (out.body instanceof Uint8Array && out.resources!.some((name) => name.startsWith('files/'))) {
+      out = { ...out, body: upstreamFileUris(out.body, this.deps.upstreamBaseUrl) };
+    }
+    return out;
+  }
+
+  /** The gateway's own public base URL, as a client reaches it. */
+  private publicBase(req: ClientRequest): string {
+    if (this.deps.publicBaseUrl) return this.deps.publicBaseUrl;
+    const forwarded = (name: string) =>
+      this.deps.trustProxy ? req.header(name)?.split(',')[0]?.trim() : undefined;
+    const proto = forwarded('x-forwarded-proto') || req.origin().split(':')[0];
+    const host =
+      forwarded('x-forwarded-host') || req.header('host') || req.origin().replace(/^[a-z]+:\/\//, '');
+    return `${proto}://${host}`;
   }
 }

@@ -15,6 +15,10 @@ export interface ClientRequest {
   readonly header: (name: string) => string | null;
   /** The whole body; more than `limit` bytes is refused with a 413. */
   body(limit: number): Promise<Uint8Array>;
+  /** `scheme://host[:port]` the request was sent to. */
+  origin(): string;
+  /** The body as it arrives, for a route that streams it through (an upload); read it once. */
+  stream(): AsyncIterable<Uint8Array>;
   /** Cancelled when the client goes away before its response is complete. */
   readonly gone: Cancellation;
   /** Keeps work alive past the response (Workers' `waitUntil`; a tracked set on Node). */
@@ -67,6 +71,8 @@ async function readLimited(req: Request, limit: number): Promise<Uint8Array> {
   return concatChunks(chunks, size);
 }
 
+const EMPTY_STREAM: AsyncIterable<Uint8Array> = { async *[Symbol.asyncIterator]() {} };
+
 /** The parts of a web `Request` that `readJsonBody` reads. */
 export function webBody(req: Request): Pick<ClientRequest, 'header' | 'body'> {
   return { header: (name) => req.headers.get(name), body: (limit) => readLimited(req, limit) };
@@ -85,6 +91,8 @@ export function webClientRequest(
     path,
     query: q === -1 ? '' : url.slice(q + 1),
     ...webBody(req),
+    stream: () => req.body ?? EMPTY_STREAM,
+    origin: () => new URL(url).origin,
     gone: cancellationOf(req.signal),
     defer,
   };

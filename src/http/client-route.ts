@@ -14,6 +14,8 @@ export type RoutePlan = Omit<
 /** What every route may read besides its request; one long-lived object. */
 export interface RouteEnv {
   readonly maxBodyBytes: number;
+  /** Largest upload through the Files API, in bytes, over all its chunks. */
+  readonly maxUploadBytes: number;
   /** The current config (it changes when settings are saved). */
   readonly config: PoolConfig;
 }
@@ -29,7 +31,7 @@ export type ClientRoute = (
 ) => RoutePlan | Promise<RoutePlan>;
 
 export interface RouteEntry {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Below the mount's prefix. A trailing `:name` matches the rest of the path. */
   path: string;
   /** What the `:name` part must look like. */

@@ -50,6 +50,22 @@ function wrapResponse(res: Response, controller: AbortController): UpstreamRespo
   };
 }
 
+/** A web stream over an async iterable (a web stream already is one, and is passed as it is). */
+function webStream(body: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  if (body instanceof ReadableStream) return body as ReadableStream<Uint8Array>;
+  const it = body[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await it.next();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    async cancel(reason) {
+      await it.return?.(reason);
+    },
+  });
+}
+
 /**
  * Creates an `Upstream` that sends requests with `fetchImpl`. HTTP errors resolve; connection
  * errors and aborts reject, as the port requires.
@@ -58,14 +74,24 @@ export function createFetchUpstream(fetchImpl: typeof fetch = fetch): Upstream {
   return {
     async request(req: UpstreamRequest): Promise<UpstreamResponse> {
       const controller = linkedController(req.cancel);
-      const res = await fetchImpl(req.url, {
+      const streamed =
+        req.body !== undefined && typeof req.body !== 'string' && !(req.body instanceof Uint8Array);
+      const init: RequestInit & { duplex?: 'half' } = {
         method: req.method,
         headers: req.headers,
         // A Uint8Array typed over ArrayBufferLike; ours are never backed by a SharedArrayBuffer.
-        body: req.method === 'GET' ? undefined : (req.body as BodyInit | undefined),
+        body:
+          req.method === 'GET'
+            ? undefined
+            : streamed
+              ? webStream(req.body as AsyncIterable<Uint8Array>)
+              : (req.body as BodyInit | undefined),
         signal: controller.signal,
         redirect: 'manual',
-      });
+      };
+      // A streamed request body needs `duplex: 'half'` on Node's fetch (Workers ignore it).
+      if (streamed) init.duplex = 'half';
+      const res = await fetchImpl(req.url, init);
       return wrapResponse(res, controller);
     },
   };

@@ -10,6 +10,7 @@
  * undici's own 300 s headers and body timeouts are switched off per request, so that they never
  * cut a longer `request_timeout_ms` short.
  */
+import { Readable } from 'node:stream';
 import { buildConnector, EnvHttpProxyAgent, Pool, type Dispatcher } from 'undici';
 import type { Cancellation } from '../core/cancel.js';
 import type { ChunkFlow, ChunkSink } from '../core/chunk-flow.js';
@@ -206,6 +207,11 @@ export function createUndiciUpstream(opts: UndiciUpstreamOptions): Upstream & { 
           new Pool(proxyUrl, { ...options, headersTimeout: connectTimeoutMs }),
       })
     : makePool(origin, null);
+  /** A streamed body as a Node stream (undici's dispatch reads a Readable with backpressure). */
+  const nodeBody = (body: UpstreamRequest['body']): string | Uint8Array | Readable | undefined =>
+    body === undefined || typeof body === 'string' || body instanceof Uint8Array || body instanceof Readable
+      ? body
+      : Readable.from(body, { objectMode: false });
   return {
     request(req: UpstreamRequest): Promise<UpstreamResponse> {
       if (req.cancel.reason) return Promise.reject(req.cancel.reason);
@@ -222,7 +228,7 @@ export function createUndiciUpstream(opts: UndiciUpstreamOptions): Upstream & { 
           path: url ? url.pathname + url.search : (path as string),
           method: req.method,
           headers: req.headers,
-          body: req.body,
+          body: nodeBody(req.body),
           headersTimeout: 0,
           bodyTimeout: 0,
         },

@@ -5,6 +5,7 @@
 import { describe } from 'vitest';
 import type { MakeStorage } from './fixture.js';
 import { keyContract } from './key-contract.js';
+import { resourceContract } from './resource-contract.js';
 import { settingsContract } from './settings-contract.js';
 import { usageContract } from './usage-contract.js';
 import { writeContract } from './write-contract.js';
@@ -19,5 +20,6 @@ export function runStorageContract(name: string, makeStorage: MakeStorage): void
     describe('writes', () => writeContract(makeStorage));
     describe('usage', () => usageContract(makeStorage));
     describe('settings', () => settingsContract(makeStorage));
+    describe('resources', () => resourceContract(makeStorage));
   });
 }

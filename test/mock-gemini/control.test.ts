@@ -57,6 +57,8 @@ describe('mock gemini: HTTP control API', () => {
       ok: 0,
       aborted: 0,
       keyInQuery: 0,
+      byResource: {},
+      uploadedBytes: 0,
       lastHeaders: {},
     });
     expect((await post(mock().url + CHAT, chatBody, bearer())).status).toBe(200);

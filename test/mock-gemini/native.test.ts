@@ -41,9 +41,15 @@ describe('mock gemini: native generation', () => {
   });
 
   it('reports cachedContentTokenCount when the request uses cachedContent', async () => {
+    const created = await post(
+      `${mock().url}/v1beta/cachedContents`,
+      { model: 'gemini-2.5-flash', ...CONTENTS },
+      googKey(),
+    );
+    const { name } = (await created.json()) as { name: string };
     const res = await post(
       mock().url + model('gemini-2.5-flash', 'generateContent'),
-      { ...CONTENTS, cachedContent: 'cachedContents/abc' },
+      { ...CONTENTS, cachedContent: name },
       googKey(),
     );
     expect(((await res.json()) as Chunk).usageMetadata.cachedContentTokenCount).toBe(2);

@@ -166,6 +166,30 @@ describe('scheduled maintenance', () => {
     expect((await e.gateway.runMaintenance()).limitCountsPruned).toBe(1);
     expect(rows(e, 'SELECT period FROM local_limit_counts')).toEqual([{ period: 'day' }]);
   });
+
+  it('sweeps ownership records of expired resources and keeps live ones', async () => {
+    const e = await start();
+    const [id] = await e.addKeys([fakeKey('sched-resources')]);
+    const record = (name: string, expiresAt: number | null) =>
+      e.storage.resources.recordOwner({
+        name,
+        keyId: id!,
+        project: null,
+        accessTokenId: null,
+        upstream: null,
+        createdAt: T0,
+        expiresAt,
+      });
+    await record('files/old', T0 + 1000);
+    await record('files/live', T0 + 2 * MINUTE);
+    await record('batches/b', null);
+    e.clock.t = T0 + MINUTE;
+    expect((await e.gateway.runMaintenance()).resourcesExpired).toBe(1);
+    expect(rows(e, 'SELECT name FROM resource_owners ORDER BY name')).toEqual([
+      { name: 'batches/b' },
+      { name: 'files/live' },
+    ]);
+  });
 });
 
 describe('snapshot refresh', () => {

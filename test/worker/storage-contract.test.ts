@@ -17,6 +17,7 @@ const WIPE = [
   'DELETE FROM usage_hourly',
   'DELETE FROM usage_hourly_keys',
   'DELETE FROM local_limit_counts',
+  'DELETE FROM resource_owners',
   'DELETE FROM pool_config',
   'DELETE FROM access_tokens',
   'DELETE FROM access_token_rules',

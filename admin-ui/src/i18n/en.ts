@@ -33,6 +33,8 @@ const CONFIG_DESCRIPTIONS = {
     'Local limit: requests per day for each key and model (counted per project when the key has one), midnight to midnight Pacific time. A key at its limit is skipped (0 = off).',
   'config.desc.model_aliases':
     'Model names of other APIs (Claude Code, Codex) mapped to Gemini models: comma-separated pattern=model pairs, where * matches anything and the first match wins. Gemini model names always pass through.',
+  'config.desc.resource_affinity_seconds':
+    'Uploads under one access token within this many seconds of its last one go to the same key while it is usable, so one conversation’s files stay in one project (0 = off).',
 } satisfies Record<`config.desc.${ConfigKey}`, string>;
 
 // One name per attempt outcome the gateway records, checked the same way.

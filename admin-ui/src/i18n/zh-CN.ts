@@ -253,6 +253,8 @@ export const zhCN: Messages = {
     '本地限流：每个密钥每个模型每天最多请求几次（设置了项目的密钥按项目合计，按太平洋时间零点到零点计），达到上限的密钥会被跳过（0 表示不限）。',
   'config.desc.model_aliases':
     '其他 API 的模型名（Claude Code、Codex）映射到哪个 Gemini 模型：以逗号分隔的 pattern=model 对，* 匹配任意字符，按顺序取第一个匹配。Gemini 自己的模型名始终原样使用。',
+  'config.desc.resource_affinity_seconds':
+    '同一个访问令牌在上一次上传后这么多秒内的上传，只要那个密钥还能用，就发给同一个密钥，让同一段对话的文件留在同一个项目里（0 表示关闭）。',
 
   'col.group': '分组',
   'keys.group_placeholder': '全部',

@@ -16,6 +16,12 @@ export type PickResult =
   /** No enabled key at all (or all excluded). */
   | { ok: false; reason: 'unavailable' };
 
+/** The key that owns a resource, and its project when known (any key of it is an equal owner). */
+export interface ResourceOwnerRef {
+  keyId: number;
+  project: string | null;
+}
+
 export type KeyStateView =
   | { state: 'active' }
   /** Only running cooldowns. */
@@ -46,7 +52,9 @@ const appliesTo = (c: Cooldown, model: string | null, now: number): boolean =>
 export type KeyGroupFilter = string | null;
 export const ANY_GROUP = '*';
 
-const inGroup = (key: PoolKey, group: KeyGroupFilter): boolean => group === ANY_GROUP || key.group === group;
+/** Whether `key` belongs to the keys `group` allows. */
+export const inKeyGroup = (key: PoolKey, group: KeyGroupFilter): boolean =>
+  group === ANY_GROUP || key.group === group;
 
 type Counters = Pick<PoolKey, 'totalRequests' | 'errorCount' | 'tokens'>;
 
@@ -206,7 +214,7 @@ export class KeyPool {
     const known = remember ? this.#misses.get(missId) : undefined;
     if (known && known.version === this.#version && now < known.validUntil) return missResult(known, now);
     const key = this.#strategy.pick(
-      (k) => !exclude?.has(k.id) && inGroup(k, group) && this.isUsable(k, m, now),
+      (k) => !exclude?.has(k.id) && inKeyGroup(k, group) && this.isUsable(k, m, now),
     );
     if (key) return { ok: true, key };
     const miss = this.#miss(m, now, exclude, group);
@@ -216,6 +224,30 @@ export class KeyPool {
       this.#misses.set(missId, miss);
     }
     return missResult(miss, now);
+  }
+
+  /**
+   * A usable key among those that own a resource: the owning key first, then any other key of its
+   * project (an equal owner), outside the strategy's rotation. When none is usable, `cooling` says
+   * when the first of them will be; `unavailable` that none of them can serve at all.
+   */
+  pickOwner(owner: ResourceOwnerRef, model: string | null, exclude?: ReadonlySet<number>): PickResult {
+    const now = this.#clock.now();
+    const m = model === null ? null : normalizeModel(model);
+    const candidates = this.ownerKeys(owner);
+    for (const key of candidates) {
+      if (!exclude?.has(key.id) && this.isUsable(key, m, now)) return { ok: true, key };
+    }
+    return missResult(this.#missAmong(candidates, m, now, exclude, ANY_GROUP), now);
+  }
+
+  /** The owning key (when still in the pool), then the other keys of the owner's project, by id. */
+  ownerKeys(owner: ResourceOwnerRef): PoolKey[] {
+    const first = this.#byId.get(owner.keyId);
+    const project = owner.project ?? first?.project ?? null;
+    const others = project === null ? [] : [...(this.#byProject.get(project) ?? [])];
+    others.sort((a, b) => a.id - b.id);
+    return first ? [first, ...others.filter((k) => k !== first)] : others;
   }
 
   /**
@@ -264,7 +296,7 @@ export class KeyPool {
   /** Whether any key could serve `model` now; stops at the first one, and moves no strategy cursor. */
   hasUsable(model: string | null = null, group: KeyGroupFilter = ANY_GROUP): boolean {
     const now = this.#clock.now();
-    for (const key of this.#keys) if (inGroup(key, group) && this.isUsable(key, model, now)) return true;
+    for (const key of this.#keys) if (inKeyGroup(key, group) && this.isUsable(key, model, now)) return true;
     return false;
   }
 
@@ -282,11 +314,21 @@ export class KeyPool {
     exclude: ReadonlySet<number> | undefined,
     group: KeyGroupFilter,
   ): Miss {
+    return this.#missAmong(this.#keys, model, now, exclude, group);
+  }
+
+  #missAmong(
+    keys: readonly PoolKey[],
+    model: string | null,
+    now: number,
+    exclude: ReadonlySet<number> | undefined,
+    group: KeyGroupFilter,
+  ): Miss {
     let readyAt = Infinity;
     let validUntil = Infinity;
     let enabled = false;
-    for (const key of this.#keys) {
-      if (exclude?.has(key.id) || !inGroup(key, group)) continue;
+    for (const key of keys) {
+      if (exclude?.has(key.id) || !inKeyGroup(key, group)) continue;
       if (key.disabled !== null) {
         if (key.disabled.until === null) continue;
         // A temporary disable that ends changes the answer, though the key does not count as enabled.

@@ -9,6 +9,8 @@ import { GEMINI_NATIVE_API, geminiBodyUsage } from '../../forward/upstream-api.j
 import type { ClientRoute, RouteEntry } from '../client-route.js';
 import { decodePathSegment } from '../client-route.js';
 import { readJsonBody, validModel } from '../request-body.js';
+import { scanResources } from '../../core/resources/reference-scan.js';
+import { getModelOperation, longRunningPlan } from './gemini-resources.js';
 
 const ACTIONS = new Set([
   'generateContent',
@@ -41,9 +43,19 @@ const callModel: ClientRoute = async (req, env, rawCall) => {
   const colon = call.lastIndexOf(':');
   if (colon <= 0) throw notFound(call.slice(0, 100));
   const action = call.slice(colon + 1);
-  if (!ACTIONS.has(action)) throw notFound(action.slice(0, 100));
+  const longRunning = action === 'batchGenerateContent' || action === 'predictLongRunning';
+  if (!ACTIONS.has(action) && !longRunning) throw notFound(action.slice(0, 100));
   const model = validModel(call.slice(0, colon));
-  const { bytes } = await readJsonBody(req, env.maxBodyBytes);
+  const { bytes, json } = await readJsonBody(req, env.maxBodyBytes);
+  if (longRunning) {
+    return longRunningPlan(
+      action,
+      model,
+      `/v1beta/models/${encodeURIComponent(model)}:${action}`,
+      bytes,
+      json,
+    );
+  }
   let stream: StreamFormat | null = null;
   let query = '';
   if (action === 'streamGenerateContent') {
@@ -56,6 +68,8 @@ const callModel: ClientRoute = async (req, env, rawCall) => {
     path: `/v1beta/models/${encodeURIComponent(model)}:${action}${query}`,
     method: 'POST',
     body: bytes,
+    // File URIs and `cachedContent` name resources only their owner's project may use.
+    resources: scanResources(bytes, json),
     upstream: GEMINI_NATIVE_API,
     stream,
     usage: action === 'countTokens' ? null : geminiBodyUsage,
@@ -90,4 +104,11 @@ export const GEMINI_ROUTES: readonly RouteEntry[] = [
   { method: 'GET', path: 'models', dialect: GEMINI_NATIVE, route: listModels },
   { method: 'POST', path: 'models/:call', param: /^[^/]+$/, dialect: GEMINI_NATIVE, route: callModel },
   { method: 'GET', path: 'models/:model', param: /^[^/:]+$/, dialect: GEMINI_NATIVE, route: getModel },
+  {
+    method: 'GET',
+    path: 'models/:operation',
+    param: /^[^/:]+\/operations\/[^/:]+$/,
+    dialect: GEMINI_NATIVE,
+    route: getModelOperation,
+  },
 ];

@@ -10,6 +10,7 @@ import type { ClientRoute, RouteEntry } from '../client-route.js';
 import { decodePathSegment } from '../client-route.js';
 import { embeddingEncoding, embeddingsAsBase64 } from './embedding-encoding.js';
 import { readJsonBody, validModel } from '../request-body.js';
+import { scanResources } from '../../core/resources/reference-scan.js';
 
 const UPSTREAM = '/v1beta/openai';
 
@@ -39,6 +40,8 @@ const chatCompletions: ClientRoute = async (req, env) => {
   }
   return {
     endpoint: 'chat.completions',
+    // `extra_body.google.cached_content` names a cache, which only its owner's project may use.
+    resources: scanResources(bytes, json),
     model,
     path: `${UPSTREAM}/chat/completions`,
     method: 'POST',

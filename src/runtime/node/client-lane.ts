@@ -71,6 +71,10 @@ function nodeClientRequest(
       return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
     },
     body: (limit) => readBody(req, limit),
+    // A Node request is an async iterable of its chunks, read with backpressure.
+    stream: () => req,
+    // The Node server speaks plain HTTP; TLS, if any, ends at a proxy in front of it.
+    origin: () => `http://${headers.host ?? 'localhost'}`,
     gone,
     defer,
   };

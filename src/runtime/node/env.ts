@@ -28,6 +28,10 @@ export interface NodeSettings {
   maxBodyBytes: number;
   /** The sign-in throttle reads the client address from X-Forwarded-For (behind a reverse proxy). */
   trustProxy: boolean;
+  /** The gateway's public base URL for the upload URLs it hands out; null: from each request. */
+  publicBaseUrl: string | null;
+  /** Largest Files API upload, in bytes. */
+  maxUploadBytes: number;
   /** null when neither HTTPS_PROXY nor HTTP_PROXY is set. */
   proxy: OutboundProxy | null;
   /** Limit for opening one upstream connection: DNS, TCP, proxy tunnel and TLS. */
@@ -116,6 +120,8 @@ export function readNodeSettings(env: NodeJS.ProcessEnv): NodeSettings {
     logRequests: env.LOG_REQUESTS === '1' || env.LOG_REQUESTS === 'true',
     maxBodyBytes: intVar(env, 'MAX_BODY_MB', NODE_MAX_BODY_MB, 1, MAX_BODY_MB_LIMIT) * MIB,
     trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
+    publicBaseUrl: env.PUBLIC_BASE_URL?.trim() ? urlVar(env, 'PUBLIC_BASE_URL', '') : null,
+    maxUploadBytes: intVar(env, 'MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
     proxy: readProxy(env),
     upstreamConnectTimeoutMs: intVar(env, 'UPSTREAM_CONNECT_TIMEOUT_MS', 10_000, 100, 120_000),
   };

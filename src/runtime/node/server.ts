@@ -98,6 +98,9 @@ export async function startNodeGateway(
       ),
     panel: createDiskPanelAssets(opts.panelDir ?? PANEL_DIR),
     logRequests: settings.logRequests,
+    publicBaseUrl: settings.publicBaseUrl,
+    maxUploadBytes: settings.maxUploadBytes,
+    trustProxy: settings.trustProxy,
     logger,
   });
 

@@ -21,6 +21,10 @@ export interface Env {
   UPSTREAM_BASE_URL?: string;
   /** Largest accepted request body in MiB (default 32; see README on Workers' memory and body limits). */
   MAX_BODY_MB?: string;
+  /** The gateway's public base URL for the upload URLs it hands out; unset: the request's own. */
+  PUBLIC_BASE_URL?: string;
+  /** Largest Files API upload in bytes (default 2 GB); each request is still capped by the plan's body limit. */
+  MAX_UPLOAD_BYTES?: string;
   /** One JSON log line per request (for `wrangler tail`) unless this is `0` or `false`. */
   LOG_REQUESTS?: string;
 }

@@ -32,6 +32,12 @@ function maxBodyBytes(raw: string | undefined, logger: Logger): number {
   return WORKER_MAX_BODY_MB * MIB;
 }
 
+/** A positive whole number from a binding, or undefined (the default) when unset or malformed. */
+function positiveInt(raw: string | undefined): number | undefined {
+  const n = Number(raw);
+  return raw?.trim() && Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
 export interface StartupDeps {
   database: (env: Env) => D1Database;
   fetch: typeof fetch;
@@ -81,6 +87,8 @@ export async function startGateway(env: Env, deps: StartupDeps): Promise<Gateway
     clientAddress: (req) => req.headers.get('cf-connecting-ip') ?? 'unknown',
     panel: env.ASSETS ? workerPanelAssets(env.ASSETS) : undefined,
     logRequests: env.LOG_REQUESTS !== '0' && env.LOG_REQUESTS !== 'false',
+    publicBaseUrl: env.PUBLIC_BASE_URL?.trim() || null,
+    maxUploadBytes: positiveInt(env.MAX_UPLOAD_BYTES),
     clock: deps.clock,
     logger: deps.logger,
   });

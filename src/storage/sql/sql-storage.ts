@@ -6,6 +6,7 @@ import { SqlConfigStore } from './sql-config-store.js';
 import { SqlKeyStore } from './sql-key-store.js';
 import { SqlLimitStore } from './sql-limit-store.js';
 import { SqlMetaStore } from './sql-meta-store.js';
+import { SqlResourceStore } from './sql-resource-store.js';
 import { SqlTokenStore } from './sql-token-store.js';
 import { SqlUsageStore } from './sql-usage-store.js';
 
@@ -18,6 +19,7 @@ export function createSqlStorage(driver: SqlDriver, opts: { cipher?: KeyCipher }
     config: new SqlConfigStore(driver),
     tokens: new SqlTokenStore(driver),
     meta: new SqlMetaStore(driver),
+    resources: new SqlResourceStore(driver),
     async ping() {
       try {
         return (await driver.first<{ ok: number }>('SELECT 1 AS ok'))?.ok === 1;

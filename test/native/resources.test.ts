@@ -1,0 +1,216 @@
+/**
+ * Files, cached contents and batches through a rotating pool of single-key projects, driven by
+ * `@google/genai`: every call that names a resource goes to the key whose project owns it.
+ */
+import { ApiError, GoogleGenAI } from '@google/genai';
+import { describe, expect, it } from 'vitest';
+import { maskKey } from '../fixtures/mock-gemini/index.js';
+import { fakeKey } from '../support/keys.js';
+import { genai, keyByMask, usageRows, useNativeSuite } from './support.js';
+
+const KEYS = [fakeKey('res-one'), fakeKey('res-two'), fakeKey('res-three'), fakeKey('res-four')];
+const MODEL = 'gemini-2.5-flash';
+const { mock, gw } = useNativeSuite(KEYS);
+
+/** The masked key of the latest upload, from its usage row. */
+async function uploadKey(): Promise<string> {
+  const [row] = await usageRows(gw(), 'limit=1&endpoint=files.upload');
+  return row!.key!;
+}
+
+/** The masked keys that named `name` upstream. */
+const keysNaming = (name: string) => Object.keys(mock().stats().byResource[name] ?? {});
+
+async function statusOf(work: Promise<unknown>): Promise<number> {
+  try {
+    await work;
+    return 200;
+  } catch (err) {
+    if (err instanceof ApiError) return err.status;
+    throw err;
+  }
+}
+
+describe('project-bound resources through the pool', () => {
+  it('a small upload, then generateContent and generateContentStream 10 times each, all on the owner', async () => {
+    const ai = genai(gw());
+    const file = await ai.files.upload({
+      file: new Blob(['hello file'], { type: 'text/plain' }),
+      config: { displayName: 'small' },
+    });
+    expect(file).toMatchObject({
+      displayName: 'small',
+      mimeType: 'text/plain',
+      sizeBytes: '10',
+      state: 'ACTIVE',
+    });
+    const contents = [
+      {
+        role: 'user',
+        parts: [{ text: 'summarise' }, { fileData: { fileUri: file.uri!, mimeType: 'text/plain' } }],
+      },
+    ];
+    for (let i = 0; i < 10; i++) {
+      expect((await ai.models.generateContent({ model: MODEL, contents })).text).toBeTruthy();
+      let text = '';
+      for await (const chunk of await ai.models.generateContentStream({ model: MODEL, contents }))
+        text += chunk.text;
+      expect(text).toBeTruthy();
+    }
+    const owners = keysNaming(file.name!);
+    expect(owners).toHaveLength(1);
+    expect(mock().stats().byResource[file.name!]?.[owners[0]!]).toBe(20);
+    expect(mock().stats().byStatus[403]).toBeUndefined();
+    const rows = await usageRows(gw(), 'limit=5&endpoint=files.upload');
+    expect(rows[0]).toMatchObject({ status: 200, key: owners[0] });
+  });
+
+  it('a multi-chunk upload lands whole on one key; files.get, list and delete reach its owner', async () => {
+    const ai = genai(gw());
+    const bytes = new Uint8Array(17 * 1024 * 1024).fill(3);
+    const file = await ai.files.upload({ file: new Blob([bytes], { type: 'application/pdf' }) });
+    expect(file.sizeBytes).toBe(String(bytes.length));
+    expect(mock().stats().uploadedBytes).toBe(bytes.length);
+    const owner = await uploadKey();
+    for (let i = 0; i < 4; i++) expect((await ai.files.get({ name: file.name! })).name).toBe(file.name);
+    expect(keysNaming(file.name!)).toEqual([owner]);
+
+    const listed: string[] = [];
+    for await (const f of await ai.files.list({ config: { pageSize: 1 } })) listed.push(f.name!);
+    expect(listed).toContain(file.name);
+    await ai.files.delete({ name: file.name! });
+    expect(await statusOf(ai.files.get({ name: file.name! }))).toBe(403);
+    // The 403 for a resource that is gone is the client's answer, not the key's fault.
+    const key = await keyByMask(gw(), owner);
+    expect(key.consecutive_errors).toBe(0);
+  });
+
+  it('caches: create, then generateContent with cachedContent 10 times; update and delete', async () => {
+    const ai = genai(gw());
+    const cache = await ai.caches.create({
+      model: MODEL,
+      config: { contents: [{ role: 'user', parts: [{ text: 'a long shared context' }] }], ttl: '600s' },
+    });
+    for (let i = 0; i < 10; i++) {
+      const res = await ai.models.generateContent({
+        model: MODEL,
+        contents: 'q',
+        config: { cachedContent: cache.name! },
+      });
+      expect(res.text).toBeTruthy();
+    }
+    expect(keysNaming(cache.name!)).toHaveLength(1);
+    const updated = await ai.caches.update({ name: cache.name!, config: { ttl: '7200s' } });
+    expect(Date.parse(updated.expireTime!)).toBeGreaterThan(Date.parse(cache.expireTime!));
+    const names: string[] = [];
+    for await (const c of await ai.caches.list()) names.push(c.name!);
+    expect(names).toContain(cache.name);
+    await ai.caches.delete({ name: cache.name! });
+    expect(keysNaming(cache.name!)).toHaveLength(1);
+    expect(mock().stats().byStatus[403]).toBeUndefined();
+  });
+
+  it('batches: create and get on the owner', async () => {
+    const ai = genai(gw());
+    const batch = await ai.batches.create({
+      model: MODEL,
+      src: [{ contents: [{ role: 'user', parts: [{ text: 'hi' }] }] }],
+    });
+    for (let i = 0; i < 4; i++) expect((await ai.batches.get({ name: batch.name! })).name).toBe(batch.name);
+    expect(keysNaming(batch.name!)).toHaveLength(1);
+  });
+
+  it('the owner cooling gives 429 with Retry-After, and no other key is asked for the resource', async () => {
+    const ai = genai(gw());
+    const file = await ai.files.upload({ file: new Blob(['x'], { type: 'text/plain' }) });
+    const owner = await uploadKey();
+    const full = KEYS.find((k) => maskKey(k) === owner)!;
+    mock().setKey(full, { rateLimit: 'per_minute', retryDelay: '40s' });
+    const contents = [
+      { role: 'user', parts: [{ fileData: { fileUri: file.uri!, mimeType: 'text/plain' } }] },
+    ];
+    const first = await fetch(`${gw().url}/v1beta/models/${MODEL}:generateContent`, {
+      method: 'POST',
+      headers: { 'x-goog-api-key': gw().accessToken, 'content-type': 'application/json' },
+      body: JSON.stringify({ contents }),
+    });
+    expect(first.status).toBe(429);
+    const second = await fetch(`${gw().url}/v1beta/models/${MODEL}:generateContent`, {
+      method: 'POST',
+      headers: { 'x-goog-api-key': gw().accessToken, 'content-type': 'application/json' },
+      body: JSON.stringify({ contents }),
+    });
+    expect(second.status).toBe(429);
+    expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(30);
+    expect(keysNaming(file.name!)).toEqual([owner]);
+    mock().setKey(full, 'ok');
+  });
+
+  it('a request naming resources of two projects gets 409 naming them; affinity keeps uploads together', async () => {
+    const ai = genai(gw());
+    const upload = (text: string) => ai.files.upload({ file: new Blob([text], { type: 'text/plain' }) });
+    const a = await upload('a');
+    const keyA = await uploadKey();
+    // Within resource_affinity_seconds, one token's uploads stay on one key.
+    await upload('a2');
+    expect(await uploadKey()).toBe(keyA);
+    expect((await gw().admin('PUT', '/config', { resource_affinity_seconds: 0 })).status).toBe(200);
+    try {
+      // Without affinity the strategy rotates: within as many uploads as keys, one lands elsewhere.
+      let b = await upload('b');
+      for (let i = 0; i < KEYS.length && (await uploadKey()) === keyA; i++) b = await upload('b');
+      expect(await uploadKey()).not.toBe(keyA);
+      const contents = [
+        {
+          role: 'user',
+          parts: [a, b].map((f) => ({ fileData: { fileUri: f.uri!, mimeType: 'text/plain' } })),
+        },
+      ];
+      const requests = mock().stats().requests;
+      const err = (await ai.models
+        .generateContent({ model: MODEL, contents })
+        .catch((e: unknown) => e)) as ApiError;
+      expect(err.status).toBe(409);
+      expect(err.message).toContain(a.name);
+      expect(err.message).toContain(b.name);
+      expect(mock().stats().requests).toBe(requests);
+    } finally {
+      await gw().admin('PUT', '/config', { resource_affinity_seconds: 3600 });
+    }
+  });
+
+  it('the client never sees an upstream URL or a pooled key in any header or body of these routes', async () => {
+    const seen: string[] = [];
+    const ai = new GoogleGenAI({
+      apiKey: gw().accessToken,
+      httpOptions: {
+        baseUrl: gw().url,
+        fetch: async (input, init) => {
+          const res = await fetch(input, init);
+          const text = await res.clone().text();
+          seen.push(JSON.stringify([...res.headers]), text);
+          return res;
+        },
+      },
+    });
+    const file = await ai.files.upload({
+      file: new Blob([new Uint8Array(9 * 1024 * 1024)], { type: 'video/mp4' }),
+    });
+    expect(file.uri!.startsWith(`${gw().url}/v1beta/files/`)).toBe(true);
+    await ai.files.get({ name: file.name! });
+    for await (const f of await ai.files.list()) expect(f.uri).not.toContain(mock().url);
+    const contents = [{ role: 'user', parts: [{ fileData: { fileUri: file.uri!, mimeType: 'video/mp4' } }] }];
+    await ai.models.generateContent({ model: MODEL, contents });
+    const cache = await ai.caches.create({ model: MODEL, config: { contents, ttl: '60s' } });
+    await ai.caches.get({ name: cache.name! });
+    const batch = await ai.batches.create({ model: MODEL, src: [{ contents }] });
+    await ai.batches.get({ name: batch.name! });
+    await ai.files.delete({ name: file.name! });
+    expect(await statusOf(ai.files.get({ name: file.name! }))).toBe(403);
+    expect(seen.length).toBeGreaterThan(10);
+    const all = seen.join('\n');
+    expect(all).not.toContain(mock().url);
+    expect(all).not.toContain(`127.0.0.1:${mock().port}`);
+    for (const key of KEYS) expect(all).not.toContain(key);
+  });
+});
