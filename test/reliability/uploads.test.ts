@@ -2,7 +2,7 @@
  * Uploads across real gateway processes: two processes on one SQLite file share upload sessions and
  * file owners, and a 200 MB upload streams through one process without its memory growing with it.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,6 +117,22 @@ function memoryOf(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(/(\d+)/.exec(line)![1]) * 1024;
 }
 
+/**
+ * How far a process's resident memory peaks above where it stood while one upload of `size` bytes
+ * streams through it. The peak is reset first (`clear_refs` 5), so an earlier peak does not count.
+ */
+async function uploadGrowth(gw: SpawnedGateway, size: number): Promise<number> {
+  const pid = gw.child.pid!;
+  const url = await startUpload(gw, size);
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  const before = memoryOf(pid, 'VmRSS');
+  const received = mock.stats().uploadedBytes;
+  const done = await sendChunk(url, size);
+  expect(done.status).toBe(200);
+  expect(mock.stats().uploadedBytes - received).toBe(size);
+  return memoryOf(pid, 'VmHWM') - before;
+}
+
 describe('uploads across gateway processes', () => {
   it('an upload started on one process finishes through the other; its file serves through either', async () => {
     const [one, two] = [await start('shared.sqlite'), await start('shared.sqlite')];
@@ -137,14 +153,10 @@ describe('uploads across gateway processes', () => {
 
   it('a 200 MB upload streams through the Node gateway with its RSS growing by less than 64 MB', async () => {
     const gw = await start('memory.sqlite');
-    const pid = gw.child.pid!;
-    const url = await startUpload(gw, 200 * MB);
-    const before = memoryOf(pid, 'VmRSS');
-    const received = mock.stats().uploadedBytes;
-    const done = await sendChunk(url, 200 * MB);
-    expect(done.status).toBe(200);
-    expect(mock.stats().uploadedBytes - received).toBe(200 * MB);
-    const growth = memoryOf(pid, 'VmHWM') - before;
-    expect(growth).toBeLessThan(64 * MB);
+    // A first small upload compiles the path and sizes the allocator, a cost paid once per process.
+    await uploadGrowth(gw, 8 * MB);
+    expect(await uploadGrowth(gw, 200 * MB)).toBeLessThan(64 * MB);
+    // Held bytes would double with the upload; chunks already sent, awaiting collection, do not: same bound.
+    expect(await uploadGrowth(gw, 400 * MB)).toBeLessThan(64 * MB);
   });
 });
