@@ -657,7 +657,8 @@ function ensurePanelBuilt(): void {
       for (const [nav, ready] of [
         ['keys', 'keys-table'],
         ['usage', 'usage-table'],
-        ['settings', 'config-form'],
+        // The longest value (the model aliases) is what would widen the settings page.
+        ['settings', 'config-field-model_aliases'],
       ] as const) {
         await phonePage.getByTestId(`nav-${nav}`).click();
         await phonePage.getByTestId(ready).waitFor();
