@@ -100,24 +100,21 @@ export function KeysPage() {
     if (ids.length === 0) return;
     const resources = ids.reduce((sum, id) => sum + (owned.current.get(id) ?? 0), 0);
     const warning = ownedWarning(t, lang, ids.length, resources);
-    const n = { n: formatNumber(lang, ids.length) };
-    if (action === 'delete') {
+    // Deleting always asks; disabling is undone in a click, so it asks only when resources would be stranded.
+    const ask =
+      action === 'delete'
+        ? ({ title: 'bulk.delete_title', message: 'bulk.delete_confirm', label: 'common.delete' } as const)
+        : action === 'disable' && warning
+          ? ({ title: 'bulk.disable_title', message: 'bulk.disable_confirm', label: 'keys.disable' } as const)
+          : null;
+    if (ask) {
       const ok = await confirm({
-        title: t('bulk.delete_title'),
-        message: t(ids.length === 1 ? 'bulk.delete_confirm_one' : 'bulk.delete_confirm', n),
+        title: t(ask.title),
+        message: t(ids.length === 1 ? `${ask.message}_one` : ask.message, {
+          n: formatNumber(lang, ids.length),
+        }),
         warning,
-        confirmLabel: t('common.delete'),
-        danger: true,
-      });
-      if (!ok) return;
-    }
-    // Disabling is undone in a click, so it asks first only when resources would be stranded.
-    if (action === 'disable' && warning) {
-      const ok = await confirm({
-        title: t('bulk.disable_title'),
-        message: t(ids.length === 1 ? 'bulk.disable_confirm_one' : 'bulk.disable_confirm', n),
-        warning,
-        confirmLabel: t('keys.disable'),
+        confirmLabel: t(ask.label),
         danger: true,
       });
       if (!ok) return;
