@@ -371,6 +371,7 @@ function ensurePanelBuilt(): void {
     expect(await page.getByTestId('edit-resources').textContent()).toBe('1');
     await page.getByTestId('edit-delete').click();
     expect(await warning()).toMatch(/^This key owns 1 resource .* unreachable through the pool/);
+    await shot('key-delete-owned');
     await page.getByTestId('confirm-cancel').click();
     await page.keyboard.press('Escape');
     await page.getByTestId('edit-key-dialog').waitFor({ state: 'detached' });
