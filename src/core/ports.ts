@@ -264,6 +264,8 @@ export interface ResourceStore {
   recentOwnerKey(accessTokenId: number, prefix: string, since: number): Promise<number | null>;
   /** Live resources per owning key (upload sessions not counted). */
   countByKey(now: number): Promise<Map<number, number>>;
+  /** Live resources owned by one key (upload sessions not counted): one indexed read. */
+  countForKey(keyId: number, now: number): Promise<number>;
   /** Deletes records that expired at or before `now`; returns how many. */
   pruneExpired(now: number): Promise<number>;
 }

@@ -6,7 +6,11 @@ import type { PoolKey } from '../core/types.js';
 
 export type KeyStateName = 'active' | 'cooling' | 'disabled';
 
-export function keyView(pool: KeyPool, key: PoolKey, now: number) {
+/**
+ * `resources`: how many live files, cached contents, batches and operations the key owns. They
+ * are reachable through the pool only while the key is (or a key of its project is) usable.
+ */
+export function keyView(pool: KeyPool, key: PoolKey, now: number, resources: number) {
   const view = pool.stateOf(key, now);
   const running = key.cooldowns.filter((c) => c.until > now);
   return {
@@ -30,6 +34,7 @@ export function keyView(pool: KeyPool, key: PoolKey, now: number) {
     last_used_at: isoTime(key.lastUsedAt),
     last_error: key.lastError,
     created_at: isoTime(key.createdAt),
+    resources,
   };
 }
 

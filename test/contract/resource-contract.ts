@@ -47,6 +47,11 @@ export function resourceContract(make: MakeStorage): void {
     expect(await resources.ownerKeyIds('cachedContents/', T0)).toEqual([3]);
     expect(await resources.ownerKeyIds('files_', T0)).toEqual([]);
     expect(Object.fromEntries(await resources.countByKey(T0))).toEqual({ 1: 1, 2: 1, 3: 1, 6: 1 });
+    // Expired records and upload sessions are not counted.
+    expect(await resources.countForKey(2, T0)).toBe(1);
+    expect(await resources.countForKey(2, T0 + 100)).toBe(0);
+    expect(await resources.countForKey(4, T0)).toBe(0);
+    expect(await resources.countForKey(5, T0)).toBe(0);
     expect(await resources.pruneExpired(T0 + 100)).toBe(3);
     expect((await resources.findOwners(['files/b', 'uploads/u'])).length).toBe(2);
   });

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { GoogleGenAI } from '@google/genai';
 import OpenAI from 'openai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -347,6 +348,74 @@ function ensurePanelBuilt(): void {
     expect((await gw.admin('GET', '/keys')).body.total).toBe(4);
   });
 
+  it('shows what a key owns in its dialog, and warns before deleting or disabling it', async () => {
+    const ai = new GoogleGenAI({ apiKey: gw.accessToken, httpOptions: { baseUrl: gw.url } });
+    const cache = await ai.caches.create({
+      model: 'gemini-2.5-flash',
+      config: { contents: [{ role: 'user', parts: [{ text: 'a shared context' }] }], ttl: '600s' },
+    });
+    const listed = (await gw.admin('GET', '/keys?page_size=500')).body.keys as Array<{
+      id: number;
+      resources: number;
+    }>;
+    const owners = listed.filter((k) => k.resources > 0);
+    expect(owners.map((k) => k.resources)).toEqual([1]);
+    const owner = owners[0]!.id;
+    const other = listed.find((k) => k.resources === 0)!.id;
+    await goTo('keys', 'keys-table');
+    await page.getByTestId('keys-refresh').click();
+    const warning = () => page.getByTestId('confirm-warning').textContent();
+
+    await page.getByTestId(`key-edit-${owner}`).click();
+    await page.getByTestId('edit-key-dialog').waitFor({ state: 'visible' });
+    expect(await page.getByTestId('edit-resources').textContent()).toBe('1');
+    await page.getByTestId('edit-delete').click();
+    expect(await warning()).toMatch(/^This key owns 1 resource .* unreachable through the pool/);
+    await shot('key-delete-owned');
+    await page.getByTestId('confirm-cancel').click();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('edit-key-dialog').waitFor({ state: 'detached' });
+    // A key that owns nothing is deleted without the warning.
+    await page.getByTestId(`key-edit-${other}`).click();
+    expect(await page.getByTestId('edit-resources').textContent()).toBe('0');
+    await page.getByTestId('edit-delete').click();
+    await page.getByTestId('confirm-message').waitFor();
+    expect(await page.getByTestId('confirm-warning').count()).toBe(0);
+    await page.getByTestId('confirm-cancel').click();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('edit-key-dialog').waitFor({ state: 'detached' });
+
+    // Disabling it from its row asks first; cancelled, nothing changes.
+    expect((await keyEntry(owner)).is_active).toBe(true);
+    await page.getByTestId(`key-toggle-${owner}`).click();
+    expect(await warning()).toMatch(/^This key owns 1 resource/);
+    await page.getByTestId('confirm-cancel').click();
+    expect((await keyEntry(owner)).is_active).toBe(true);
+    await page.getByTestId(`key-toggle-${owner}`).click();
+    await page.getByTestId('confirm-ok').click();
+    await expect.poll(() => badgeText(owner)).toBe('disabled (manual)');
+    // Enabled again without a question (it may still be cooling for a model from an earlier test).
+    await page.getByTestId(`key-toggle-${owner}`).click();
+    await expect.poll(async () => (await keyEntry(owner)).is_active).toBe(true);
+    expect(await badgeText(owner)).not.toMatch(/^disabled/);
+
+    // In bulk too, counting every selected key.
+    await page.getByTestId(`key-check-${owner}`).check();
+    await page.getByTestId(`key-check-${other}`).check();
+    await page.getByTestId('bulk-disable').click();
+    expect(await page.getByTestId('confirm-message').textContent()).toBe('Disable 2 keys?');
+    expect(await warning()).toMatch(/^The selected keys own 1 resource/);
+    await page.getByTestId('confirm-cancel').click();
+    expect((await keyEntry(owner)).is_active).toBe(true);
+    expect((await keyEntry(other)).is_active).toBe(true);
+    await page.getByTestId(`key-check-${owner}`).uncheck();
+    await page.getByTestId(`key-check-${other}`).uncheck();
+
+    await ai.caches.delete({ name: cache.name! });
+    expect((await gw.admin('GET', `/keys/${owner}`)).body.key.resources).toBe(0);
+    expect(nativeDialogs).toEqual([]);
+  });
+
   it('validates the selected keys: one the upstream rejects is disabled with its reason, a good one stays active', async () => {
     const good = await idOf(GOOD);
     const added = await idOf(ADDED);
@@ -657,7 +726,8 @@ function ensurePanelBuilt(): void {
       for (const [nav, ready] of [
         ['keys', 'keys-table'],
         ['usage', 'usage-table'],
-        ['settings', 'config-form'],
+        // The longest value (the model aliases) is what would widen the settings page.
+        ['settings', 'config-field-model_aliases'],
       ] as const) {
         await phonePage.getByTestId(`nav-${nav}`).click();
         await phonePage.getByTestId(ready).waitFor();

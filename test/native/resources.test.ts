@@ -6,6 +6,7 @@ import { ApiError, GoogleGenAI } from '@google/genai';
 import { describe, expect, it } from 'vitest';
 import { maskKey } from '../fixtures/mock-gemini/index.js';
 import { fakeKey } from '../support/keys.js';
+import type { KeyEntry } from '../../admin-ui/src/lib/types.js';
 import { genai, keyByMask, usageRows, useNativeSuite } from './support.js';
 
 const KEYS = [fakeKey('res-one'), fakeKey('res-two'), fakeKey('res-three'), fakeKey('res-four')];
@@ -177,6 +178,39 @@ describe('project-bound resources through the pool', () => {
     } finally {
       await gw().admin('PUT', '/config', { resource_affinity_seconds: 3600 });
     }
+  });
+
+  it('the admin API counts what each key owns, in the key list and the key detail', async () => {
+    const ai = genai(gw());
+    const listed = async () =>
+      new Map(
+        ((await gw().admin('GET', '/keys?page_size=500')).body.keys as KeyEntry[]).map((k) => [
+          k.key,
+          k.resources,
+        ]),
+      );
+    const before = await listed();
+    const file = await ai.files.upload({ file: new Blob(['owned'], { type: 'text/plain' }) });
+    const owner = await keyByMask(gw(), await uploadKey());
+    // A cache naming the file is created by the file's owner, so it counts there too.
+    const contents = [
+      { role: 'user', parts: [{ fileData: { fileUri: file.uri!, mimeType: 'text/plain' } }] },
+    ];
+    const cache = await ai.caches.create({ model: MODEL, config: { contents, ttl: '600s' } });
+    const after = await listed();
+    for (const [key, n] of before) expect(after.get(key), key).toBe(key === owner.key ? n + 2 : n);
+    const detail = await gw().admin('GET', `/keys/${owner.id}`);
+    expect(detail.status).toBe(200);
+    expect(detail.body.key).toMatchObject({
+      id: owner.id,
+      key: owner.key,
+      resources: before.get(owner.key)! + 2,
+    });
+    await ai.caches.delete({ name: cache.name! });
+    await ai.files.delete({ name: file.name! });
+    expect((await gw().admin('GET', `/keys/${owner.id}`)).body.key.resources).toBe(before.get(owner.key));
+    expect((await gw().admin('GET', '/keys/999999')).status).toBe(404);
+    expect((await gw().admin('GET', '/keys/abc')).status).toBe(400);
   });
 
   it('the client never sees an upstream URL or a pooled key in any header or body of these routes', async () => {

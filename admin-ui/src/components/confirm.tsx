@@ -6,6 +6,8 @@ import { Dialog } from './dialog.js';
 export interface ConfirmOptions {
   title: string;
   message: string;
+  /** A consequence to weigh before confirming, shown apart from the question. */
+  warning?: string;
   confirmLabel: string;
   danger?: boolean;
 }
@@ -33,6 +35,11 @@ export function useConfirm(): [VNode | null, (options: ConfirmOptions) => Promis
       <p class="dialog-body" data-testid="confirm-message">
         {pending.message}
       </p>
+      {pending.warning && (
+        <p class="notice confirm-warning" data-testid="confirm-warning">
+          {pending.warning}
+        </p>
+      )}
       <div class="dialog-actions">
         <button type="button" data-testid="confirm-cancel" onClick={() => finish(false)} autoFocus>
           {t('common.cancel')}

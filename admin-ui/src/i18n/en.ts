@@ -150,6 +150,12 @@ export const en = {
   'keys.reset_errors': 'Reset errors',
   'keys.enabled_one': 'Enabled {key}.',
   'keys.disabled_one': 'Disabled {key}.',
+  'keys.disable_title': 'Disable key',
+  'keys.disable_confirm': 'Disable key {key}?',
+  'keys.owned_warning':
+    'This key owns {n} resources (uploaded files, cached contents, batches or operations). Deleted or disabled, it leaves them unreachable through the pool, unless another key of its project can serve them.',
+  'keys.owned_warning_one':
+    'This key owns 1 resource (an uploaded file, cached content, batch or operation). Deleted or disabled, it leaves it unreachable through the pool, unless another key of its project can serve it.',
   'keys.select_page': 'Select all keys on this page',
   'keys.select_one': 'Select {key}',
   'keys.never': 'never',
@@ -168,6 +174,13 @@ export const en = {
   'bulk.delete_title': 'Delete keys',
   'bulk.delete_confirm': 'Delete {n} keys? Their counters go too. This cannot be undone.',
   'bulk.delete_confirm_one': 'Delete 1 key? Its counters go too. This cannot be undone.',
+  'bulk.disable_title': 'Disable keys',
+  'bulk.disable_confirm': 'Disable {n} keys?',
+  'bulk.disable_confirm_one': 'Disable 1 key?',
+  'bulk.owned_warning':
+    'The selected keys own {n} resources (uploaded files, cached contents, batches or operations). Deleted or disabled, they leave them unreachable through the pool, unless another key of the same project can serve them.',
+  'bulk.owned_warning_one':
+    'The selected keys own 1 resource (an uploaded file, cached content, batch or operation). Deleted or disabled, they leave it unreachable through the pool, unless another key of the same project can serve it.',
 
   'add.title': 'Add keys',
   'add.paste': 'Paste keys',
@@ -227,6 +240,8 @@ export const en = {
 
   'edit.title': 'Key {key}',
   'edit.created': 'Created',
+  'edit.resources': 'Owns',
+  'edit.resources_hint': 'uploaded files, cached contents, batches and operations',
   'edit.errors': '{n} in all, {c} in a row',
   'edit.saved': 'Key saved.',
   'edit.bad_project': 'A project is up to 128 letters, digits, “.”, “_”, “:” or “-”, with no spaces.',

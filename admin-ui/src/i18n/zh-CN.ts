@@ -102,6 +102,12 @@ export const zhCN: Messages = {
   'keys.reset_errors': '清零错误',
   'keys.enabled_one': '已启用 {key}。',
   'keys.disabled_one': '已停用 {key}。',
+  'keys.disable_title': '停用密钥',
+  'keys.disable_confirm': '确定停用密钥 {key} 吗？',
+  'keys.owned_warning':
+    '这个密钥持有 {n} 项资源（上传的文件、缓存内容、批处理任务或操作）。删除或停用它之后，除非同一项目的其他密钥能够处理，这些资源将无法再通过密钥池访问。',
+  'keys.owned_warning_one':
+    '这个密钥持有 1 项资源（上传的文件、缓存内容、批处理任务或操作）。删除或停用它之后，除非同一项目的其他密钥能够处理，这项资源将无法再通过密钥池访问。',
   'keys.select_page': '选中本页全部密钥',
   'keys.select_one': '选中 {key}',
   'keys.never': '从未',
@@ -120,6 +126,13 @@ export const zhCN: Messages = {
   'bulk.delete_title': '删除密钥',
   'bulk.delete_confirm': '确定删除这 {n} 个密钥吗？它们的统计数据也会一并删除，且无法恢复。',
   'bulk.delete_confirm_one': '确定删除这个密钥吗？它的统计数据也会一并删除，且无法恢复。',
+  'bulk.disable_title': '停用密钥',
+  'bulk.disable_confirm': '确定停用这 {n} 个密钥吗？',
+  'bulk.disable_confirm_one': '确定停用这个密钥吗？',
+  'bulk.owned_warning':
+    '选中的密钥共持有 {n} 项资源（上传的文件、缓存内容、批处理任务或操作）。删除或停用它们之后，除非同一项目的其他密钥能够处理，这些资源将无法再通过密钥池访问。',
+  'bulk.owned_warning_one':
+    '选中的密钥共持有 1 项资源（上传的文件、缓存内容、批处理任务或操作）。删除或停用它们之后，除非同一项目的其他密钥能够处理，这项资源将无法再通过密钥池访问。',
 
   'add.title': '添加密钥',
   'add.paste': '粘贴密钥',
@@ -179,6 +192,8 @@ export const zhCN: Messages = {
 
   'edit.title': '密钥 {key}',
   'edit.created': '创建时间',
+  'edit.resources': '持有资源',
+  'edit.resources_hint': '上传的文件、缓存内容、批处理任务和操作',
   'edit.errors': '累计 {n} 次，连续 {c} 次',
   'edit.saved': '密钥已保存。',
   'edit.bad_project': '项目最多 128 个字符，只能包含字母、数字、“.”、“_”、“:” 或 “-”，不能有空格。',

@@ -34,6 +34,8 @@ export interface KeyEntry {
   last_used_at: string | null;
   last_error: string | null;
   created_at: string;
+  /** Live files, cached contents, batches and operations the key owns. */
+  resources: number;
 }
 
 export type KeySort = 'id' | 'total_requests' | 'total_tokens' | 'error_count' | 'last_used_at';

@@ -95,13 +95,16 @@ const keysList: Command = {
     if (state !== undefined && !STATES.has(state)) {
       throw new UsageError('--state must be active, cooling or disabled');
     }
-    const keys = await ctx.withStorage((s) => s.keys.loadKeys());
+    const now = clock.now();
+    const [keys, owned] = await ctx.withStorage(async (s) => [
+      await s.keys.loadKeys(),
+      await s.resources.countByKey(now),
+    ]);
     const pool = new KeyPool({ clock, random: { next: () => Math.random() } });
     pool.replaceAll(keys);
-    const now = clock.now();
     const views = pool
       .list()
-      .map((k) => keyView(pool, k, now))
+      .map((k) => keyView(pool, k, now, owned.get(k.id) ?? 0))
       .filter((k) => state === undefined || k.state === state)
       .filter((k) => group === undefined || k.group === group);
     if (ctx.json) {

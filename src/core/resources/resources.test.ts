@@ -108,6 +108,9 @@ class FakeStore implements ResourceStore {
   async countByKey() {
     return new Map<number, number>();
   }
+  async countForKey() {
+    return 0;
+  }
   async pruneExpired() {
     return 0;
   }

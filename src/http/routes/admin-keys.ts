@@ -86,7 +86,13 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
       );
     });
 
-  app.get('/', (c) => {
+  /** A key's view with its count of owned resources: the key detail. */
+  const keyDetail = async (key: PoolKey) => {
+    const now = clock.now();
+    return keyView(pool, key, now, await storage.resources.countForKey(key.id, now));
+  };
+
+  app.get('/', async (c) => {
     const now = clock.now();
     const q = (c.req.query('q') ?? '').trim().toLowerCase().slice(0, 200);
     const state = c.req.query('state');
@@ -130,8 +136,10 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
     const dir = order === 'desc' ? -1 : 1;
     matches.sort((a, b) => (by(a) - by(b)) * dir || (a.id - b.id) * dir);
     const slice = matches.slice((page - 1) * pageSize, page * pageSize);
+    // One grouped read for the whole page, skipped when the page is empty.
+    const owned = slice.length > 0 ? await storage.resources.countByKey(now) : new Map<number, number>();
     return c.json({
-      keys: slice.map((k) => keyView(pool, k, now)),
+      keys: slice.map((k) => keyView(pool, k, now, owned.get(k.id) ?? 0)),
       total: matches.length,
       page,
       page_size: pageSize,
@@ -188,6 +196,11 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
     return c.json({ affected });
   });
 
+  app.get('/:id', async (c) => {
+    const key = await knownKey(parseId(c.req.param('id')));
+    return c.json({ key: await keyDetail(key) });
+  });
+
   app.patch('/:id', async (c) => {
     const id = parseId(c.req.param('id'));
     await knownKey(id);
@@ -197,7 +210,7 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
     const updated = await storage.keys.updateKey(id, patch, clock.now());
     if (!updated) throw new GatewayError(404, `No key with id ${id}`, 'key_not_found');
     await service.refresh();
-    return c.json({ key: keyView(pool, pool.get(id) ?? updated, clock.now()) });
+    return c.json({ key: await keyDetail(pool.get(id) ?? updated) });
   });
 
   app.delete('/:id', async (c) => {
@@ -216,7 +229,7 @@ export function adminKeyRoutes(deps: RouteDeps): Hono<AppEnv> {
     // The refresh reloads the reset row: stored (0) plus what is buffered since the flush above.
     await storage.keys.resetErrors([id], clock.now());
     await service.refresh();
-    return c.json({ key: keyView(pool, pool.get(id) ?? key, clock.now()) });
+    return c.json({ key: await keyDetail(pool.get(id) ?? key) });
   });
 
   return app;

@@ -22,6 +22,9 @@ const toOwner = (row: OwnerRow): ResourceOwner => ({
   expiresAt: row.expires_at === null ? null : Number(row.expires_at),
 });
 
+/** A live resource, not an upload session; binds `now`. */
+const LIVE_RESOURCE = "name NOT LIKE 'uploads/%' AND (expires_at IS NULL OR expires_at > ?)";
+
 /** `LIKE` with `prefix` taken literally. */
 const likePrefix = (prefix: string): string => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
@@ -86,11 +89,18 @@ export class SqlResourceStore implements ResourceStore {
 
   async countByKey(now: number): Promise<Map<number, number>> {
     const rows = await this.driver.all<{ api_key_id: number; n: number }>(
-      `SELECT api_key_id, COUNT(*) AS n FROM resource_owners
-       WHERE name NOT LIKE 'uploads/%' AND (expires_at IS NULL OR expires_at > ?) GROUP BY api_key_id`,
+      `SELECT api_key_id, COUNT(*) AS n FROM resource_owners WHERE ${LIVE_RESOURCE} GROUP BY api_key_id`,
       [now],
     );
     return new Map(rows.map((r) => [Number(r.api_key_id), Number(r.n)]));
+  }
+
+  async countForKey(keyId: number, now: number): Promise<number> {
+    const row = await this.driver.first<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM resource_owners WHERE api_key_id = ? AND ${LIVE_RESOURCE}`,
+      [keyId, now],
+    );
+    return Number(row?.n ?? 0);
   }
 
   async pruneExpired(now: number): Promise<number> {

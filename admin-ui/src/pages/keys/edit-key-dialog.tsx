@@ -9,6 +9,7 @@ import { useApi } from '../../lib/api-context.js';
 import { errorText } from '../../lib/errors.js';
 import { formatDateTime, formatNumber } from '../../lib/format.js';
 import type { KeyEntry } from '../../lib/types.js';
+import { ownedWarning } from './owned-warning.js';
 
 interface EditKeyDialogProps {
   entry: KeyEntry;
@@ -68,6 +69,7 @@ export function EditKeyDialog({ entry, onClose, onChanged }: EditKeyDialogProps)
     const ok = await confirm({
       title: t('edit.delete'),
       message: t('edit.delete_confirm', { key: entry.key }),
+      warning: ownedWarning(t, lang, 1, entry.resources),
       confirmLabel: t('common.delete'),
       danger: true,
     });
@@ -97,6 +99,11 @@ export function EditKeyDialog({ entry, onClose, onChanged }: EditKeyDialogProps)
           <dd>{entry.last_used_at ? formatDateTime(entry.last_used_at) : t('keys.never')}</dd>
           <dt>{t('edit.created')}</dt>
           <dd>{formatDateTime(entry.created_at)}</dd>
+          <dt>{t('edit.resources')}</dt>
+          <dd>
+            <span data-testid="edit-resources">{formatNumber(lang, entry.resources)}</span>{' '}
+            <span class="muted small">({t('edit.resources_hint')})</span>
+          </dd>
           {entry.last_error && (
             <>
               <dt>{t('col.last_error')}</dt>

@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from 'preact/hooks';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { useConfirm } from '../../components/confirm.js';
 import { Pager } from '../../components/pager.js';
 import { useNotify } from '../../components/toasts.js';
@@ -11,6 +11,7 @@ import type { BulkAction, KeyEntry, KeySort, KeyState, SortOrder } from '../../l
 import { AddKeysDialog } from './add-keys-dialog.js';
 import { EditKeyDialog } from './edit-key-dialog.js';
 import { KeysTable } from './keys-table.js';
+import { ownedWarning } from './owned-warning.js';
 import { ValidateDialog } from './validate-dialog.js';
 
 const PAGE_SIZES = [25, 50, 100, 200];
@@ -55,6 +56,11 @@ export function KeysPage() {
   const data = list.data;
   const counts = data?.counts;
   const keyCount = counts ? counts.active + counts.cooling + counts.disabled : 0;
+  // What each key seen owns, so a selection made across pages is warned about in full.
+  const owned = useRef(new Map<number, number>());
+  useEffect(() => {
+    for (const k of data?.keys ?? []) owned.current.set(k.id, k.resources);
+  }, [data]);
 
   // A new search or filter starts on page 1 with nothing selected.
   useEffect(() => {
@@ -92,13 +98,23 @@ export function KeysPage() {
   const runBulk = async (action: BulkAction) => {
     const ids = [...selected];
     if (ids.length === 0) return;
-    if (action === 'delete') {
+    const resources = ids.reduce((sum, id) => sum + (owned.current.get(id) ?? 0), 0);
+    const warning = ownedWarning(t, lang, ids.length, resources);
+    // Deleting always asks; disabling is undone in a click, so it asks only when resources would be stranded.
+    const ask =
+      action === 'delete'
+        ? ({ title: 'bulk.delete_title', message: 'bulk.delete_confirm', label: 'common.delete' } as const)
+        : action === 'disable' && warning
+          ? ({ title: 'bulk.disable_title', message: 'bulk.disable_confirm', label: 'keys.disable' } as const)
+          : null;
+    if (ask) {
       const ok = await confirm({
-        title: t('bulk.delete_title'),
-        message: t(ids.length === 1 ? 'bulk.delete_confirm_one' : 'bulk.delete_confirm', {
+        title: t(ask.title),
+        message: t(ids.length === 1 ? `${ask.message}_one` : ask.message, {
           n: formatNumber(lang, ids.length),
         }),
-        confirmLabel: t('common.delete'),
+        warning,
+        confirmLabel: t(ask.label),
         danger: true,
       });
       if (!ok) return;
@@ -129,6 +145,17 @@ export function KeysPage() {
   };
 
   const onToggle = async (entry: KeyEntry) => {
+    const warning = entry.is_active ? ownedWarning(t, lang, 1, entry.resources) : undefined;
+    if (warning) {
+      const ok = await confirm({
+        title: t('keys.disable_title'),
+        message: t('keys.disable_confirm', { key: entry.key }),
+        warning,
+        confirmLabel: t('keys.disable'),
+        danger: true,
+      });
+      if (!ok) return;
+    }
     try {
       await api.patchKey(entry.id, { is_active: !entry.is_active });
       notify('ok', t(entry.is_active ? 'keys.disabled_one' : 'keys.enabled_one', { key: entry.key }));

@@ -114,7 +114,7 @@ function ConfigField(props: {
       </label>
       <p id={`${id}-desc`} class="muted small">
         {lookup(lang, `config.desc.${entry.key}`) ?? entry.description}{' '}
-        <span class="nowrap">{t('config.default', { value: entry.default })}</span>
+        <span class="config-default">{t('config.default', { value: entry.default })}</span>
       </p>
       <div class="config-input-row">
         <ConfigControl
