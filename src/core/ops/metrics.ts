@@ -67,6 +67,13 @@ function formatNumber(n: number): string {
 }
 
 /** A family of series keyed by label values, with a cap on how many it keeps. */
+/** One access token's counters, found without building labels. */
+interface TokenSeries {
+  name: string;
+  requests: Map<string, { n: number }>;
+  tokens: { n: number } | null;
+}
+
 class Family<T> {
   readonly #series = new Map<string, Series<T>>();
 
@@ -97,8 +104,11 @@ export class GatewayMetrics {
   readonly #validations = new Family(() => ({ n: 0 }));
   readonly #tokenRequests = new Family(() => ({ n: 0 }));
   readonly #tokenTokens = new Family(() => ({ n: 0 }));
-  /** Names of the access tokens seen, for labels (never the secret). */
-  readonly #tokenNames = new Map<number, string>();
+  /**
+   * Each access token's series, by id, under the name it was last seen with (never the secret):
+   * a request finds its counter with two map lookups instead of building labels.
+   */
+  readonly #tokenSeries = new Map<number, TokenSeries>();
   readonly #latency = new Family<Histogram>(() => ({
     buckets: LATENCY_BUCKETS.map(() => 0),
     sum: 0,
@@ -122,7 +132,11 @@ export class GatewayMetrics {
     const tokenId = sample.accessTokenId;
     const total = sample.tokens.prompt + sample.tokens.completion;
     if (tokenId !== undefined && tokenId !== null && total > 0) {
-      this.#tokenTokens.get(this.#tokenLabels(tokenId)).n += total;
+      const series = this.#tokenSeries.get(tokenId);
+      if (series) {
+        series.tokens ??= this.#tokenTokens.get({ token_id: String(tokenId), token_name: series.name });
+        series.tokens.n += total;
+      }
     }
     // Attempts that never reached Google (status 0) or were cut by the client say nothing of its latency.
     if (sample.status === 0 || sample.outcome === 'client-abort') return;
@@ -137,12 +151,17 @@ export class GatewayMetrics {
 
   /** Counts one client request of an access token: `admitted`, or the refusal's code. */
   recordTokenRequest(token: { id: number; name: string }, result: string): void {
-    this.#tokenNames.set(token.id, token.name);
-    this.#tokenRequests.get({ ...this.#tokenLabels(token.id), result }).n++;
-  }
-
-  #tokenLabels(id: number): Labels {
-    return { token_id: String(id), token_name: this.#tokenNames.get(id) ?? '' };
+    let series = this.#tokenSeries.get(token.id);
+    if (!series || series.name !== token.name) {
+      series = { name: token.name, requests: new Map(), tokens: null };
+      this.#tokenSeries.set(token.id, series);
+    }
+    let counter = series.requests.get(result);
+    if (!counter) {
+      counter = this.#tokenRequests.get({ token_id: String(token.id), token_name: token.name, result });
+      series.requests.set(result, counter);
+    }
+    counter.n++;
   }
 
   /** Counts one key check (`valid`, `invalid`, …). */
