@@ -13,6 +13,7 @@ import { planListing } from './resource-listing.js';
 import { upstreamFileUris } from '../forward/resource-exchange.js';
 import { GEMINI_RESOURCE_ROUTES, UPLOAD_ROUTES } from './routes/gemini-resources.js';
 import { OPENAI_CHAT, OPENAI_CHAT_ON_GOOGLE_PATH } from '../dialects/openai-chat/dialect.js';
+import { ANTHROPIC } from '../dialects/anthropic/dialect.js';
 import { GEMINI_NATIVE } from '../dialects/gemini-native/dialect.js';
 import type { Dialect, TokenPlaces } from '../forward/dialect.js';
 import { GatewayError } from '../forward/gateway-error.js';
@@ -40,6 +41,8 @@ interface Mount {
   prefix: string;
   dialect: Dialect;
   routes: readonly RouteEntry[];
+  /** First path segments below the prefix that belong to another dialect, for paths naming no route. */
+  segments?: ReadonlyMap<string, Dialect>;
 }
 
 /** OpenAI's routes, whose model list and model answer Anthropic's clients in Anthropic's shape; then Anthropic's and the Responses API. */
@@ -53,7 +56,13 @@ const V1_ROUTES: readonly RouteEntry[] = [
   ...RESPONSES_ROUTES,
 ];
 
-const V1: Mount = { prefix: '/v1/', dialect: OPENAI_CHAT, routes: V1_ROUTES };
+const V1: Mount = {
+  prefix: '/v1/',
+  dialect: OPENAI_CHAT,
+  routes: V1_ROUTES,
+  // An unknown path under `/v1/messages/` is an Anthropic client's: it gets Anthropic's error shape.
+  segments: new Map([['messages', ANTHROPIC]]),
+};
 const OPENAI_ON_GOOGLE_PATH: Mount = {
   prefix: '/v1beta/openai/',
   dialect: OPENAI_CHAT_ON_GOOGLE_PATH,
@@ -111,7 +120,7 @@ function isResourcePath(path: string): boolean {
  */
 export function fallbackDialect(path: string): Dialect {
   const mount = mountOf(path);
-  if (mount) return mount.dialect;
+  if (mount) return mountDialect(mount, path.slice(mount.prefix.length));
   return path.startsWith('/v1beta/') ? GEMINI_NATIVE : OPENAI_CHAT;
 }
 
@@ -122,12 +131,18 @@ export function matchClientRequest(method: string, path: string): ClientMatch | 
   const rest = path.slice(mount.prefix.length);
   const route = matchRoute(mount.routes, method, rest);
   return {
-    dialect: route ? route.entry.dialect : mount.dialect,
+    dialect: route ? route.entry.dialect : mountDialect(mount, rest),
     route,
     allow: route
       ? NO_METHODS
       : ROUTE_METHODS.filter((other) => matchRoute(mount.routes, other, rest) !== null),
   };
+}
+
+function mountDialect(mount: Mount, rest: string): Dialect {
+  if (!mount.segments) return mount.dialect;
+  const slash = rest.indexOf('/');
+  return mount.segments.get(slash === -1 ? rest : rest.slice(0, slash)) ?? mount.dialect;
 }
 
 function throwRefusal(refusal: TokenRefusal | null): void {

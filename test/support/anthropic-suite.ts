@@ -1,7 +1,8 @@
 /**
  * What the official `@anthropic-ai/sdk` does against the gateway and the mock upstream, shared by
  * the Node and the Workers runtime: messages.create, messages.stream, a tool loop on a Gemini 3
- * model (which needs its thought signatures back), countTokens, models, and an unknown model.
+ * model (which needs its thought signatures back), countTokens, models, an unknown model, and an
+ * unknown path under `/v1/messages/`.
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
@@ -177,6 +178,29 @@ export function anthropicSuite(ctx: () => AnthropicSuiteContext): void {
       expect(await client.models.retrieve('gemini-2.5-pro')).toMatchObject({
         type: 'model',
         id: 'gemini-2.5-pro',
+      });
+    });
+
+    it('answers the Message Batches API, which it does not serve, with an Anthropic-shaped 404', async () => {
+      const { client } = ctx();
+      const outcome = await client.messages.batches
+        .create({
+          requests: [
+            {
+              custom_id: 'a',
+              params: {
+                model: 'claude-sonnet-4-5',
+                max_tokens: 10,
+                messages: [{ role: 'user', content: 'hi' }],
+              },
+            },
+          ],
+        })
+        .catch((e: unknown) => e);
+      expect(outcome).toBeInstanceOf(Anthropic.NotFoundError);
+      expect((outcome as InstanceType<typeof Anthropic.NotFoundError>).error).toMatchObject({
+        type: 'error',
+        error: { type: 'not_found_error', message: expect.stringContaining('/v1/messages/batches') },
       });
     });
 

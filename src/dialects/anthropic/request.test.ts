@@ -133,6 +133,47 @@ describe('messagesToGemini (golden)', () => {
     expect(mode({ type: 'none' })).toEqual({ functionCallingConfig: { mode: 'NONE' } });
   });
 
+  it('maps output_config effort and JSON schema format, and refuses bad ones', () => {
+    const base = { max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] };
+    const config = (extra: Record<string, unknown>, model = 'gemini-2.5-flash') =>
+      messagesToGemini({ ...base, ...extra }, model).generationConfig;
+    expect(config({ output_config: { effort: 'low' } })?.thinkingConfig).toEqual({ thinkingBudget: 1024 });
+    expect(config({ output_config: { effort: 'max' } }, 'gemini-3-pro-preview')?.thinkingConfig).toEqual({
+      thinkingLevel: 'high',
+    });
+    // Adaptive thinking with an effort: that much thinking, with summaries.
+    expect(
+      config({ thinking: { type: 'adaptive' }, output_config: { effort: 'medium' } })?.thinkingConfig,
+    ).toEqual({ thinkingBudget: 8192, includeThoughts: true });
+    // An explicit budget or disabled thinking wins over the effort.
+    expect(
+      config({ thinking: { type: 'disabled' }, output_config: { effort: 'high' } })?.thinkingConfig,
+    ).toEqual({ thinkingBudget: 0 });
+    const schema = { type: 'object', properties: { n: { type: 'integer' } }, additionalProperties: false };
+    for (const extra of [
+      { output_config: { format: { type: 'json_schema', schema } } },
+      { output_format: { type: 'json_schema', schema } },
+    ]) {
+      expect(config(extra)).toEqual({
+        maxOutputTokens: 10,
+        responseMimeType: 'application/json',
+        responseSchema: { type: 'object', properties: { n: { type: 'integer' } } },
+      });
+    }
+    const refused = (extra: Record<string, unknown>) => {
+      try {
+        config(extra);
+      } catch (err) {
+        const refusal = err as GatewayError;
+        return [refusal.status, refusal.options.param];
+      }
+      return 'accepted';
+    };
+    expect(refused({ output_config: { effort: 'extreme' } })).toEqual([400, 'output_config.effort']);
+    expect(refused({ output_config: 'high' })).toEqual([400, 'output_config']);
+    expect(refused({ output_config: { format: { type: 'text' } } })).toEqual([400, 'output_config.format']);
+  });
+
   it('drops signatures that are not the gateway’s, and thinking text', () => {
     const out = messagesToGemini(
       {

@@ -3,8 +3,8 @@
  * Anthropic: https://docs.anthropic.com/en/api/messages — Gemini: https://ai.google.dev/api/generate-content
  */
 import { GatewayError } from '../../forward/gateway-error.js';
-import { cleanParameters } from '../gemini/schema-clean.js';
-import { thinkingForBudget } from '../gemini/thinking.js';
+import { cleanParameters, cleanSchema } from '../gemini/schema-clean.js';
+import { thinkingForBudget, thinkingForEffort, type ReasoningEffort } from '../gemini/thinking.js';
 import type {
   Content,
   FunctionDeclaration,
@@ -198,6 +198,47 @@ function numberField(body: Json, name: string, integer = false): number | undefi
   return value;
 }
 
+/** Anthropic's efforts and the Gemini effort each asks for (`max` is Gemini's highest). */
+const EFFORTS: Record<string, ReasoningEffort> = {
+  low: 'low',
+  medium: 'medium',
+  high: 'high',
+  xhigh: 'xhigh',
+  max: 'xhigh',
+};
+
+/**
+ * `output_config` (`effort`, and `format` for structured output; the older top-level `output_format`
+ * is read too). A JSON schema format becomes Gemini's JSON response schema.
+ */
+function outputSettings(body: Json): { effort?: ReasoningEffort; schema?: Json } {
+  const raw = body.output_config;
+  if (raw !== undefined && raw !== null && !isObject(raw))
+    throw invalid('output_config must be an object', 'output_config');
+  const settings: { effort?: ReasoningEffort; schema?: Json } = {};
+  const effort = raw?.effort;
+  if (effort !== undefined && effort !== null) {
+    if (typeof effort !== 'string' || !(effort in EFFORTS)) {
+      throw invalid(
+        `output_config.effort must be one of ${Object.keys(EFFORTS).join(', ')}`,
+        'output_config.effort',
+      );
+    }
+    settings.effort = EFFORTS[effort];
+  }
+  const [format, where] =
+    raw?.format !== undefined && raw.format !== null
+      ? [raw.format, 'output_config.format']
+      : [body.output_format, 'output_format'];
+  if (format !== undefined && format !== null) {
+    if (!isObject(format) || format.type !== 'json_schema' || !isObject(format.schema)) {
+      throw invalid(`${where} must be {"type": "json_schema", "schema": {...}}`, where);
+    }
+    settings.schema = format.schema;
+  }
+  return settings;
+}
+
 function generationConfig(body: Json, model: string): GenerationConfig | undefined {
   const config: GenerationConfig = {};
   const maxTokens = numberField(body, 'max_tokens', true);
@@ -215,16 +256,27 @@ function generationConfig(body: Json, model: string): GenerationConfig | undefin
     }
     if (stop.length > 0) config.stopSequences = stop;
   }
+  const outputConfig = outputSettings(body);
   const thinking = body.thinking;
-  if (isObject(thinking)) {
-    if (thinking.type === 'enabled') {
-      const budget = typeof thinking.budget_tokens === 'number' ? thinking.budget_tokens : 1024;
-      config.thinkingConfig = thinkingForBudget(model, budget, true);
-    } else if (thinking.type === 'disabled') {
-      config.thinkingConfig = thinkingForBudget(model, 0, false);
-    } else if (thinking.type === 'adaptive') {
-      config.thinkingConfig = { includeThoughts: true };
-    }
+  const effort = outputConfig.effort;
+  if (isObject(thinking) && thinking.type === 'enabled') {
+    const budget = typeof thinking.budget_tokens === 'number' ? thinking.budget_tokens : 1024;
+    config.thinkingConfig = thinkingForBudget(model, budget, true);
+  } else if (isObject(thinking) && thinking.type === 'disabled') {
+    config.thinkingConfig = thinkingForBudget(model, 0, false);
+  } else if (effort) {
+    // Effort alone sets how much the model thinks; thought summaries only when thinking is on.
+    config.thinkingConfig = thinkingForEffort(
+      model,
+      effort,
+      isObject(thinking) && thinking.type === 'adaptive',
+    );
+  } else if (isObject(thinking) && thinking.type === 'adaptive') {
+    config.thinkingConfig = { includeThoughts: true };
+  }
+  if (outputConfig.schema) {
+    config.responseMimeType = 'application/json';
+    config.responseSchema = cleanSchema(outputConfig.schema);
   }
   return Object.keys(config).length > 0 ? config : undefined;
 }
