@@ -45,6 +45,15 @@ function withoutThinking(message: Anthropic.Message): MessageParam {
   return { role: 'assistant', content: message.content.filter((block) => block.type !== 'thinking') };
 }
 
+/** The SDK's NotFoundError, carrying Anthropic's error body. */
+function expectNotFound(outcome: unknown, message: unknown): void {
+  expect(outcome).toBeInstanceOf(Anthropic.NotFoundError);
+  expect((outcome as InstanceType<typeof Anthropic.NotFoundError>).error).toMatchObject({
+    type: 'error',
+    error: { type: 'not_found_error', message },
+  });
+}
+
 export function anthropicSuite(ctx: () => AnthropicSuiteContext): void {
   describe('@anthropic-ai/sdk against /v1/messages', () => {
     it('messages.create answers with text, end_turn and usage, and records the Gemini model used', async () => {
@@ -197,11 +206,7 @@ export function anthropicSuite(ctx: () => AnthropicSuiteContext): void {
           ],
         })
         .catch((e: unknown) => e);
-      expect(outcome).toBeInstanceOf(Anthropic.NotFoundError);
-      expect((outcome as InstanceType<typeof Anthropic.NotFoundError>).error).toMatchObject({
-        type: 'error',
-        error: { type: 'not_found_error', message: expect.stringContaining('/v1/messages/batches') },
-      });
+      expectNotFound(outcome, expect.stringContaining('/v1/messages/batches'));
     });
 
     it('answers an unknown model with an Anthropic-shaped 404', async () => {
@@ -213,11 +218,7 @@ export function anthropicSuite(ctx: () => AnthropicSuiteContext): void {
           messages: [{ role: 'user', content: 'hi' }],
         })
         .catch((e: unknown) => e);
-      expect(outcome).toBeInstanceOf(Anthropic.NotFoundError);
-      expect((outcome as InstanceType<typeof Anthropic.NotFoundError>).error).toMatchObject({
-        type: 'error',
-        error: { type: 'not_found_error' },
-      });
+      expectNotFound(outcome, expect.any(String));
     });
   });
 }
