@@ -69,6 +69,16 @@ describe('a body over MAX_BODY_MB', () => {
     expect(answer).toContain('"code":"request_too_large"');
   });
 
+  it('answers such a client on the Hono path too (a request with an Origin)', async () => {
+    const size = 60 * MB;
+    const head =
+      'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\norigin: http://app.example\r\n' +
+      `authorization: Bearer ${gw.accessToken}\r\ncontent-length: ${size}\r\n\r\n`;
+    const answer = await sendAllThenRead(Number(new URL(gw.url).port), head, new Uint8Array(size).fill(0x20));
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toContain('"code":"request_too_large"');
+  });
+
   it('answers Node’s fetch sending 60 MB with a 413 it can read, in the OpenAI shape', async () => {
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
       method: 'POST',
@@ -80,6 +90,22 @@ describe('a body over MAX_BODY_MB', () => {
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('request_too_large');
     expect(body.error.message).toContain('20 MiB (MAX_BODY_MB)');
+  });
+
+  it('answers a browser-style request (with an Origin, served by the Hono path) with a readable 413 and CORS headers', async () => {
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${gw.accessToken}`,
+        'content-type': 'application/json',
+        origin: 'http://app.example',
+      },
+      body: new Uint8Array(60 * MB).fill(0x20),
+    });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('access-control-allow-origin')).not.toBeNull();
+    const body = (await res.json()) as { error: { code: string } };
+    expect(body.error.code).toBe('request_too_large');
   });
 
   it('answers a chunked 60 MB native request with a 413 in Google’s shape', async () => {

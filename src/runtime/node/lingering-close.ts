@@ -30,28 +30,64 @@ export function answerThenDiscardBody(
   limits: LingerLimits = LINGER_LIMITS,
 ): void {
   res.write(payload);
+  discardBodyThen(req, limits, () => {
+    if (!res.writableEnded) res.end();
+  });
+}
+
+/**
+ * The same for a response another layer writes and ends itself (the Hono app, through
+ * `@hono/node-server`): when it answers 413 before the request body has ended, the answer goes out
+ * with `connection: close` and its end is held back while the rest of the body is discarded.
+ * Install before handing the request on.
+ */
+export function lingerOnEarlyRefusal(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limits: LingerLimits = LINGER_LIMITS,
+): void {
+  const writeHead = res.writeHead.bind(res) as (status: number, ...rest: unknown[]) => ServerResponse;
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  let lingering = false;
+  res.writeHead = ((status: number, ...rest: unknown[]) => {
+    lingering = status === 413 && !req.complete && !req.destroyed;
+    if (lingering) res.setHeader('connection', 'close');
+    return writeHead(status, ...rest);
+  }) as ServerResponse['writeHead'];
+  res.end = ((...args: unknown[]) => {
+    if (!lingering) return end(...args);
+    lingering = false;
+    const [chunk] = args;
+    if (typeof chunk === 'string' || chunk instanceof Uint8Array) res.write(chunk);
+    discardBodyThen(req, limits, () => end());
+    return res;
+  }) as ServerResponse['end'];
+}
+
+/** Reads and drops the rest of the request body, within `limits`, then calls `done` once. */
+function discardBodyThen(req: IncomingMessage, limits: LingerLimits, done: () => void): void {
   if (req.complete || req.destroyed) {
-    res.end();
+    done();
     return;
   }
   let discarded = 0;
-  const done = () => {
+  const finish = () => {
     clearTimeout(total);
     clearTimeout(quiet);
     req.off('data', onData);
-    req.off('end', done);
-    req.off('close', done);
-    if (!res.writableEnded) res.end();
+    req.off('end', finish);
+    req.off('close', finish);
+    done();
   };
   const onData = (chunk: Buffer) => {
     discarded += chunk.byteLength;
-    if (discarded > limits.maxBytes) return done();
+    if (discarded > limits.maxBytes) return finish();
     quiet.refresh();
   };
-  const total = setTimeout(done, limits.maxMs);
-  const quiet = setTimeout(done, limits.quietMs);
+  const total = setTimeout(finish, limits.maxMs);
+  const quiet = setTimeout(finish, limits.quietMs);
   req.on('data', onData);
-  req.once('end', done);
-  req.once('close', done);
+  req.once('end', finish);
+  req.once('close', finish);
   req.resume();
 }

@@ -21,6 +21,7 @@ import type { NodeSettings } from './env.js';
 import { ensureFirstAccessToken, resolveAdminToken } from './first-start.js';
 import { clientAddressOf } from './client-address.js';
 import { createClientLane } from './client-lane.js';
+import { lingerOnEarlyRefusal } from './lingering-close.js';
 import { createDiskPanelAssets } from './panel-assets.js';
 
 const PANEL_DIR = fileURLToPath(new URL('../../../admin-ui/dist/', import.meta.url));
@@ -137,7 +138,9 @@ export async function startNodeGateway(
   const server = createServer((req, res) => {
     inFlight += 1;
     res.once('close', () => (inFlight -= 1));
-    if (!clientLane(req, res)) void honoListener(req, res);
+    if (clientLane(req, res)) return;
+    lingerOnEarlyRefusal(req, res);
+    void honoListener(req, res);
   });
   server.listen(settings.port, settings.host);
   try {
