@@ -4,6 +4,7 @@
  */
 import { parseConfig, resolveConfigValues, defaultConfigRows, type PoolConfig } from './config.js';
 import { transition } from './health/transitions.js';
+import { cooldownsFromUsage, cooldownsToStore, heldCountersRelease } from './health/usage-cooldowns.js';
 import type { Outcome } from './health/classify.js';
 import { redactSecrets } from './keys/redact.js';
 import { GatewayMetrics } from './ops/metrics.js';
@@ -81,6 +82,8 @@ export class PoolService {
   private writes: Promise<unknown> = Promise.resolve();
   private backlogFlush: Promise<void> | null = null;
   private refreshFailures = { unlogged: 0, loggedAt: -Infinity };
+  /** With `rateLimitsInUsage`: the newest usage row id read for rate limits. */
+  private usageMark = 0;
 
   constructor(
     private readonly deps: {
@@ -90,6 +93,12 @@ export class PoolService {
       logger: Logger;
       /** When token-limit reservations arriving together are written (see `TokenPolicy`). */
       tokenBatchWindow?: BatchWindow;
+      /**
+       * Fewer rows written per 429 (D1 bills each): with usage tracking on, other processes learn a
+       * rate limit from its usage row, short cooldowns are not stored, and the key's counters wait
+       * to join its next write (see `core/health/usage-cooldowns.ts`).
+       */
+      rateLimitsInUsage?: boolean;
     },
   ) {
     this.pool = new KeyPool({ clock: deps.clock, random: deps.random });
@@ -115,6 +124,8 @@ export class PoolService {
     const missing = defaultConfigRows().filter((row) => !(row.key in stored));
     if (missing.length > 0) await this.deps.storage.config.setConfigValues(missing);
     this.applyConfig(stored);
+    if (this.deps.rateLimitsInUsage)
+      this.usageMark = (await this.deps.storage.usage.rateLimitedSince(null)).lastId;
     const startedAt = this.deps.clock.now();
     this.pool.replaceAll(await this.deps.storage.keys.loadKeys());
     this.pool.limiter.load(await this.deps.storage.limits.loadLimitCounts(startedAt), startedAt);
@@ -156,14 +167,15 @@ export class PoolService {
     // Writes what is buffered, then loads, with no flush in between: unflushed state changes would
     // otherwise be overwritten by older rows, and the loaded counters then hold every batch written
     // and none still buffered, so stored + buffered (+ in flight) is exact.
-    const { startedAt, configVersion, changes } = await this.serialized(async () => {
+    const { startedAt, configVersion, changes, limited } = await this.serialized(async () => {
       await this.writeBuffered().catch(() => undefined);
       const startedAt = this.deps.clock.now();
-      const [configVersion, changes] = await Promise.all([
+      const [configVersion, changes, limited] = await Promise.all([
         this.deps.storage.meta.getMeta(CONFIG_VERSION_META),
         this.deps.storage.keys.loadChangesSince(this.lastRefreshAt - REFRESH_OVERLAP_MS),
+        this.deps.rateLimitsInUsage ? this.deps.storage.usage.rateLimitedSince(this.usageMark) : undefined,
       ]);
-      return { startedAt, configVersion, changes };
+      return { startedAt, configVersion, changes, limited };
     });
     if (configVersion === null || configVersion !== this.configVersion) {
       this.applyConfig(await this.deps.storage.config.getConfigValues());
@@ -171,6 +183,11 @@ export class PoolService {
     }
     if (changes.deletedIds.length > 0) this.pool.remove(changes.deletedIds);
     if (changes.keys.length > 0) this.pool.upsert(changes.keys, this.buffer.pendingCounters);
+    if (limited) {
+      const ctx = { pool: this.pool, config: this.current, now: startedAt };
+      for (const change of cooldownsFromUsage(limited.attempts, ctx)) this.pool.apply(change);
+      this.usageMark = limited.lastId;
+    }
     this.lastRefreshAt = startedAt;
   }
 
@@ -201,6 +218,8 @@ export class PoolService {
   report(report: AttemptReport): void {
     const now = this.deps.clock.now();
     const { key, outcome } = report;
+    const recordsUsage = this.current.enableUsageTracking && this.buffer.size < MAX_PENDING_USAGE;
+    const limitInUsage = this.deps.rateLimitsInUsage && recordsUsage && outcome.kind === 'rate-limited';
     this.pool.settled(key.id);
     this.metrics.recordAttempt({ ...report, outcome: outcome.kind });
     if (outcome.kind !== 'client-abort') {
@@ -208,7 +227,7 @@ export class PoolService {
         outcome.kind === 'rate-limited' && key.project ? this.pool.keysInProject(key.project) : undefined;
       const changes = transition(key, outcome, { config: this.current, now, projectKeys });
       for (const change of changes) this.pool.apply(change);
-      if (changes.length > 0) this.buffer.addChanges(changes);
+      this.buffer.addChanges(limitInUsage ? cooldownsToStore(changes, now) : changes);
       if (changes.some((c) => c.disabled)) {
         this.deps.logger({ event: 'key_disabled', key_id: key.id, reason: key.disabled?.reason ?? null });
       }
@@ -221,9 +240,20 @@ export class PoolService {
     key.tokens.prompt += report.tokens.prompt;
     key.tokens.completion += report.tokens.completion;
     key.tokens.total += report.tokens.total;
-    this.buffer.addCounters(key.id, now, isError, report.tokens, isError ? report.error : null);
+    const cooldownEnd = key.cooldowns.reduce((end, c) => Math.max(end, c.until), now);
+    if (limitInUsage) {
+      this.buffer.holdCounters(
+        key.id,
+        now,
+        report.tokens,
+        report.error,
+        heldCountersRelease(now, cooldownEnd),
+      );
+    } else {
+      this.buffer.addCounters(key.id, now, isError, report.tokens, isError ? report.error : null);
+    }
     this.tokens.recordTokens(report.accessTokenId, report.tokens.total, now);
-    if (this.current.enableUsageTracking && this.buffer.size < MAX_PENDING_USAGE) {
+    if (recordsUsage) {
       this.buffer.addUsage({
         keyId: key.id,
         endpoint: report.endpoint,
@@ -271,7 +301,10 @@ export class PoolService {
     if (this.pendingWrites === 0) return;
     const keyCounts = this.pool.limiter.drain();
     const tokenCounts = this.tokens.drain();
-    const batch = { ...this.buffer.drain(), limitCounts: [...keyCounts, ...tokenCounts] };
+    const batch = {
+      ...this.buffer.drain(this.deps.clock.now()),
+      limitCounts: [...keyCounts, ...tokenCounts],
+    };
     try {
       await this.deps.storage.keys.applyBatch(batch, this.deps.clock.now());
     } catch (err) {
