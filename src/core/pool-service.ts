@@ -4,7 +4,7 @@
  */
 import { parseConfig, resolveConfigValues, defaultConfigRows, type PoolConfig } from './config.js';
 import { transition } from './health/transitions.js';
-import { cooldownsFromUsage, cooldownsToStore, heldCountersRelease } from './health/usage-cooldowns.js';
+import { cooldownsToStore, heldCountersRelease, UsageRateLimits } from './health/usage-cooldowns.js';
 import type { Outcome } from './health/classify.js';
 import { redactSecrets } from './keys/redact.js';
 import { GatewayMetrics } from './ops/metrics.js';
@@ -82,8 +82,7 @@ export class PoolService {
   private writes: Promise<unknown> = Promise.resolve();
   private backlogFlush: Promise<void> | null = null;
   private refreshFailures = { unlogged: 0, loggedAt: -Infinity };
-  /** With `rateLimitsInUsage`: the newest usage row id read for rate limits. */
-  private usageMark = 0;
+  private readonly usageRateLimits: UsageRateLimits | null;
 
   constructor(
     private readonly deps: {
@@ -102,6 +101,7 @@ export class PoolService {
     },
   ) {
     this.pool = new KeyPool({ clock: deps.clock, random: deps.random });
+    this.usageRateLimits = deps.rateLimitsInUsage ? new UsageRateLimits(deps.storage.usage) : null;
     this.tokens = new TokenPolicy({
       limits: deps.storage.limits,
       clock: deps.clock,
@@ -124,11 +124,10 @@ export class PoolService {
     const missing = defaultConfigRows().filter((row) => !(row.key in stored));
     if (missing.length > 0) await this.deps.storage.config.setConfigValues(missing);
     this.applyConfig(stored);
-    if (this.deps.rateLimitsInUsage)
-      this.usageMark = (await this.deps.storage.usage.rateLimitedSince(null)).lastId;
     const startedAt = this.deps.clock.now();
     this.pool.replaceAll(await this.deps.storage.keys.loadKeys());
     this.pool.limiter.load(await this.deps.storage.limits.loadLimitCounts(startedAt), startedAt);
+    await this.usageRateLimits?.catchUp({ pool: this.pool, config: this.current, now: startedAt });
     this.lastRefreshAt = startedAt;
   }
 
@@ -167,15 +166,14 @@ export class PoolService {
     // Writes what is buffered, then loads, with no flush in between: unflushed state changes would
     // otherwise be overwritten by older rows, and the loaded counters then hold every batch written
     // and none still buffered, so stored + buffered (+ in flight) is exact.
-    const { startedAt, configVersion, changes, limited } = await this.serialized(async () => {
+    const { startedAt, configVersion, changes } = await this.serialized(async () => {
       await this.writeBuffered().catch(() => undefined);
       const startedAt = this.deps.clock.now();
-      const [configVersion, changes, limited] = await Promise.all([
+      const [configVersion, changes] = await Promise.all([
         this.deps.storage.meta.getMeta(CONFIG_VERSION_META),
         this.deps.storage.keys.loadChangesSince(this.lastRefreshAt - REFRESH_OVERLAP_MS),
-        this.deps.rateLimitsInUsage ? this.deps.storage.usage.rateLimitedSince(this.usageMark) : undefined,
       ]);
-      return { startedAt, configVersion, changes, limited };
+      return { startedAt, configVersion, changes };
     });
     if (configVersion === null || configVersion !== this.configVersion) {
       this.applyConfig(await this.deps.storage.config.getConfigValues());
@@ -183,11 +181,7 @@ export class PoolService {
     }
     if (changes.deletedIds.length > 0) this.pool.remove(changes.deletedIds);
     if (changes.keys.length > 0) this.pool.upsert(changes.keys, this.buffer.pendingCounters);
-    if (limited) {
-      const ctx = { pool: this.pool, config: this.current, now: startedAt };
-      for (const change of cooldownsFromUsage(limited.attempts, ctx)) this.pool.apply(change);
-      this.usageMark = limited.lastId;
-    }
+    await this.usageRateLimits?.catchUp({ pool: this.pool, config: this.current, now: startedAt });
     this.lastRefreshAt = startedAt;
   }
 
@@ -219,7 +213,7 @@ export class PoolService {
     const now = this.deps.clock.now();
     const { key, outcome } = report;
     const recordsUsage = this.current.enableUsageTracking && this.buffer.size < MAX_PENDING_USAGE;
-    const limitInUsage = this.deps.rateLimitsInUsage && recordsUsage && outcome.kind === 'rate-limited';
+    const limitInUsage = this.usageRateLimits && recordsUsage && outcome.kind === 'rate-limited';
     this.pool.settled(key.id);
     this.metrics.recordAttempt({ ...report, outcome: outcome.kind });
     if (outcome.kind !== 'client-abort') {
@@ -240,15 +234,8 @@ export class PoolService {
     key.tokens.prompt += report.tokens.prompt;
     key.tokens.completion += report.tokens.completion;
     key.tokens.total += report.tokens.total;
-    const cooldownEnd = key.cooldowns.reduce((end, c) => Math.max(end, c.until), now);
     if (limitInUsage) {
-      this.buffer.holdCounters(
-        key.id,
-        now,
-        report.tokens,
-        report.error,
-        heldCountersRelease(now, cooldownEnd),
-      );
+      this.buffer.holdCounters(key.id, now, report.tokens, report.error, heldCountersRelease(key, now));
     } else {
       this.buffer.addCounters(key.id, now, isError, report.tokens, isError ? report.error : null);
     }
@@ -301,10 +288,8 @@ export class PoolService {
     if (this.pendingWrites === 0) return;
     const keyCounts = this.pool.limiter.drain();
     const tokenCounts = this.tokens.drain();
-    const batch = {
-      ...this.buffer.drain(this.deps.clock.now()),
-      limitCounts: [...keyCounts, ...tokenCounts],
-    };
+    const buffered = this.buffer.drain(this.deps.clock.now());
+    const batch = { ...buffered, limitCounts: [...keyCounts, ...tokenCounts] };
     try {
       await this.deps.storage.keys.applyBatch(batch, this.deps.clock.now());
     } catch (err) {

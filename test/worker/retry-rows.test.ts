@@ -82,6 +82,11 @@ it('another isolate learns the cooldown from the usage row on its next refresh, 
   expect(read, 'no rate-limit read').toBeDefined();
   expect(newRows).toBeGreaterThanOrEqual(3);
   expect(read!.rowsRead, JSON.stringify(read)).toBeLessThanOrEqual(newRows + 2);
+
+  // An isolate started now reads back the last two minutes of usage when it starts.
+  const late = recordedWorker();
+  late.clock.t = clock.t;
+  expect((await faultyIn(late.worker)).cooldowns).toEqual(here.cooldowns);
 });
 
 it("writes the rate-limited key's held counters with its next use, exactly", async () => {

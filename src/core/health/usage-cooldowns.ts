@@ -7,8 +7,8 @@
  */
 import type { PoolConfig } from '../config.js';
 import type { KeyPool } from '../pool/pool.js';
-import type { RateLimitedAttempt } from '../ports.js';
-import type { KeyStateChange } from '../types.js';
+import type { RateLimitedAttempt, UsageStore } from '../ports.js';
+import type { KeyStateChange, PoolKey } from '../types.js';
 import type { Outcome } from './classify.js';
 import { transition } from './transitions.js';
 
@@ -49,7 +49,11 @@ export function cooldownsFromUsage(
     const key = attempt.keyId === null ? undefined : ctx.pool.get(attempt.keyId);
     if (!outcome || !key) continue;
     const projectKeys = key.project ? ctx.pool.keysInProject(key.project) : undefined;
-    for (const change of transition(key, outcome, { config: ctx.config, now: attempt.timestamp, projectKeys })) {
+    for (const change of transition(key, outcome, {
+      config: ctx.config,
+      now: attempt.timestamp,
+      projectKeys,
+    })) {
       const cooldowns = (change.cooldowns ?? []).filter((c) => c.until > ctx.now);
       if (cooldowns.length > 0) changes.push({ keyId: change.keyId, cooldowns });
     }
@@ -74,7 +78,28 @@ export function cooldownsToStore(changes: readonly KeyStateChange[], now: number
   });
 }
 
-/** When the counters of a key rate-limited at `now` until `until` are written at the latest. */
-export function heldCountersRelease(now: number, until: number): number {
+/** When the counters of `key`, rate-limited at `now` (its cooldown already applied), are written at the latest. */
+export function heldCountersRelease(key: PoolKey, now: number): number {
+  const until = key.cooldowns.reduce((end, c) => Math.max(end, c.until), now);
   return Math.min(until, now + UNSTORED_COOLDOWN_MS) + HOLD_GRACE_MS;
+}
+
+/** Reads the rate limits recorded in usage rows since the last read, and cools the keys they name. */
+export class UsageRateLimits {
+  /** The newest usage id read; null before the first read. */
+  #lastId: number | null = null;
+
+  constructor(private readonly usage: UsageStore) {}
+
+  /**
+   * Cools the keys that attempts recorded since the last call cooled wherever they ran. The first
+   * call reads back `UNSTORED_COOLDOWN_MS`: cooldowns that short are in no other table.
+   */
+  async catchUp(ctx: { pool: KeyPool; config: PoolConfig; now: number }): Promise<void> {
+    const from =
+      this.#lastId === null ? { sinceTime: ctx.now - UNSTORED_COOLDOWN_MS } : { afterId: this.#lastId };
+    const { lastId, attempts } = await this.usage.rateLimitedSince(from);
+    for (const change of cooldownsFromUsage(attempts, ctx)) ctx.pool.apply(change);
+    this.#lastId = lastId;
+  }
 }

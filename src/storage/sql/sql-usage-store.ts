@@ -13,7 +13,7 @@ import type { OutcomeKind } from '../../core/types.js';
 import type { SqlDriver } from './driver.js';
 import { listUsageRows } from './sql-usage-list.js';
 import { HOUR, RAW_RANGE, planStats, rolledUpUntil, rollupUsage } from './sql-usage-rollup.js';
-import { idRanges } from './usage-id-range.js';
+import { idRanges, idsSince } from './usage-id-range.js';
 
 interface UsageDbRow {
   id: number;
@@ -109,14 +109,9 @@ export class SqlUsageStore implements UsageStore {
   }
 
   async rateLimitedSince(
-    afterId: number | null,
+    from: { afterId: number } | { sinceTime: number },
   ): Promise<{ lastId: number; attempts: RateLimitedAttempt[] }> {
-    if (afterId === null) {
-      const row = await this.driver.first<{ last_id: number }>(
-        'SELECT coalesce(max(id), 0) AS last_id FROM api_key_usage',
-      );
-      return { lastId: Number(row?.last_id ?? 0), attempts: [] };
-    }
+    const afterId = 'afterId' in from ? from.afterId : (await idsSince(this.driver, from.sinceTime)) - 1;
     // One statement, so the newest id and the attempts come from the same state of the table. The
     // newest row comes back even when it is not past `afterId` (the table was emptied), so the
     // next call starts from it.
