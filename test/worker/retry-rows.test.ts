@@ -110,3 +110,23 @@ it("writes the rate-limited key's held counters with its next use, exactly", asy
   expect(keys.map((k) => [k.total_requests, k.error_count])).toEqual(keys.map((k) => [k.attempts, k.failed]));
   expect(keys[1]!.error_count).toBe(1);
 });
+
+it('bills a request retried past an invalid key five rows: the disable moves the key row and its updated_at entry', async () => {
+  const invalid = geminiKey('retryrows', 3);
+  await mock.setKey(invalid, 'invalid');
+  const added = await call(worker, adminRequest('POST', '/admin/api/keys', { keys: [{ api_key: invalid }] }));
+  expect(added.status).toBe(200);
+  let retried: ReturnType<typeof split> | undefined;
+  for (let i = 0; i < 4 && !retried; i++) {
+    events.length = 0;
+    expect((await call(worker, chat())).status).toBe(200);
+    const seen = split(events);
+    if (seen.upstream === 2) retried = seen;
+  }
+  expect(retried, 'no request was retried').toBeDefined();
+  const writes = retried!.after.filter((c) => c.kind === 'batch');
+  // Two usage rows; the good key's counters; the invalid key's counters and disable in one UPDATE,
+  // plus its updated_at index entry, by which other isolates learn the disable.
+  expect(writes[0]!.rowsWritten, JSON.stringify(writes[0])).toBe(5);
+  expect((await poolAdmin(worker).keyState(invalid)).state).toBe('disabled');
+});
