@@ -54,6 +54,8 @@ export interface GatewayOptions {
    * `setImmediate` (everything read in one event-loop turn); by default each is written at once.
    */
   tokenBatchWindow?: BatchWindow;
+  /** Fewer rows written per 429, for storage that bills rows written (D1); see `PoolService`. */
+  rateLimitsInUsage?: boolean;
   clock?: Clock;
   random?: Random;
   logger?: Logger;
@@ -91,6 +93,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     random: opts.random ?? systemRandom,
     logger,
     tokenBatchWindow: opts.tokenBatchWindow,
+    rateLimitsInUsage: opts.rateLimitsInUsage,
   });
   await service.init();
   const upstreamBaseUrl = opts.upstreamBaseUrl.replace(/\/+$/, '');

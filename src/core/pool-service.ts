@@ -4,6 +4,7 @@
  */
 import { parseConfig, resolveConfigValues, defaultConfigRows, type PoolConfig } from './config.js';
 import { transition } from './health/transitions.js';
+import { cooldownsToStore, heldCountersRelease, UsageRateLimits } from './health/usage-cooldowns.js';
 import type { Outcome } from './health/classify.js';
 import { redactSecrets } from './keys/redact.js';
 import { GatewayMetrics } from './ops/metrics.js';
@@ -81,6 +82,7 @@ export class PoolService {
   private writes: Promise<unknown> = Promise.resolve();
   private backlogFlush: Promise<void> | null = null;
   private refreshFailures = { unlogged: 0, loggedAt: -Infinity };
+  private readonly usageRateLimits: UsageRateLimits | null;
 
   constructor(
     private readonly deps: {
@@ -90,9 +92,16 @@ export class PoolService {
       logger: Logger;
       /** When token-limit reservations arriving together are written (see `TokenPolicy`). */
       tokenBatchWindow?: BatchWindow;
+      /**
+       * Fewer rows written per 429 (D1 bills each): with usage tracking on, other processes learn a
+       * rate limit from its usage row, short cooldowns are not stored, and the key's counters wait
+       * to join its next write (see `core/health/usage-cooldowns.ts`).
+       */
+      rateLimitsInUsage?: boolean;
     },
   ) {
     this.pool = new KeyPool({ clock: deps.clock, random: deps.random });
+    this.usageRateLimits = deps.rateLimitsInUsage ? new UsageRateLimits(deps.storage.usage) : null;
     this.tokens = new TokenPolicy({
       limits: deps.storage.limits,
       clock: deps.clock,
@@ -118,6 +127,7 @@ export class PoolService {
     const startedAt = this.deps.clock.now();
     this.pool.replaceAll(await this.deps.storage.keys.loadKeys());
     this.pool.limiter.load(await this.deps.storage.limits.loadLimitCounts(startedAt), startedAt);
+    await this.usageRateLimits?.catchUp({ pool: this.pool, config: this.current, now: startedAt });
     this.lastRefreshAt = startedAt;
   }
 
@@ -171,6 +181,7 @@ export class PoolService {
     }
     if (changes.deletedIds.length > 0) this.pool.remove(changes.deletedIds);
     if (changes.keys.length > 0) this.pool.upsert(changes.keys, this.buffer.pendingCounters);
+    await this.usageRateLimits?.catchUp({ pool: this.pool, config: this.current, now: startedAt });
     this.lastRefreshAt = startedAt;
   }
 
@@ -201,6 +212,8 @@ export class PoolService {
   report(report: AttemptReport): void {
     const now = this.deps.clock.now();
     const { key, outcome } = report;
+    const recordsUsage = this.current.enableUsageTracking && this.buffer.size < MAX_PENDING_USAGE;
+    const limitInUsage = this.usageRateLimits && recordsUsage && outcome.kind === 'rate-limited';
     this.pool.settled(key.id);
     this.metrics.recordAttempt({ ...report, outcome: outcome.kind });
     if (outcome.kind !== 'client-abort') {
@@ -208,7 +221,7 @@ export class PoolService {
         outcome.kind === 'rate-limited' && key.project ? this.pool.keysInProject(key.project) : undefined;
       const changes = transition(key, outcome, { config: this.current, now, projectKeys });
       for (const change of changes) this.pool.apply(change);
-      if (changes.length > 0) this.buffer.addChanges(changes);
+      this.buffer.addChanges(limitInUsage ? cooldownsToStore(changes, now) : changes);
       if (changes.some((c) => c.disabled)) {
         this.deps.logger({ event: 'key_disabled', key_id: key.id, reason: key.disabled?.reason ?? null });
       }
@@ -221,9 +234,13 @@ export class PoolService {
     key.tokens.prompt += report.tokens.prompt;
     key.tokens.completion += report.tokens.completion;
     key.tokens.total += report.tokens.total;
-    this.buffer.addCounters(key.id, now, isError, report.tokens, isError ? report.error : null);
+    if (limitInUsage) {
+      this.buffer.holdCounters(key.id, now, report.tokens, report.error, heldCountersRelease(key, now));
+    } else {
+      this.buffer.addCounters(key.id, now, isError, report.tokens, isError ? report.error : null);
+    }
     this.tokens.recordTokens(report.accessTokenId, report.tokens.total, now);
-    if (this.current.enableUsageTracking && this.buffer.size < MAX_PENDING_USAGE) {
+    if (recordsUsage) {
       this.buffer.addUsage({
         keyId: key.id,
         endpoint: report.endpoint,
@@ -271,7 +288,8 @@ export class PoolService {
     if (this.pendingWrites === 0) return;
     const keyCounts = this.pool.limiter.drain();
     const tokenCounts = this.tokens.drain();
-    const batch = { ...this.buffer.drain(), limitCounts: [...keyCounts, ...tokenCounts] };
+    const buffered = this.buffer.drain(this.deps.clock.now());
+    const batch = { ...buffered, limitCounts: [...keyCounts, ...tokenCounts] };
     try {
       await this.deps.storage.keys.applyBatch(batch, this.deps.clock.now());
     } catch (err) {

@@ -140,8 +140,24 @@ export interface RollupResult {
   rolledUpUntil: number | null;
 }
 
+/** A rate-limited attempt as its usage row recorded it (see `core/health/usage-cooldowns.ts`). */
+export interface RateLimitedAttempt {
+  keyId: number | null;
+  timestamp: number;
+  error: string | null;
+}
+
 /** Reads over `api_key_usage` and its hourly rollups. Writes go through `KeyStore.applyBatch`. */
 export interface UsageStore {
+  /**
+   * The rate-limited attempts recorded in usage rows after id `afterId` (or, with `sinceTime`, at
+   * or after that time, with rows a little older), oldest first, and the newest usage id
+   * (`lastId`, 0 for an empty table), to pass as `afterId` next time. Reads every usage row in the
+   * range: a rowid range, as the table has no index.
+   */
+  rateLimitedSince(
+    from: { afterId: number } | { sinceTime: number },
+  ): Promise<{ lastId: number; attempts: RateLimitedAttempt[] }>;
   listUsage(query: UsageQuery): Promise<UsageRow[]>;
   /**
    * Totals and breakdowns of a range. Whole hours already rolled up are read from the hourly

@@ -105,6 +105,11 @@ export interface KeyStateChange {
   cooldowns?: Cooldown[];
   /** Google's project number, learnt from an error body. */
   project?: string;
+  /**
+   * Other processes learn this change from its attempt's usage row (see
+   * `core/health/usage-cooldowns.ts`), so storing it need not move the key's `updated_at`.
+   */
+  inUsageRow?: boolean;
 }
 
 /** Counter increments for one key, summed over a flush window. */

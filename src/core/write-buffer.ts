@@ -7,10 +7,12 @@ import type { KeyCounterDelta, KeyStateChange, Tokens, UsageRecord, WriteBatch }
 export class WriteBuffer {
   private usage: UsageRecord[] = [];
   private counters = new Map<number, KeyCounterDelta>();
+  /** Counters held back (see `holdCounters`), with when each is released at the latest. */
+  private held = new Map<number, { delta: KeyCounterDelta; releaseAt: number }>();
   private changes: KeyStateChange[] = [];
 
   get size(): number {
-    return this.usage.length + this.counters.size + this.changes.length;
+    return this.usage.length + this.counters.size + this.held.size + this.changes.length;
   }
 
   addUsage(record: UsageRecord): void {
@@ -18,37 +20,47 @@ export class WriteBuffer {
   }
 
   addCounters(keyId: number, at: number, isError: boolean, tokens: Tokens, lastError: string | null): void {
-    let delta = this.counters.get(keyId);
-    if (!delta) {
-      delta = {
-        keyId,
-        requests: 0,
-        errors: 0,
-        tokens: { prompt: 0, completion: 0, total: 0 },
-        lastUsedAt: at,
-      };
-      this.counters.set(keyId, delta);
-    }
-    delta.requests += 1;
-    if (isError) delta.errors += 1;
-    delta.tokens.prompt += tokens.prompt;
-    delta.tokens.completion += tokens.completion;
-    delta.tokens.total += tokens.total;
-    delta.lastUsedAt = Math.max(delta.lastUsedAt, at);
-    if (lastError !== null) delta.lastError = { text: lastError, at };
+    addTo(this.counters, keyId, at, isError, tokens, lastError);
   }
 
-  /** The counter deltas buffered per key, not yet written. */
+  /**
+   * Counters of a failed attempt whose usage row already records it, kept out of flushes until
+   * `releaseAt`, or until the key has other counters to write: then they join that key's update,
+   * instead of costing a row written of their own (D1 bills every row).
+   */
+  holdCounters(keyId: number, at: number, tokens: Tokens, lastError: string | null, releaseAt: number): void {
+    const entry = this.held.get(keyId);
+    const deltas = new Map(entry ? [[keyId, entry.delta]] : []);
+    addTo(deltas, keyId, at, true, tokens, lastError);
+    this.held.set(keyId, {
+      delta: deltas.get(keyId) as KeyCounterDelta,
+      releaseAt: Math.max(entry?.releaseAt ?? 0, releaseAt),
+    });
+  }
+
+  /** The counter deltas buffered per key, held ones included, not yet written. */
   get pendingCounters(): ReadonlyMap<number, KeyCounterDelta> {
-    return this.counters;
+    if (this.held.size === 0) return this.counters;
+    const all = new Map<number, KeyCounterDelta>();
+    for (const delta of this.counters.values()) mergeInto(all, delta);
+    for (const { delta } of this.held.values()) mergeInto(all, delta);
+    return all;
   }
 
   addChanges(changes: readonly KeyStateChange[]): void {
     for (const change of changes) this.changes.push(change);
   }
 
-  /** Takes everything buffered, leaving the buffer empty. */
-  drain(): WriteBatch {
+  /**
+   * Takes everything buffered, leaving the buffer empty, except held counters that are not yet due
+   * at `now` and whose key has no other counters in the batch. Without `now`, takes everything.
+   */
+  drain(now = Infinity): WriteBatch {
+    for (const [keyId, { delta, releaseAt }] of this.held) {
+      if (releaseAt > now && !this.counters.has(keyId)) continue;
+      mergeInto(this.counters, delta);
+      this.held.delete(keyId);
+    }
     const batch: WriteBatch = {
       usage: this.usage,
       counters: [...this.counters.values()],
@@ -62,23 +74,47 @@ export class WriteBuffer {
 
   /** Puts a batch that failed to write back in front, so a later flush retries it. */
   restore(batch: WriteBatch): void {
-    const pending = this.drain();
+    const pending = { usage: this.usage, counters: [...this.counters.values()], changes: this.changes };
     this.usage = [...batch.usage, ...pending.usage];
     this.changes = [...batch.changes, ...pending.changes];
-    for (const delta of [...batch.counters, ...pending.counters]) {
-      const at = delta.lastUsedAt;
-      const existing = this.counters.get(delta.keyId);
-      if (!existing) {
-        this.counters.set(delta.keyId, { ...delta, tokens: { ...delta.tokens } });
-        continue;
-      }
-      existing.requests += delta.requests;
-      existing.errors += delta.errors;
-      existing.tokens.prompt += delta.tokens.prompt;
-      existing.tokens.completion += delta.tokens.completion;
-      existing.tokens.total += delta.tokens.total;
-      existing.lastUsedAt = Math.max(existing.lastUsedAt, at);
-      if (delta.lastError) existing.lastError = delta.lastError;
-    }
+    this.counters = new Map();
+    for (const delta of [...batch.counters, ...pending.counters]) mergeInto(this.counters, delta);
+  }
+}
+
+function addTo(
+  deltas: Map<number, KeyCounterDelta>,
+  keyId: number,
+  at: number,
+  isError: boolean,
+  tokens: Tokens,
+  lastError: string | null,
+): void {
+  mergeInto(deltas, {
+    keyId,
+    requests: 1,
+    errors: isError ? 1 : 0,
+    tokens,
+    lastUsedAt: at,
+    ...(lastError !== null && { lastError: { text: lastError, at } }),
+  });
+}
+
+/** Adds `delta` to the key's entry in `deltas` (a copy when the key has none yet). */
+function mergeInto(deltas: Map<number, KeyCounterDelta>, delta: KeyCounterDelta): void {
+  const existing = deltas.get(delta.keyId);
+  if (!existing) {
+    deltas.set(delta.keyId, { ...delta, tokens: { ...delta.tokens } });
+    return;
+  }
+  existing.requests += delta.requests;
+  existing.errors += delta.errors;
+  existing.tokens.prompt += delta.tokens.prompt;
+  existing.tokens.completion += delta.tokens.completion;
+  existing.tokens.total += delta.tokens.total;
+  existing.lastUsedAt = Math.max(existing.lastUsedAt, delta.lastUsedAt);
+  // Later entries are newer: a held error merged into newer counters does not replace their error.
+  if (delta.lastError && (!existing.lastError || delta.lastError.at >= existing.lastError.at)) {
+    existing.lastError = delta.lastError;
   }
 }

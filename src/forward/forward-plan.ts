@@ -2,6 +2,7 @@
 import type { Cancellation } from '../core/cancel.js';
 import type { GoogleError, Outcome } from '../core/health/classify.js';
 import { redactSecrets } from '../core/keys/redact.js';
+import { rateLimitNote } from '../core/health/usage-cooldowns.js';
 import type { KeyGroupFilter } from '../core/pool/pool.js';
 import { NO_TOKENS } from '../core/pool-service.js';
 import type { PoolKey, Tokens } from '../core/types.js';
@@ -97,7 +98,8 @@ export function describe(outcome: Outcome, google: Failure['google'], key: PoolK
   const parts: string[] = [outcome.kind];
   if ('reason' in outcome) parts.push(outcome.reason);
   if (outcome.kind === 'upstream-fault' && outcome.detail) parts.push(outcome.detail);
-  if (outcome.kind === 'rate-limited') parts.push(`${outcome.scope} ${outcome.model}`);
+  // Other processes read the cooldown back from this text (see core/health/usage-cooldowns.ts).
+  if (outcome.kind === 'rate-limited') parts.push(rateLimitNote(outcome));
   if (google?.status) parts.push(google.status);
   return redactSecrets(parts.join(': '), [key.apiKey]).slice(0, 300);
 }

@@ -177,4 +177,33 @@ export function usageContract(make: MakeStorage): void {
       expect(await storage.usage.pruneUsage(H0)).toBe(0);
     });
   });
+
+  describe('rateLimitedSince', () => {
+    it('returns the rate-limited attempts after an id, or since a time, and the newest id', async () => {
+      const { storage } = fx();
+      expect(await storage.usage.rateLimitedSince({ afterId: 0 })).toEqual({ lastId: 0, attempts: [] });
+      await seedUsage(storage);
+      const all = await storage.usage.listUsage({ limit: 100 });
+      const newest = all[0]!.id;
+      const limited = all.find((r) => r.outcome === 'rate-limited')!;
+      const expected = { keyId: 1, timestamp: H0 + 2, error: limited.error };
+      expect(await storage.usage.rateLimitedSince({ afterId: 0 })).toEqual({
+        lastId: newest,
+        attempts: [expected],
+      });
+      expect(await storage.usage.rateLimitedSince({ afterId: limited.id })).toEqual({
+        lastId: newest,
+        attempts: [],
+      });
+      expect(await storage.usage.rateLimitedSince({ sinceTime: H0 + 2 })).toEqual({
+        lastId: newest,
+        attempts: [expected],
+      });
+      // Past the newest id (the table was emptied and filled again): the newest id, to go on from.
+      expect(await storage.usage.rateLimitedSince({ afterId: newest + 50 })).toEqual({
+        lastId: newest,
+        attempts: [],
+      });
+    });
+  });
 }

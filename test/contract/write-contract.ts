@@ -179,6 +179,28 @@ export function writeContract(make: MakeStorage): void {
     });
   });
 
+  describe('cooldowns read from usage rows', () => {
+    it('stores a cooldown marked inUsageRow without moving the key row', async () => {
+      const { storage } = fx();
+      const [a, b] = await seedKeys(storage, 2, T0);
+      const cooldown = { model: 'm', until: T0 + 1_000_000, reason: 'per_day' };
+      await storage.keys.applyBatch(
+        {
+          ...emptyBatch(),
+          changes: [
+            { keyId: a!, cooldowns: [cooldown], inUsageRow: true },
+            { keyId: b!, cooldowns: [cooldown] },
+          ],
+        },
+        T0 + 5,
+      );
+      const byId = new Map((await storage.keys.loadKeys()).map((k) => [k.id, k]));
+      expect(byId.get(a!)).toMatchObject({ cooldowns: [cooldown], updatedAt: T0 });
+      expect(byId.get(b!)).toMatchObject({ cooldowns: [cooldown], updatedAt: T0 + 5 });
+      expect((await storage.keys.loadChangesSince(T0 + 5)).keys.map((k) => k.id)).toEqual([b]);
+    });
+  });
+
   describe('runMaintenance', () => {
     it('clears ended cooldowns, ends temporary auto-disables and resets old error counts', async () => {
       const { storage } = fx();

@@ -111,11 +111,15 @@ describe('client API on Workers + D1', () => {
       invalidId,
     );
     expect(disabledRow!.disabled_reason).toBe('API_KEY_INVALID');
-    const cooldownRows = await rows<{ model: string }>(
-      'SELECT model FROM key_cooldowns WHERE api_key_id = ?',
+    // A 30 s cooldown reaches other isolates through the attempt's usage row, not key_cooldowns.
+    const limitedRows = await rows<{ error: string }>(
+      "SELECT error FROM api_key_usage WHERE api_key_id = ? AND outcome = 'rate-limited'",
       limitedId,
     );
-    expect(cooldownRows.map((r) => r.model)).toEqual(['gemini-2.5-flash']);
+    expect(limitedRows.map((r) => r.error)).toEqual([
+      'rate-limited: per_minute gemini-2.5-flash retry 30000ms: RESOURCE_EXHAUSTED',
+    ]);
+    expect(await rows('SELECT model FROM key_cooldowns WHERE api_key_id = ?', limitedId)).toEqual([]);
   });
 
   it('cools a key down for the limited model only', async () => {

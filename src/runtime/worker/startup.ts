@@ -83,6 +83,7 @@ export async function startGateway(env: Env, deps: StartupDeps): Promise<Gateway
     adminTokenHash: await adminTokenHashFrom(env.ADMIN_TOKEN),
     metricsTokenHash: await adminTokenHashFrom(env.METRICS_TOKEN),
     flushMode: 'per-request',
+    rateLimitsInUsage: true,
     maxBodyBytes: maxBodyBytes(env.MAX_BODY_MB, deps.logger),
     clientAddress: (req) => req.headers.get('cf-connecting-ip') ?? 'unknown',
     panel: env.ASSETS ? workerPanelAssets(env.ASSETS) : undefined,

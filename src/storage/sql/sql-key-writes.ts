@@ -107,7 +107,12 @@ function keyStatements(batch: WriteBatch, now: number): SqlStatement[] {
     update(d.keyId).params.push(...params);
   }
   const changesByKey = new Map<number, KeyStateChange[]>();
-  for (const c of batch.changes) changesByKey.set(c.keyId, [...(changesByKey.get(c.keyId) ?? []), c]);
+  for (const c of batch.changes) {
+    // A cooldown other processes read from the usage row is stored in key_cooldowns alone (1 row
+    // written); moving updated_at would cost the key row and its index entry (2 more).
+    if (c.inUsageRow && isCooldownOnly(c)) continue;
+    changesByKey.set(c.keyId, [...(changesByKey.get(c.keyId) ?? []), c]);
+  }
   for (const [keyId, changes] of changesByKey) {
     const set = setClause(stateValues(changes, now));
     update(keyId).sets.push(set.sql);
@@ -117,6 +122,10 @@ function keyStatements(batch: WriteBatch, now: number): SqlStatement[] {
     sql: `UPDATE api_keys SET ${u.sets.join(', ')} WHERE id = ?`,
     params: [...u.params, keyId],
   }));
+}
+
+function isCooldownOnly(c: KeyStateChange): boolean {
+  return c.disabled === undefined && c.consecutiveErrors === undefined && c.project === undefined;
 }
 
 function cooldownStatements(driver: SqlDriver, changes: KeyStateChange[]): SqlStatement[] {

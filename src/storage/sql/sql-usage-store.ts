@@ -1,5 +1,6 @@
 /** `UsageStore`: reads over `api_key_usage` and its hourly rollups (rows are written by `KeyStore.applyBatch`). */
 import type {
+  RateLimitedAttempt,
   RollupResult,
   Stats,
   StatsGroup,
@@ -12,7 +13,7 @@ import type { OutcomeKind } from '../../core/types.js';
 import type { SqlDriver } from './driver.js';
 import { listUsageRows } from './sql-usage-list.js';
 import { HOUR, RAW_RANGE, planStats, rolledUpUntil, rollupUsage } from './sql-usage-rollup.js';
-import { idRanges } from './usage-id-range.js';
+import { idRanges, idsSince } from './usage-id-range.js';
 
 interface UsageDbRow {
   id: number;
@@ -105,6 +106,39 @@ export class SqlUsageStore implements UsageStore {
 
   async listUsage(query: UsageQuery): Promise<UsageRow[]> {
     return (await listUsageRows<UsageDbRow>(this.driver, query)).map(toUsageRow);
+  }
+
+  async rateLimitedSince(
+    from: { afterId: number } | { sinceTime: number },
+  ): Promise<{ lastId: number; attempts: RateLimitedAttempt[] }> {
+    const afterId = 'afterId' in from ? from.afterId : (await idsSince(this.driver, from.sinceTime)) - 1;
+    // One statement, so the newest id and the attempts come from the same state of the table. The
+    // newest row comes back even when it is not past `afterId` (the table was emptied), so the
+    // next call starts from it.
+    const rows = await this.driver.all<{
+      newest: number;
+      id: number;
+      api_key_id: number | null;
+      request_timestamp: number;
+      error: string | null;
+    }>(
+      'SELECT 0 AS newest, id, api_key_id, request_timestamp, error FROM api_key_usage ' +
+        "WHERE id > ? AND outcome = 'rate-limited' " +
+        'UNION ALL SELECT 1, id, NULL, 0, NULL FROM api_key_usage WHERE id = (SELECT max(id) FROM api_key_usage)',
+      [afterId],
+    );
+    const newest = rows.find((r) => Number(r.newest) === 1);
+    return {
+      lastId: newest ? Number(newest.id) : 0,
+      attempts: rows
+        .filter((r) => Number(r.newest) === 0)
+        .sort((a, b) => Number(a.id) - Number(b.id))
+        .map((r) => ({
+          keyId: nullableNumber(r.api_key_id),
+          timestamp: Number(r.request_timestamp),
+          error: r.error,
+        })),
+    };
   }
 
   /**
