@@ -147,6 +147,44 @@ describe('project-bound resources through the pool', () => {
     mock().setKey(full, 'ok');
   });
 
+  it("a cache is created on a key that can serve its model: another key, else the pool's 429", async () => {
+    // Its own model, so the cooldowns it leaves do not touch the other tests.
+    const model = 'gemini-2.0-flash';
+    const ai = genai(gw());
+    const [free, ...limited] = KEYS;
+    for (const key of limited)
+      mock().setKey(key, { rateLimit: 'per_minute', models: [model], retryDelay: '40s' });
+    const cooling = async () => {
+      const { keys } = (await gw().admin('GET', '/keys?page_size=500')).body as { keys: KeyEntry[] };
+      return keys.filter((k) => k.cooldowns.some((c) => c.model === model)).map((k) => k.key);
+    };
+    for (let i = 0; i < 10 && (await cooling()).length < limited.length; i++) {
+      await ai.models.generateContent({ model, contents: 'warm' });
+    }
+    expect((await cooling()).sort()).toEqual(limited.map(maskKey).sort());
+    const config = { contents: [{ role: 'user', parts: [{ text: 'context' }] }], ttl: '60s' };
+    for (let i = 0; i < KEYS.length; i++) {
+      const cache = await ai.caches.create({ model, config });
+      const [row] = await usageRows(gw(), 'limit=1&endpoint=cachedContents.create');
+      expect(row).toMatchObject({ key: maskKey(free!), model });
+      await ai.caches.delete({ name: cache.name! });
+    }
+    // The last key cools too: the pool's 429 with Retry-After, and Google is not asked.
+    mock().setKey(free!, { rateLimit: 'per_minute', models: [model], retryDelay: '40s' });
+    await ai.models.generateContent({ model, contents: 'warm' }).catch(() => undefined);
+    const creates = () => mock().stats().byPath['/v1beta/cachedContents'] ?? 0;
+    const before = creates();
+    const res = await fetch(`${gw().url}/v1beta/cachedContents`, {
+      method: 'POST',
+      headers: { 'x-goog-api-key': gw().accessToken, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: `models/${model}`, ...config }),
+    });
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(30);
+    expect(creates()).toBe(before);
+    for (const key of KEYS) mock().setKey(key, 'ok');
+  });
+
   it('a request naming resources of two projects gets 409 naming them; affinity keeps uploads together', async () => {
     const ai = genai(gw());
     const upload = (text: string) => ai.files.upload({ file: new Blob([text], { type: 'text/plain' }) });
