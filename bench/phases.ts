@@ -28,7 +28,7 @@ export interface PhaseContext {
 }
 
 /** Keys the gateway holds in the matrix, delay and open-streams phases. */
-const GATEWAY_KEYS = 10;
+export const GATEWAY_KEYS = 10;
 const UPSTREAM_KEY = `Bearer ${fakeKeys(1)[0]}`;
 /** Every token rule set, none reached: what checking and counting them costs per request. */
 const LIMITED_TOKEN = {
@@ -42,7 +42,7 @@ const LIMITED_TOKEN = {
   key_group: '*',
 };
 
-async function startMock(args: string[]): Promise<Child & { url: string; port: number }> {
+export async function startMock(args: string[]): Promise<Child & { url: string; port: number }> {
   const port = await freePort();
   const child = await spawnBundled('mock', 'test/fixtures/mock-gemini/main.ts', [
     '--port',

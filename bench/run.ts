@@ -12,6 +12,7 @@ import { findNginx } from './nginx.js';
 import { readOptions } from './options.js';
 import { delayPhase, matrixPhase, openStreamsPhase, scalePhase, type PhaseContext } from './phases.js';
 import { REPO_ROOT } from './processes.js';
+import { resourcesPhase } from './resources.js';
 import { checkTargets, renderMarkdown, saveResults } from './report.js';
 import type { BenchResult } from './types.js';
 import { measureUsageQueries } from './usage-queries.js';
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
   log(`load generator: ${loader}; nginx: ${nginxBinary ?? 'none'}`);
 
   const cells = opts.phases.has('matrix') ? (await matrixPhase(ctx)).cells : [];
+  const resources = opts.phases.has('resources') ? await resourcesPhase(ctx) : [];
   const keyScale = opts.phases.has('scale') ? await scalePhase(ctx) : { pickCost: [], throughput: [] };
   const chunkDelay = opts.phases.has('delay') ? await delayPhase(ctx) : {};
   const openStreams = opts.phases.has('open') ? await openStreamsPhase(ctx) : null;
@@ -96,6 +98,7 @@ async function main(): Promise<void> {
     chunkDelay,
     openStreams,
     usageQueries,
+    resources,
   };
   const result: BenchResult = { ...partial, targets: checkTargets(partial) };
   const outDir =

@@ -42,6 +42,35 @@ export interface Cell {
   runs: LoadResult[];
 }
 
+/**
+ * The resource routes' rows (bench/resources.ts): `chat` and `generate` are the baselines beside
+ * `generate-file` (generateContent naming an uploaded file, served by its owner), `upload` (a
+ * resumable upload: start, then one chunk that finalizes), `files-get`, `files-list` (merged over
+ * the owning keys) and `cache-create`.
+ */
+export type ResourceWorkload =
+  'chat' | 'generate' | 'generate-file' | 'upload' | 'files-get' | 'files-list' | 'cache-create';
+
+export interface ResourceRow {
+  workload: ResourceWorkload;
+  /** HTTP calls in one unit (an upload is two); rates, latencies and CPU are per unit. */
+  calls: number;
+  /** `reads`: the gateway whose ownership records stay fixed; `writes`: the one uploads and caches grow. */
+  gateway: 'reads' | 'writes';
+  concurrency: number;
+  /** Medians over the rounds, units per second. */
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Units completed, all rounds. */
+  requests: number;
+  errors: number;
+  badStatus: number;
+  /** CPU time of the serving gateway divided by units, all rounds. */
+  cpuMsPerRequest: number;
+  runs: LoadResult[];
+}
+
 export interface KeyScaleRow {
   keys: number;
   rps: number;
@@ -110,6 +139,8 @@ export interface BenchResult {
   chunkDelay: Partial<Record<TargetName, ChunkDelay>>;
   openStreams: OpenStreams | null;
   usageQueries: UsageQueryTiming[];
+  /** Empty when the resources phase did not run. */
+  resources: ResourceRow[];
   targets: TargetCheck[];
 }
 
