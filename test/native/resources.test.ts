@@ -2,15 +2,15 @@
  * Files, cached contents and batches through a rotating pool of single-key projects, driven by
  * `@google/genai`: every call that names a resource goes to the key whose project owns it.
  */
-import { ApiError } from '@google/genai';
+import type { ApiError } from '@google/genai';
 import { describe, expect, it } from 'vitest';
 import { maskKey } from '../fixtures/mock-gemini/index.js';
+import { apiStatus, askAboutFile, askWithCache, MODEL } from '../support/genai-resources.js';
 import { fakeKey } from '../support/keys.js';
 import type { KeyEntry } from '../../admin-ui/src/lib/types.js';
 import { genai, keyByMask, usageRows, useNativeSuite } from './support.js';
 
 const KEYS = [fakeKey('res-one'), fakeKey('res-two'), fakeKey('res-three'), fakeKey('res-four')];
-const MODEL = 'gemini-2.5-flash';
 const { mock, gw } = useNativeSuite(KEYS);
 
 /** The masked key of the latest upload, from its usage row. */
@@ -21,16 +21,6 @@ async function uploadKey(): Promise<string> {
 
 /** The masked keys that named `name` upstream. */
 const keysNaming = (name: string) => Object.keys(mock().stats().byResource[name] ?? {});
-
-async function statusOf(work: Promise<unknown>): Promise<number> {
-  try {
-    await work;
-    return 200;
-  } catch (err) {
-    if (err instanceof ApiError) return err.status;
-    throw err;
-  }
-}
 
 describe('project-bound resources through the pool', () => {
   it('a small upload, then generateContent and generateContentStream 10 times each, all on the owner', async () => {
@@ -45,19 +35,7 @@ describe('project-bound resources through the pool', () => {
       sizeBytes: '10',
       state: 'ACTIVE',
     });
-    const contents = [
-      {
-        role: 'user',
-        parts: [{ text: 'summarise' }, { fileData: { fileUri: file.uri!, mimeType: 'text/plain' } }],
-      },
-    ];
-    for (let i = 0; i < 10; i++) {
-      expect((await ai.models.generateContent({ model: MODEL, contents })).text).toBeTruthy();
-      let text = '';
-      for await (const chunk of await ai.models.generateContentStream({ model: MODEL, contents }))
-        text += chunk.text;
-      expect(text).toBeTruthy();
-    }
+    await askAboutFile(ai, file);
     const owners = keysNaming(file.name!);
     expect(owners).toHaveLength(1);
     expect(mock().stats().byResource[file.name!]?.[owners[0]!]).toBe(20);
@@ -80,7 +58,7 @@ describe('project-bound resources through the pool', () => {
     for await (const f of await ai.files.list({ config: { pageSize: 1 } })) listed.push(f.name!);
     expect(listed).toContain(file.name);
     await ai.files.delete({ name: file.name! });
-    expect(await statusOf(ai.files.get({ name: file.name! }))).toBe(403);
+    expect(await apiStatus(ai.files.get({ name: file.name! }))).toBe(403);
     // The 403 for a resource that is gone is the client's answer, not the key's fault.
     const key = await keyByMask(gw(), owner);
     expect(key.consecutive_errors).toBe(0);
@@ -88,18 +66,7 @@ describe('project-bound resources through the pool', () => {
 
   it('caches: create, then generateContent with cachedContent 10 times; update and delete', async () => {
     const ai = genai(gw());
-    const cache = await ai.caches.create({
-      model: MODEL,
-      config: { contents: [{ role: 'user', parts: [{ text: 'a long shared context' }] }], ttl: '600s' },
-    });
-    for (let i = 0; i < 10; i++) {
-      const res = await ai.models.generateContent({
-        model: MODEL,
-        contents: 'q',
-        config: { cachedContent: cache.name! },
-      });
-      expect(res.text).toBeTruthy();
-    }
+    const cache = await askWithCache(ai, '600s');
     expect(keysNaming(cache.name!)).toHaveLength(1);
     const updated = await ai.caches.update({ name: cache.name!, config: { ttl: '7200s' } });
     expect(Date.parse(updated.expireTime!)).toBeGreaterThan(Date.parse(cache.expireTime!));
