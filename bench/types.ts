@@ -24,22 +24,27 @@ export type Workload =
  */
 export type TargetName = 'direct' | 'gateway' | 'gateway-limits' | 'node-floor' | 'nginx';
 
-export interface Cell {
-  workload: Workload;
+/** One measured cell over its rounds. */
+interface Measured {
   concurrency: number;
-  target: TargetName;
-  /** Medians over the rounds. */
+  /** Medians over the rounds (requests, or units of a resource row, per second). */
   rps: number;
   p50Ms: number;
   p99Ms: number;
+  /** Requests (or units) completed, all rounds. */
   requests: number;
   errors: number;
   badStatus: number;
-  /** CPU time of the serving process (the mock for direct) divided by requests, all rounds. */
+  /** CPU time of the serving process (the mock for direct) divided by requests (or units), all rounds. */
   cpuMsPerRequest: number;
+  runs: LoadResult[];
+}
+
+export interface Cell extends Measured {
+  workload: Workload;
+  target: TargetName;
   /** Highest RSS of the serving process sampled during the cell. */
   peakRssMb: number;
-  runs: LoadResult[];
 }
 
 /**
@@ -51,24 +56,12 @@ export interface Cell {
 export type ResourceWorkload =
   'chat' | 'generate' | 'generate-file' | 'upload' | 'files-get' | 'files-list' | 'cache-create';
 
-export interface ResourceRow {
+export interface ResourceRow extends Measured {
   workload: ResourceWorkload;
   /** HTTP calls in one unit (an upload is two); rates, latencies and CPU are per unit. */
   calls: number;
   /** `reads`: the gateway whose ownership records stay fixed; `writes`: the one uploads and caches grow. */
   gateway: 'reads' | 'writes';
-  concurrency: number;
-  /** Medians over the rounds, units per second. */
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  /** Units completed, all rounds. */
-  requests: number;
-  errors: number;
-  badStatus: number;
-  /** CPU time of the serving gateway divided by units, all rounds. */
-  cpuMsPerRequest: number;
-  runs: LoadResult[];
 }
 
 export interface KeyScaleRow {
