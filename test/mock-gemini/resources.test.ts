@@ -71,6 +71,21 @@ describe('mock Gemini: project-bound resources', () => {
     const refused = (await call(KEY_B).catch((err: unknown) => err)) as ApiError;
     expect(refused.status).toBe(403);
     expect(refused.message).toContain('CachedContent not found (or permission denied)');
+    // The OpenAI-compatible chat takes the cache in `extra_body.google.cached_content`, for its project only.
+    const chat = (key: string) =>
+      fetch(`${mock().url}/v1beta/openai/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: MODEL,
+          messages: [{ role: 'user', content: 'hi' }],
+          extra_body: { google: { cached_content: cache.name } },
+        }),
+      });
+    expect((await chat(KEY_A)).status).toBe(200);
+    const other = await chat(KEY_B);
+    expect(other.status).toBe(403);
+    expect(await other.text()).toContain('CachedContent not found (or permission denied)');
     const updated = await client(KEY_A).caches.update({ name: cache.name!, config: { ttl: '7200s' } });
     expect(Date.parse(updated.expireTime!)).toBeGreaterThan(Date.parse(cache.expireTime!));
     expect((await client(KEY_A).caches.list()).page.map((c) => c.name)).toEqual([cache.name]);
