@@ -28,7 +28,7 @@ beforeEach(async () => {
 });
 
 describe('project-bound resources on Workers', () => {
-  it('uploads (one chunk and several), then 10 generateContent and 10 streams on the file, all on its owner', async () => {
+  it('uploads (one chunk and several), then 10 generateContent and 10 streams on the file, get, list and delete, all on its owner', async () => {
     for (const size of [64, 9 * 1024 * 1024]) {
       const from = upstream.length;
       const file = await ai.files.upload({
@@ -40,6 +40,9 @@ describe('project-bound resources on Workers', () => {
       // The upload start, its chunks and every generate call went to one key.
       expect(keysAfter(from).size).toBe(1);
       expect((await ai.files.get({ name: file.name! })).name).toBe(file.name);
+      const listed: string[] = [];
+      for await (const f of await ai.files.list({ config: { pageSize: 1 } })) listed.push(f.name!);
+      expect(listed).toContain(file.name);
       await ai.files.delete({ name: file.name! });
       expect(keysAfter(from).size).toBe(1);
     }
