@@ -5,7 +5,7 @@
 import type { ApiError } from '@google/genai';
 import { describe, expect, it } from 'vitest';
 import { maskKey } from '../fixtures/mock-gemini/index.js';
-import { apiStatus, askAboutFile, askWithCache, MODEL } from '../support/genai-resources.js';
+import { apiStatus, askAboutFile, askWithCache, fileContents, MODEL } from '../support/genai-resources.js';
 import { fakeKey } from '../support/keys.js';
 import type { KeyEntry } from '../../admin-ui/src/lib/types.js';
 import { genai, keyByMask, usageRows, useNativeSuite } from './support.js';
@@ -125,6 +125,31 @@ describe('project-bound resources through the pool', () => {
     expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(30);
     expect(keysNaming(file.name!)).toEqual([owner]);
     mock().setKey(full, 'ok');
+  });
+
+  it('the owner disabled gives 503, and no other key is asked for the resource', async () => {
+    const ai = genai(gw());
+    const file = await ai.files.upload({ file: new Blob(['y'], { type: 'text/plain' }) });
+    const owner = await keyByMask(gw(), await uploadKey());
+    const bulk = (action: string) => gw().admin('POST', '/keys/bulk', { action, ids: [owner.id] });
+    expect((await bulk('disable')).status).toBe(200);
+    try {
+      const res = await fetch(`${gw().url}/v1beta/models/${MODEL}:generateContent`, {
+        method: 'POST',
+        headers: { 'x-goog-api-key': gw().accessToken, 'content-type': 'application/json' },
+        body: JSON.stringify({ contents: fileContents([file]) }),
+      });
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toContain(
+        'No usable API key',
+      );
+      expect(keysNaming(file.name!)).toEqual([]);
+      expect(await apiStatus(ai.files.get({ name: file.name! }))).toBe(503);
+    } finally {
+      await bulk('enable');
+    }
+    expect((await ai.files.get({ name: file.name! })).name).toBe(file.name);
+    expect(keysNaming(file.name!)).toEqual([owner.key]);
   });
 
   it("a cache is created on a key that can serve its model: another key, else the pool's 429", async () => {
