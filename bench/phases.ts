@@ -1,6 +1,7 @@
 /**
- * The four parts of a run, each starting the processes it needs and stopping them after:
- * the proxy-overhead matrix, key scale, stream chunk delay and open streams.
+ * Four parts of a run, each starting the processes it needs and stopping them after: the
+ * proxy-overhead matrix, key scale, stream chunk delay and open streams (the resource routes are in
+ * resources.ts, the usage queries in usage-queries.ts).
  */
 import { ACCESS_TOKEN, createToken, fakeKeys, startGateway } from './gateway.js';
 import type { LoaderName } from './load.js';
@@ -42,6 +43,7 @@ const LIMITED_TOKEN = {
   key_group: '*',
 };
 
+/** The mock upstream in its own process, with its CLI `args`. */
 export async function startMock(args: string[]): Promise<Child & { url: string; port: number }> {
   const port = await freePort();
   const child = await spawnBundled('mock', 'test/fixtures/mock-gemini/main.ts', [
