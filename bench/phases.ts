@@ -28,7 +28,7 @@ export interface PhaseContext {
   log: (line: string) => void;
 }
 
-/** Keys the gateway holds in the matrix, delay and open-streams phases. */
+/** Keys the gateway holds in the matrix, resources, delay and open-streams phases. */
 export const GATEWAY_KEYS = 10;
 const UPSTREAM_KEY = `Bearer ${fakeKeys(1)[0]}`;
 /** Every token rule set, none reached: what checking and counting them costs per request. */
