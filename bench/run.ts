@@ -55,7 +55,9 @@ async function main(): Promise<void> {
   const { loader: _loader, nginx: _nginx, outDir: _outDir, phases, ...rest } = opts;
   const settings = { ...rest, phases: [...phases] };
   const ctx: PhaseContext = { opts, loader, nginx: nginxBinary, log };
-  const script = process.env.npm_lifecycle_event;
+  // `npx tsx bench/run.ts` runs under npm too, as the lifecycle event `npx`.
+  const event = process.env.npm_lifecycle_event;
+  const script = event?.startsWith('bench') ? event : undefined;
   const loadAvgStart = loadavg();
   const started = new Date();
   log(`load generator: ${loader}; nginx: ${nginxBinary ?? 'none'}`);
