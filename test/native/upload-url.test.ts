@@ -3,30 +3,15 @@
  * URL: `PUBLIC_BASE_URL` when set, else the request's own, with `X-Forwarded-Proto`/`-Host` honoured
  * only behind `TRUST_PROXY`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMockGemini, type MockGemini } from '../fixtures/mock-gemini/index.js';
-import { startNodeGateway, type TestGateway } from '../support/gateway.js';
+import { describe, expect, it } from 'vitest';
+import type { TestGateway } from '../support/gateway.js';
 import { fakeKey } from '../support/keys.js';
+import { useMockWithGateways } from '../support/mock-gateways.js';
 
 const KEYS = [fakeKey('url-one'), fakeKey('url-two')];
 const FORWARDED = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'proxy.example.org' };
-let mock: MockGemini;
-const gateways: TestGateway[] = [];
-
-beforeAll(async () => {
-  mock = await startMockGemini();
-});
-
-afterAll(async () => {
-  for (const gw of gateways) await gw.close();
-  await mock.close();
-});
-
-async function gateway(env: Record<string, string>): Promise<TestGateway> {
-  const gw = await startNodeGateway({ upstreamUrl: mock.url, keys: KEYS, env });
-  gateways.push(gw);
-  return gw;
-}
+const suite = useMockWithGateways();
+const gateway = (env: Record<string, string>) => suite.start({ keys: KEYS, env });
 
 /** Starts an upload with `headers` added; sends its one chunk to the gateway itself. */
 async function uploadThrough(gw: TestGateway, headers: Record<string, string> = {}) {
@@ -75,6 +60,6 @@ describe('the public URL in upload URLs and file URIs', () => {
     const { uploadUrl, fileUri } = await uploadThrough(gw, FORWARDED);
     expect(uploadUrl.startsWith(`${gw.url}/upload/v1beta/files?upload_id=`)).toBe(true);
     expect(fileUri.startsWith(`${gw.url}/v1beta/files/`)).toBe(true);
-    for (const url of [uploadUrl, fileUri]) expect(url).not.toContain(mock.url);
+    for (const url of [uploadUrl, fileUri]) expect(url).not.toContain(suite.mock().url);
   });
 });
