@@ -50,16 +50,28 @@ async function importKeys(url: string, keys: string[]): Promise<void> {
   }
 }
 
-/** Creates an access token with `rules` (the admin API's fields) on a running gateway; returns its secret. */
-export async function createToken(url: string, rules: Record<string, unknown>): Promise<string> {
-  const res = await fetch(`${url}/admin/api/tokens`, {
-    method: 'POST',
+/** Calls the admin API of a running gateway; throws unless it answers `expect`. Returns the JSON body. */
+export async function adminCall(
+  url: string,
+  method: string,
+  path: string,
+  body: unknown,
+  expect: number,
+): Promise<unknown> {
+  const res = await fetch(`${url}/admin/api${path}`, {
+    method,
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify(rules),
+    body: JSON.stringify(body),
   });
   const text = await res.text();
-  if (res.status !== 201) throw new Error(`token creation answered ${res.status}: ${text.slice(0, 300)}`);
-  return (JSON.parse(text) as { secret: string }).secret;
+  if (res.status !== expect)
+    throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text) as unknown;
+}
+
+/** Creates an access token with `rules` (the admin API's fields) on a running gateway; returns its secret. */
+export async function createToken(url: string, rules: Record<string, unknown>): Promise<string> {
+  return ((await adminCall(url, 'POST', '/tokens', rules, 201)) as { secret: string }).secret;
 }
 
 /** Starts a gateway in front of `upstreamUrl` holding `keyCount` fake keys. */

@@ -43,7 +43,7 @@ const LISTS = {
   scaleKeys: { flag: 'scale-keys', full: '10,10000,100000', smoke: '10,1000' },
 } as const;
 
-const PHASES = ['matrix', 'scale', 'delay', 'open', 'usage'] as const;
+const PHASES = ['matrix', 'resources', 'scale', 'delay', 'open', 'usage'] as const;
 const WORKLOADS: readonly Workload[] = [
   'chat',
   'stream',
@@ -69,7 +69,7 @@ export const USAGE = `npm run bench [-- options]     (npm run bench:smoke for th
   --usage-rows N           usage rows for the usage-queries phase (1000000)
   --loader wrk|autocannon  default: wrk when installed
   --no-nginx               skip nginx even when installed      --nginx-workers N|auto  (1)
-  --phases LIST            matrix,scale,delay,open,usage        --out DIR  (bench/results)
+  --phases LIST            matrix,resources,scale,delay,open,usage   --out DIR  (bench/results)
 Every option can also be set as BENCH_<NAME> (e.g. BENCH_DURATION=10).`;
 
 const envName = (flag: string): string => `BENCH_${flag.replace(/-/g, '_').toUpperCase()}`;

@@ -1,6 +1,7 @@
 /**
- * The four parts of a run, each starting the processes it needs and stopping them after:
- * the proxy-overhead matrix, key scale, stream chunk delay and open streams.
+ * Four parts of a run, each starting the processes it needs and stopping them after: the
+ * proxy-overhead matrix, key scale, stream chunk delay and open streams (the resource routes are in
+ * resources.ts, the usage queries in usage-queries.ts).
  */
 import { ACCESS_TOKEN, createToken, fakeKeys, startGateway } from './gateway.js';
 import type { LoaderName } from './load.js';
@@ -27,8 +28,8 @@ export interface PhaseContext {
   log: (line: string) => void;
 }
 
-/** Keys the gateway holds in the matrix, delay and open-streams phases. */
-const GATEWAY_KEYS = 10;
+/** Keys the gateway holds in the matrix, resources, delay and open-streams phases. */
+export const GATEWAY_KEYS = 10;
 const UPSTREAM_KEY = `Bearer ${fakeKeys(1)[0]}`;
 /** Every token rule set, none reached: what checking and counting them costs per request. */
 const LIMITED_TOKEN = {
@@ -42,7 +43,8 @@ const LIMITED_TOKEN = {
   key_group: '*',
 };
 
-async function startMock(args: string[]): Promise<Child & { url: string; port: number }> {
+/** The mock upstream in its own process, with its CLI `args`. */
+export async function startMock(args: string[]): Promise<Child & { url: string; port: number }> {
   const port = await freePort();
   const child = await spawnBundled('mock', 'test/fixtures/mock-gemini/main.ts', [
     '--port',

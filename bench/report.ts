@@ -1,7 +1,8 @@
 /** Targets, the markdown report and the saved files in bench/results/. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BenchResult, Cell, TargetCheck, TargetName, Workload } from './types.js';
+import { UPLOAD_BYTES } from './resources.js';
+import type { BenchResult, Cell, ResourceRow, TargetCheck, TargetName, Workload } from './types.js';
 
 const f = (n: number, digits = 2): string => n.toFixed(digits);
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -34,6 +35,7 @@ export function checkTargets(r: Omit<BenchResult, 'targets'>): TargetCheck[] {
   const slowest = usage.length ? usage.reduce((a, b) => (b.medianMs > a.medianMs ? b : a)) : null;
   return [
     ...translatedCpu(r),
+    ...ownerRoutedCpu(r),
     {
       measure: `non-streaming throughput at c=${top}, usage tracking on`,
       target: '≥ 50% of nginx proxy_pass',
@@ -120,6 +122,25 @@ function translatedCpu(r: Omit<BenchResult, 'targets'>): TargetCheck[] {
       ];
     }),
   );
+}
+
+/** CPU per request of generateContent naming an uploaded file (owner-routed) against the same without one. */
+function ownerRoutedCpu(r: Omit<BenchResult, 'targets'>): TargetCheck[] {
+  const routed = r.resources.find((x) => x.workload === 'generate-file');
+  const plain = r.resources.find((x) => x.workload === 'generate');
+  if (!routed || !plain) return [];
+  const ratio = plain.cpuMsPerRequest > 0 ? routed.cpuMsPerRequest / plain.cpuMsPerRequest : null;
+  return [
+    {
+      measure: `gateway CPU per request, generateContent naming an uploaded file vs none at c=${routed.concurrency}`,
+      target: 'within 1.25×',
+      measured:
+        ratio === null
+          ? 'not measured'
+          : `${f(ratio)}× (${f(routed.cpuMsPerRequest, 3)} vs ${f(plain.cpuMsPerRequest, 3)} ms)`,
+      pass: ratio === null ? null : ratio <= 1.25,
+    },
+  ];
 }
 
 const mark = (pass: boolean | null): string => (pass === null ? '–' : pass ? 'pass' : '**FAIL**');
@@ -227,6 +248,60 @@ function streamSection(r: BenchResult): string {
   ].join('\n');
 }
 
+const RESOURCE_WHAT: Record<ResourceRow['workload'], string> = {
+  chat: 'POST /v1/chat/completions (the chat row, this load generator)',
+  generate: 'POST /v1beta/models/{m}:generateContent, text only',
+  'generate-file': 'the same naming an uploaded file (served by its owner)',
+  upload: `resumable upload: start, then one ${UPLOAD_BYTES / 1024} KiB chunk with finalize`,
+  'files-get': 'GET /v1beta/files/{id} (served by its owner)',
+  'files-list': 'GET /v1beta/files, first page of the list merged over the owning keys',
+  'cache-create': 'POST /v1beta/cachedContents',
+};
+
+function resourcesSection(r: BenchResult): string {
+  const rows = r.resources;
+  const chat = rows.find((x) => x.workload === 'chat');
+  if (!chat) return 'Not measured.';
+  const matrixChat = cell(r.cells, 'chat', chat.concurrency, 'gateway');
+  const ratio = (a: number, b: number): string => (b > 0 ? `${f(a / b)}×` : '');
+  const body = rows.map((x) => {
+    const flags = x.errors || x.badStatus ? ` (${x.errors} errors, ${x.badStatus} bad status)` : '';
+    return [
+      x.workload + flags,
+      RESOURCE_WHAT[x.workload],
+      String(x.calls),
+      x.gateway,
+      int(x.rps),
+      f(x.p50Ms, 3),
+      f(x.p99Ms, 3),
+      f(x.cpuMsPerRequest, 3),
+      ratio(x.cpuMsPerRequest, chat.cpuMsPerRequest),
+      ratio(x.rps, chat.rps),
+    ];
+  });
+  const reference = matrixChat
+    ? ` For reference, the proxy-overhead matrix's chat row at c=${chat.concurrency} (${r.loader.name}): ${int(matrixChat.rps)} req/s, ${f(matrixChat.cpuMsPerRequest, 3)} CPU ms/req.`
+    : '';
+  return `Each row runs c=${chat.concurrency} closed loops of one unit (its HTTP calls in order) from one in-process load generator (bench/unit-load.ts), ${r.settings.durationS} s per cell × ${r.settings.rounds} rounds, interleaved; rates and CPU are per unit, and the ratios are against the chat row measured the same way. Ten keys, each its own project; ${'`'}reads${'`'} rows run on a gateway holding 20 uploaded files spread over the keys, ${'`'}writes${'`'} rows on a second gateway of the same build, so the records they add do not change what the reads rows read.${reference}
+
+${table(
+  [
+    'workload',
+    'what',
+    'calls',
+    'gateway',
+    'units/s',
+    'p50 ms',
+    'p99 ms',
+    'CPU ms/unit',
+    'CPU vs chat',
+    'units/s vs chat',
+  ],
+  body,
+  4,
+)}`;
+}
+
 /** The whole run as markdown. */
 function usageSection(r: BenchResult): string {
   if (r.usageQueries.length === 0) return 'Not measured.';
@@ -263,6 +338,10 @@ ${table(
 ${s.durationS} s per cell × ${s.rounds} rounds, interleaved; medians over rounds. Streams have ${s.streamChunks} chunks. Gateway: Node, SQLite, usage tracking on. Node floor: a bare node:http + undici pass-through proxy with no logic (bench/node-floor.ts). CPU and RSS are the serving process's (the mock's for direct; master + workers for nginx).
 
 ${overheadTable(r)}
+
+## Resource routes
+
+${resourcesSection(r)}
 
 ## Key scale
 

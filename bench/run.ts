@@ -12,6 +12,7 @@ import { findNginx } from './nginx.js';
 import { readOptions } from './options.js';
 import { delayPhase, matrixPhase, openStreamsPhase, scalePhase, type PhaseContext } from './phases.js';
 import { REPO_ROOT } from './processes.js';
+import { resourcesPhase } from './resources.js';
 import { checkTargets, renderMarkdown, saveResults } from './report.js';
 import type { BenchResult } from './types.js';
 import { measureUsageQueries } from './usage-queries.js';
@@ -54,12 +55,15 @@ async function main(): Promise<void> {
   const { loader: _loader, nginx: _nginx, outDir: _outDir, phases, ...rest } = opts;
   const settings = { ...rest, phases: [...phases] };
   const ctx: PhaseContext = { opts, loader, nginx: nginxBinary, log };
-  const script = process.env.npm_lifecycle_event;
+  // `npx tsx bench/run.ts` runs under npm too, as the lifecycle event `npx`.
+  const event = process.env.npm_lifecycle_event;
+  const script = event?.startsWith('bench') ? event : undefined;
   const loadAvgStart = loadavg();
   const started = new Date();
   log(`load generator: ${loader}; nginx: ${nginxBinary ?? 'none'}`);
 
   const cells = opts.phases.has('matrix') ? (await matrixPhase(ctx)).cells : [];
+  const resources = opts.phases.has('resources') ? await resourcesPhase(ctx) : [];
   const keyScale = opts.phases.has('scale') ? await scalePhase(ctx) : { pickCost: [], throughput: [] };
   const chunkDelay = opts.phases.has('delay') ? await delayPhase(ctx) : {};
   const openStreams = opts.phases.has('open') ? await openStreamsPhase(ctx) : null;
@@ -96,6 +100,7 @@ async function main(): Promise<void> {
     chunkDelay,
     openStreams,
     usageQueries,
+    resources,
   };
   const result: BenchResult = { ...partial, targets: checkTargets(partial) };
   const outDir =

@@ -24,22 +24,44 @@ export type Workload =
  */
 export type TargetName = 'direct' | 'gateway' | 'gateway-limits' | 'node-floor' | 'nginx';
 
-export interface Cell {
-  workload: Workload;
+/** One measured cell over its rounds. */
+interface Measured {
   concurrency: number;
-  target: TargetName;
-  /** Medians over the rounds. */
+  /** Medians over the rounds (requests, or units of a resource row, per second). */
   rps: number;
   p50Ms: number;
   p99Ms: number;
+  /** Requests (or units) completed, all rounds. */
   requests: number;
   errors: number;
   badStatus: number;
-  /** CPU time of the serving process (the mock for direct) divided by requests, all rounds. */
+  /** CPU time of the serving process (the mock for direct) divided by requests (or units), all rounds. */
   cpuMsPerRequest: number;
+  runs: LoadResult[];
+}
+
+export interface Cell extends Measured {
+  workload: Workload;
+  target: TargetName;
   /** Highest RSS of the serving process sampled during the cell. */
   peakRssMb: number;
-  runs: LoadResult[];
+}
+
+/**
+ * The resource routes' rows (bench/resources.ts): `chat` and `generate` are the baselines beside
+ * `generate-file` (generateContent naming an uploaded file, served by its owner), `upload` (a
+ * resumable upload: start, then one chunk that finalizes), `files-get`, `files-list` (merged over
+ * the owning keys) and `cache-create`.
+ */
+export type ResourceWorkload =
+  'chat' | 'generate' | 'generate-file' | 'upload' | 'files-get' | 'files-list' | 'cache-create';
+
+export interface ResourceRow extends Measured {
+  workload: ResourceWorkload;
+  /** HTTP calls in one unit (an upload is two); rates, latencies and CPU are per unit. */
+  calls: number;
+  /** `reads`: the gateway whose ownership records stay fixed; `writes`: the one uploads and caches grow. */
+  gateway: 'reads' | 'writes';
 }
 
 export interface KeyScaleRow {
@@ -110,6 +132,8 @@ export interface BenchResult {
   chunkDelay: Partial<Record<TargetName, ChunkDelay>>;
   openStreams: OpenStreams | null;
   usageQueries: UsageQueryTiming[];
+  /** Empty when the resources phase did not run. */
+  resources: ResourceRow[];
   targets: TargetCheck[];
 }
 

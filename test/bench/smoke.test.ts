@@ -95,13 +95,32 @@ describe('npm run bench:smoke', () => {
     expect(r.openStreams).toMatchObject({ requested: 50, completed: 50, failed: 0 });
     expect(r.openStreams!.maxOpen).toBeGreaterThan(0);
 
+    expect(stdout).toContain('## Resource routes');
+    expect(r.resources.map((x) => `${x.workload}/${x.concurrency}/${x.calls}`)).toEqual([
+      'chat/8/1',
+      'generate/8/1',
+      'generate-file/8/1',
+      'files-get/8/1',
+      'files-list/8/1',
+      'upload/8/2',
+      'cache-create/8/1',
+    ]);
+    for (const row of r.resources) {
+      expect(row.requests, row.workload).toBeGreaterThan(0);
+      expect([row.errors, row.badStatus], row.workload).toEqual([0, 0]);
+      expect(stdout).toMatch(
+        new RegExp(`\\| ${row.workload} \\| .* \\| ${row.calls} \\| ${row.gateway} \\|`),
+      );
+    }
+
     expect(stdout).toContain('## Usage queries');
     expect(r.usageQueries.map((q) => q.query)).toContain('stats, week (6 h buckets)');
     for (const q of r.usageQueries) expect(q.rows, q.query).toBe(r.settings.usageRows);
 
-    // Seven overall targets, then responses and messages against chat CPU per request: 4 workloads × 2 concurrencies.
-    expect(r.targets).toHaveLength(15);
-    expect(r.targets.filter((t) => t.measure.startsWith('gateway CPU per request'))).toHaveLength(8);
+    // Seven overall targets; responses and messages against chat CPU per request (4 workloads × 2
+    // concurrencies); generateContent naming a file against the same without one.
+    expect(r.targets).toHaveLength(16);
+    expect(r.targets.filter((t) => t.measure.startsWith('gateway CPU per request'))).toHaveLength(9);
     for (const t of r.targets) expect(stdout).toContain(t.measure);
-  }, 240_000);
+  }, 360_000);
 });

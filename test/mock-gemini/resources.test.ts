@@ -4,25 +4,15 @@
  */
 import { ApiError, GoogleGenAI } from '@google/genai';
 import { describe, expect, it } from 'vitest';
+import { apiStatus, MODEL } from '../support/genai-resources.js';
 import { useMockGemini } from './suite.js';
 
 const mock = useMockGemini();
 const KEY_A = 'AIzaSyRESOURCE-A-000000000000000000Aa01';
 const KEY_A2 = 'AIzaSyRESOURCE-A2-00000000000000000Aa02';
 const KEY_B = 'AIzaSyRESOURCE-B-000000000000000000Bb01';
-const MODEL = 'gemini-2.5-flash';
 
 const client = (apiKey: string) => new GoogleGenAI({ apiKey, httpOptions: { baseUrl: mock().url } });
-
-async function status(work: Promise<unknown>): Promise<number> {
-  try {
-    await work;
-    return 200;
-  } catch (err) {
-    if (err instanceof ApiError) return err.status;
-    throw err;
-  }
-}
 
 describe('mock Gemini: project-bound resources', () => {
   it('uploads in several chunks; the file serves its project and is refused to another', async () => {
@@ -57,12 +47,12 @@ describe('mock Gemini: project-bound resources', () => {
     expect(mock().stats().byResource[file.name!]).toBeDefined();
 
     expect((await client(KEY_A).files.get({ name: file.name! })).sizeBytes).toBe(String(bytes.length));
-    expect(await status(client(KEY_B).files.get({ name: file.name! }))).toBe(403);
+    expect(await apiStatus(client(KEY_B).files.get({ name: file.name! }))).toBe(403);
     const listed = await client(KEY_A).files.list();
     expect(listed.page.map((f) => f.name)).toEqual([file.name]);
     expect((await client(KEY_B).files.list()).page).toEqual([]);
     await client(KEY_A).files.delete({ name: file.name! });
-    expect(await status(client(KEY_A).files.get({ name: file.name! }))).toBe(403);
+    expect(await apiStatus(client(KEY_A).files.get({ name: file.name! }))).toBe(403);
   });
 
   it('caches: create, use, update, delete; another project gets 403', async () => {
@@ -81,11 +71,26 @@ describe('mock Gemini: project-bound resources', () => {
     const refused = (await call(KEY_B).catch((err: unknown) => err)) as ApiError;
     expect(refused.status).toBe(403);
     expect(refused.message).toContain('CachedContent not found (or permission denied)');
+    // The OpenAI-compatible chat takes the cache in `extra_body.google.cached_content`, for its project only.
+    const chat = (key: string) =>
+      fetch(`${mock().url}/v1beta/openai/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: MODEL,
+          messages: [{ role: 'user', content: 'hi' }],
+          extra_body: { google: { cached_content: cache.name } },
+        }),
+      });
+    expect((await chat(KEY_A)).status).toBe(200);
+    const other = await chat(KEY_B);
+    expect(other.status).toBe(403);
+    expect(await other.text()).toContain('CachedContent not found (or permission denied)');
     const updated = await client(KEY_A).caches.update({ name: cache.name!, config: { ttl: '7200s' } });
     expect(Date.parse(updated.expireTime!)).toBeGreaterThan(Date.parse(cache.expireTime!));
     expect((await client(KEY_A).caches.list()).page.map((c) => c.name)).toEqual([cache.name]);
     await client(KEY_A).caches.delete({ name: cache.name! });
-    expect(await status(client(KEY_A).caches.get({ name: cache.name! }))).toBe(403);
+    expect(await apiStatus(client(KEY_A).caches.get({ name: cache.name! }))).toBe(403);
   });
 
   it('batches: create and get by the owner only', async () => {
@@ -95,6 +100,6 @@ describe('mock Gemini: project-bound resources', () => {
     });
     expect(batch.name).toMatch(/^batches\//);
     expect((await client(KEY_A).batches.get({ name: batch.name! })).state).toBe('JOB_STATE_PENDING');
-    expect(await status(client(KEY_B).batches.get({ name: batch.name! }))).toBe(404);
+    expect(await apiStatus(client(KEY_B).batches.get({ name: batch.name! }))).toBe(404);
   });
 });

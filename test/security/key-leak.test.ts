@@ -6,65 +6,12 @@
  * its secret middle. A second upstream quotes the key it was sent in its error texts, the worst
  * case for redaction.
  */
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startMockGemini, type KeyBehavior, type MockGemini } from '../fixtures/mock-gemini/index.js';
 import { startNodeGateway, type TestGateway } from '../support/gateway.js';
-import { readDb } from '../reliability/helpers.js';
-
-/** Random keys in Google's shape, so any 12-character slice of one is unmistakable. */
-function randomKey(): string {
-  return `AIza${randomBytes(30).toString('base64url').slice(0, 35)}`;
-}
-
-/** Every 12-character window of the part of a key its mask (`AIza…wxyz`) hides. */
-function secretSlices(key: string): string[] {
-  const middle = key.slice(4, -4);
-  return Array.from({ length: middle.length - 11 }, (_, i) => middle.slice(i, i + 12));
-}
-
-/** Everything a client or an operator could see. */
-class Capture {
-  readonly parts: string[] = [];
-
-  async fetch(url: string, init: RequestInit = {}): Promise<{ status: number; text: string }> {
-    const res = await fetch(url, init);
-    const text = await res.text().catch((err: unknown) => `(body failed: ${String(err)})`);
-    this.parts.push(`${res.status} ${url}`, ...[...res.headers].map(([n, v]) => `${n}: ${v}`), text);
-    return { status: res.status, text };
-  }
-
-  leaks(keys: string[]): string[] {
-    const haystack = this.parts.join('\n');
-    const found: string[] = [];
-    for (const key of keys) {
-      if (haystack.includes(key)) found.push(`full key ${key.slice(0, 4)}…${key.slice(-4)}`);
-      for (const slice of secretSlices(key))
-        if (haystack.includes(slice)) found.push(`part of ${key.slice(-4)}`);
-    }
-    return found;
-  }
-}
-
-/** The database's text, minus the one column that stores keys by design (`api_keys.api_key`). */
-function databaseText(path: string): string {
-  return readDb(path, (db) => {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{
-      name: string;
-    }>;
-    const out: string[] = [];
-    for (const { name } of tables) {
-      const rows = db.prepare(`SELECT * FROM "${name}"`).all() as Array<Record<string, unknown>>;
-      for (const row of rows) {
-        if (name === 'api_keys') delete row.api_key;
-        out.push(JSON.stringify(row));
-      }
-    }
-    return out.join('\n');
-  });
-}
+import { Capture, databaseText, randomKey } from './leak-capture.js';
 
 const FLASH = 'gemini-2.5-flash';
 const PRO = 'gemini-2.5-pro';

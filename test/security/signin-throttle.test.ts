@@ -3,11 +3,11 @@
  * the address gets 429 with Retry-After, even for the right token, while another address signs in.
  */
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/core/crypto.js';
 import { AdminAuth } from '../../src/http/admin-auth.js';
-import { startMockGemini, type MockGemini } from '../fixtures/mock-gemini/index.js';
-import { startNodeGateway, type TestGateway } from '../support/gateway.js';
+import type { TestGateway } from '../support/gateway.js';
+import { useMockWithGateways } from '../support/mock-gateways.js';
 
 describe('AdminAuth with a controlled clock', () => {
   const clock = { now: () => 0 };
@@ -81,17 +81,11 @@ describe('AdminAuth with a controlled clock', () => {
 });
 
 describe('over HTTP, from two loopback addresses', () => {
-  let mock: MockGemini;
+  const suite = useMockWithGateways();
   let gw: TestGateway;
 
   beforeAll(async () => {
-    mock = await startMockGemini();
-    gw = await startNodeGateway({ upstreamUrl: mock.url });
-  });
-
-  afterAll(async () => {
-    await gw?.close();
-    await mock?.close();
+    gw = await suite.start();
   });
 
   /** GET /admin/api/session from `localAddress` (127.0.0.2 reaches the 127.0.0.1 listener on Linux). */
@@ -146,22 +140,11 @@ describe('over HTTP, from two loopback addresses', () => {
 });
 
 describe('behind a reverse proxy', () => {
-  let mock: MockGemini;
-  const gateways: TestGateway[] = [];
-
-  beforeAll(async () => {
-    mock = await startMockGemini();
-  });
-
-  afterAll(async () => {
-    for (const gw of gateways) await gw.close();
-    await mock?.close();
-  });
+  const suite = useMockWithGateways();
 
   /** Fails six times as one forwarded client, then tries the right token as another. */
   async function lockOneForwardedClient(env: Record<string, string>): Promise<number> {
-    const gw = await startNodeGateway({ upstreamUrl: mock.url, env });
-    gateways.push(gw);
+    const gw = await suite.start({ env });
     const session = (token: string, forwardedFor: string) =>
       fetch(`${gw.url}/admin/api/session`, {
         headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': forwardedFor },

@@ -4,40 +4,11 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createWorker } from '../../src/runtime/worker/worker.js';
 import { anthropicSuite } from '../support/anthropic-suite.js';
-import { ACCESS_TOKEN, ORIGIN, adminRequest, call, geminiKey, mock } from './harness.js';
+import { ACCESS_TOKEN, ORIGIN, call, geminiKey, poolAdmin } from './harness.js';
+import { upstreamRecordingWorker } from './upstream-worker.js';
 
-/** Upstream stream responses still to cut after their first event, like a connection reset. */
-let cutStreams = 0;
-let upstreamRequests = 0;
-
-async function cutAfterFirstEvent(res: Response): Promise<Response> {
-  const text = await res.text();
-  const end = text.indexOf('\r\n\r\n') + 4;
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(new TextEncoder().encode(text.slice(0, end)));
-    },
-    pull(controller) {
-      controller.error(new Error('connection reset by peer'));
-    },
-  });
-  return { status: res.status, ok: res.ok, headers: res.headers, body } as unknown as Response;
-}
-
-const worker = createWorker({
-  fetch: async (input, init) => {
-    upstreamRequests += 1;
-    const res = await fetch(input, init);
-    if (cutStreams > 0 && res.ok && new Request(input, init).url.includes(':streamGenerateContent')) {
-      cutStreams -= 1;
-      return cutAfterFirstEvent(res);
-    }
-    return res;
-  },
-  logger: () => {},
-});
+const { worker, upstream, cutStreams } = upstreamRecordingWorker();
 
 const client = new Anthropic({
   apiKey: ACCESS_TOKEN,
@@ -46,47 +17,15 @@ const client = new Anthropic({
   fetch: (input: string | URL | Request, init?: RequestInit) => call(worker, new Request(input, init)),
 });
 
-interface AdminKey {
-  id: number;
-  key: string;
-  state: string;
-  consecutive_errors: number;
-  cooldowns: Array<{ model: string }>;
-  disabled: { by: string; reason: string } | null;
-}
-
-async function admin(method: string, path: string, body?: unknown): Promise<any> {
-  const res = await call(worker, adminRequest(method, path, body));
-  expect(res.status, `${method} ${path}`).toBeLessThan(300);
-  return res.json();
-}
-
-async function useKeys(keys: Array<[string, Parameters<typeof mock.setKey>[1]]>): Promise<void> {
-  const existing = (await admin('GET', '/admin/api/keys?page_size=500')).keys as AdminKey[];
-  if (existing.length > 0) {
-    await admin('POST', '/admin/api/keys/bulk', { action: 'delete', ids: existing.map((k) => k.id) });
-  }
-  for (const [key, behavior] of keys) await mock.setKey(key, behavior);
-  const added = await admin('POST', '/admin/api/keys', { keys: keys.map(([api_key]) => ({ api_key })) });
-  expect(added.added).toBe(keys.length);
-}
-
-async function keyState(apiKey: string): Promise<AdminKey> {
-  const keys = (await admin('GET', '/admin/api/keys?page_size=500')).keys as AdminKey[];
-  return keys.find((k) => k.key.endsWith(apiKey.slice(-4)))!;
-}
-
-async function lastUsage(endpoint: string): Promise<Record<string, unknown>> {
-  return (await admin('GET', `/admin/api/usage?limit=1&endpoint=${endpoint}`)).usage[0];
-}
+const { admin, useKeys, keyState, lastUsage } = poolAdmin(worker);
 
 const GOOD = geminiKey('antgood', 1);
 const INVALID = geminiKey('antbad', 1);
 const LIMITED = geminiKey('antlim', 1);
 
 beforeEach(async () => {
-  cutStreams = 0;
-  upstreamRequests = 0;
+  cutStreams(0);
+  upstream.length = 0;
   await admin('PUT', '/admin/api/config', { rotation_strategy: 'round_robin', max_retries: 3 });
   await useKeys([[GOOD, 'ok']]);
 });
@@ -116,7 +55,7 @@ describe('the pool behind /v1/messages on Workers', () => {
   });
 
   it('never retries once the first byte of a stream has been sent', async () => {
-    cutStreams = 1;
+    cutStreams(1);
     const stream = client.messages.stream({
       model: 'gemini-2.5-flash',
       max_tokens: 50,
@@ -124,7 +63,7 @@ describe('the pool behind /v1/messages on Workers', () => {
     });
     const outcome = await stream.finalMessage().catch((e: unknown) => e);
     expect(outcome).toBeInstanceOf(Error);
-    expect(upstreamRequests).toBe(1);
+    expect(upstream).toHaveLength(1);
   });
 
   it('passes a tool Google refuses through as invalid_request_error, without charging the key', async () => {
@@ -140,7 +79,7 @@ describe('the pool behind /v1/messages on Workers', () => {
     expect((outcome as InstanceType<typeof Anthropic.BadRequestError>).error).toMatchObject({
       error: { type: 'invalid_request_error', message: expect.stringContaining('Invalid function name') },
     });
-    expect(upstreamRequests).toBe(1);
+    expect(upstream).toHaveLength(1);
     const good = await keyState(GOOD);
     expect(good.state).toBe('active');
     expect(good.consecutive_errors).toBe(0);

@@ -8,55 +8,12 @@ import { ApiError, GoogleGenAI, type GenerateContentResponse } from '@google/gen
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createWorker } from '../../src/runtime/worker/worker.js';
 import { readUntilFailure } from '../support/streams.js';
-import {
-  ACCESS_TOKEN,
-  ORIGIN,
-  call,
-  geminiKey,
-  poolAdmin,
-  sentUpstream,
-  type SentUpstream,
-} from './harness.js';
+import { ACCESS_TOKEN, ORIGIN, call, geminiKey, poolAdmin } from './harness.js';
+import { upstreamRecordingWorker } from './upstream-worker.js';
 
 /** Upstream requests as the Worker sent them. */
-const upstream: SentUpstream[] = [];
-/** Upstream stream responses still to cut after their first event, like a connection reset. */
-let cutStreams = 0;
-
-/**
- * The upstream answer with only its first event, then a connection error. Handed over as a bare
- * response-like object: wrapped in a real Response, workerd pumps the body ahead of the reader
- * and the error overtakes the first event.
- */
-async function cutAfterFirstEvent(res: Response): Promise<Response> {
-  const text = await res.text();
-  const end = text.includes('\r\n\r\n') ? text.indexOf('\r\n\r\n') + 4 : text.indexOf('\r\n,');
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(new TextEncoder().encode(text.slice(0, end)));
-    },
-    pull(controller) {
-      controller.error(new Error('connection reset by peer'));
-    },
-  });
-  return { status: res.status, ok: res.ok, headers: res.headers, body } as unknown as Response;
-}
-
-const worker = createWorker({
-  fetch: async (input, init) => {
-    const request = new Request(input, init);
-    upstream.push(sentUpstream(request, init));
-    const res = await fetch(input, init);
-    if (cutStreams > 0 && res.ok && request.url.includes(':streamGenerateContent')) {
-      cutStreams -= 1;
-      return cutAfterFirstEvent(res);
-    }
-    return res;
-  },
-  logger: () => {},
-});
+const { worker, upstream, cutStreams } = upstreamRecordingWorker();
 
 /** What the SDK put on the wire, in order. */
 const clientBodies: string[] = [];
@@ -85,7 +42,7 @@ const prompt = (text: string, model = 'gemini-2.5-flash') => ({ model, contents:
 beforeEach(async () => {
   upstream.length = 0;
   clientBodies.length = 0;
-  cutStreams = 0;
+  cutStreams(0);
   await admin('PUT', '/admin/api/config', { rotation_strategy: 'round_robin', max_retries: 3 });
   await useKeys([[GOOD, 'ok']]);
 });
@@ -220,7 +177,7 @@ describe('pool behaviour on native routes, on Workers', () => {
       [GOOD, 'ok'],
       [geminiKey('ntvgood', 2), 'ok'],
     ]);
-    cutStreams = 1;
+    cutStreams(1);
     const stream = await genai().models.generateContentStream(prompt('a long answer'));
     const received: GenerateContentResponse[] = [];
     const outcome = await (async () => {
@@ -239,7 +196,7 @@ describe('pool behaviour on native routes, on Workers', () => {
   });
 
   it('the streamed JSON array (no alt) breaks off the same way, without a retry', async () => {
-    cutStreams = 1;
+    cutStreams(1);
     const ctx = createExecutionContext();
     const res = await worker.fetch(
       new Request(`${ORIGIN}/v1beta/models/gemini-2.5-flash:streamGenerateContent?key=${ACCESS_TOKEN}`, {

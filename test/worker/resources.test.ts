@@ -4,20 +4,12 @@
  */
 import { GoogleGenAI } from '@google/genai';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createWorker } from '../../src/runtime/worker/worker.js';
+import { askAboutFile, askWithCache, MODEL } from '../support/genai-resources.js';
 import { ACCESS_TOKEN, ORIGIN, call, geminiKey, poolAdmin, rows } from './harness.js';
+import { upstreamRecordingWorker } from './upstream-worker.js';
 
-/** Upstream requests as the Worker sent them: path and key. */
-const upstream: Array<{ path: string; key: string | null }> = [];
-
-const worker = createWorker({
-  fetch: async (input, init) => {
-    const request = new Request(input, init);
-    upstream.push({ path: new URL(request.url).pathname, key: request.headers.get('x-goog-api-key') });
-    return fetch(input, init);
-  },
-  logger: () => {},
-});
+/** Upstream requests as the Worker sent them. */
+const { worker, upstream } = upstreamRecordingWorker();
 
 const ai = new GoogleGenAI({
   apiKey: ACCESS_TOKEN,
@@ -26,7 +18,6 @@ const ai = new GoogleGenAI({
 
 const { useKeys } = poolAdmin(worker);
 const KEYS = [geminiKey('wres', 1), geminiKey('wres', 2), geminiKey('wres', 3)];
-const MODEL = 'gemini-2.5-flash';
 
 /** The keys that served the upstream calls made since `from`. */
 const keysAfter = (from: number) => new Set(upstream.slice(from).map((u) => u.key));
@@ -37,7 +28,7 @@ beforeEach(async () => {
 });
 
 describe('project-bound resources on Workers', () => {
-  it('uploads (one chunk and several), then 10 generateContent and 10 streams on the file, all on its owner', async () => {
+  it('uploads (one chunk and several), then 10 generateContent and 10 streams on the file, get, list and delete, all on its owner', async () => {
     for (const size of [64, 9 * 1024 * 1024]) {
       const from = upstream.length;
       const file = await ai.files.upload({
@@ -45,20 +36,13 @@ describe('project-bound resources on Workers', () => {
       });
       expect(file.sizeBytes).toBe(String(size));
       expect(file.uri!.startsWith(`${ORIGIN}/v1beta/files/`)).toBe(true);
-      const contents = [
-        { role: 'user', parts: [{ fileData: { fileUri: file.uri!, mimeType: 'application/pdf' } }] },
-      ];
-      for (let i = 0; i < 10; i++) {
-        expect((await ai.models.generateContent({ model: MODEL, contents })).text).toBeTruthy();
-        let text = '';
-        for await (const chunk of await ai.models.generateContentStream({ model: MODEL, contents })) {
-          text += chunk.text;
-        }
-        expect(text).toBeTruthy();
-      }
+      await askAboutFile(ai, file);
       // The upload start, its chunks and every generate call went to one key.
       expect(keysAfter(from).size).toBe(1);
       expect((await ai.files.get({ name: file.name! })).name).toBe(file.name);
+      const listed: string[] = [];
+      for await (const f of await ai.files.list({ config: { pageSize: 1 } })) listed.push(f.name!);
+      expect(listed).toContain(file.name);
       await ai.files.delete({ name: file.name! });
       expect(keysAfter(from).size).toBe(1);
     }
@@ -70,18 +54,7 @@ describe('project-bound resources on Workers', () => {
 
   it('caches: create, then generateContent with cachedContent 10 times; update, delete; batches create and get', async () => {
     const from = upstream.length;
-    const cache = await ai.caches.create({
-      model: MODEL,
-      config: { contents: [{ role: 'user', parts: [{ text: 'shared context' }] }], ttl: '300s' },
-    });
-    for (let i = 0; i < 10; i++) {
-      const res = await ai.models.generateContent({
-        model: MODEL,
-        contents: 'q',
-        config: { cachedContent: cache.name! },
-      });
-      expect(res.text).toBeTruthy();
-    }
+    const cache = await askWithCache(ai, '300s');
     await ai.caches.update({ name: cache.name!, config: { ttl: '600s' } });
     await ai.caches.delete({ name: cache.name! });
     expect(keysAfter(from).size).toBe(1);

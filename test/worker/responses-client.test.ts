@@ -6,27 +6,11 @@
  */
 import OpenAI from 'openai';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createWorker } from '../../src/runtime/worker/worker.js';
 import { functionCallLoop, SDK_STREAM_ORDER } from '../support/responses.js';
-import {
-  ACCESS_TOKEN,
-  ORIGIN,
-  call,
-  geminiKey,
-  poolAdmin,
-  sentUpstream,
-  type SentUpstream,
-} from './harness.js';
+import { ACCESS_TOKEN, ORIGIN, call, geminiKey, poolAdmin } from './harness.js';
+import { upstreamRecordingWorker } from './upstream-worker.js';
 
-const upstream: SentUpstream[] = [];
-
-const worker = createWorker({
-  fetch: async (input, init) => {
-    upstream.push(sentUpstream(new Request(input, init), init));
-    return fetch(input, init);
-  },
-  logger: () => {},
-});
+const { worker, upstream } = upstreamRecordingWorker();
 
 const client = new OpenAI({
   apiKey: ACCESS_TOKEN,

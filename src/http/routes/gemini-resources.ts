@@ -267,9 +267,11 @@ const listOf =
   (req) =>
     plan(`${kind}.list`, 'GET', `/v1beta/${kind}`, { listing: { kind, query: req.query } });
 
+/** Creating a cache spends its model's quota: the key is picked (or the owner checked) for that model. */
 const createCache: ClientRoute = async (req, env) => {
   const { bytes, json } = await readJsonBody(req, env.maxBodyBytes);
   return plan('cachedContents.create', 'POST', '/v1beta/cachedContents', {
+    model: validModel(json.model),
     body: bytes,
     resources: scanResources(bytes, json),
     exchange: CREATE,
