@@ -30,6 +30,7 @@ export class PoolService {
   private readonly writes: WritePipeline;
   private readonly refresher: SnapshotRefresher;
   private readonly reporter: AttemptReporterDeps;
+  private stopFollowing: (() => void) | undefined;
 
   constructor(
     private readonly deps: {
@@ -77,7 +78,10 @@ export class PoolService {
     return this.deps.storage;
   }
 
-  /** Seeds missing config rows, then loads config and every key. */
+  /**
+   * Seeds missing config rows, then loads config and every key, and follows the storage's change
+   * feed when it has one (until `close`).
+   */
   async init(): Promise<void> {
     const { storage, clock } = this.deps;
     const { values, version } = await seedAndLoadConfig(storage);
@@ -87,6 +91,13 @@ export class PoolService {
     this.pool.replaceAll(await storage.keys.loadKeys());
     this.pool.limiter.load(await storage.limits.loadLimitCounts(startedAt), startedAt);
     this.refresher.lastRefreshAt = startedAt;
+    if (storage.changes) this.stopFollowing = this.refresher.follow(storage.changes);
+  }
+
+  /** Stops following the change feed. Buffered writes stay: flush before. */
+  close(): void {
+    this.stopFollowing?.();
+    this.stopFollowing = undefined;
   }
 
   /** True when the snapshot is older than `snapshot_refresh_seconds`. */

@@ -270,6 +270,17 @@ export interface ResourceStore {
   pruneExpired(now: number): Promise<number>;
 }
 
+/** What another writer changed, as told by a change feed. */
+export type StorageChange = 'keys' | 'config' | 'tokens';
+
+/** Push notice of changes other writers committed (PostgreSQL LISTEN/NOTIFY). Absent on SQLite and D1. */
+export interface ChangeFeed {
+  /** Calls `listener` soon after another writer commits a change. Returns a function that stops listening. */
+  subscribe(listener: (change: StorageChange) => void): () => void;
+  /** False while the feed's connection is down: changes may be missed, so callers must poll. */
+  readonly connected: boolean;
+}
+
 /** Everything a runtime hands to the core. Each adapter (sqlite, d1) provides every store. */
 export interface Storage {
   keys: KeyStore;
@@ -281,6 +292,8 @@ export interface Storage {
   resources: ResourceStore;
   /** A cheap liveness probe for `/healthz`. */
   ping(): Promise<boolean>;
+  changes?: ChangeFeed;
+  close?(): Promise<void>;
 }
 
 /** An HTTP method a client route may forward. */

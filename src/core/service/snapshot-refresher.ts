@@ -5,7 +5,7 @@
  */
 import { redactSecrets } from '../keys/redact.js';
 import type { KeyPool } from '../pool/pool.js';
-import type { Clock, Logger, Storage } from '../ports.js';
+import type { ChangeFeed, Clock, Logger, Storage } from '../ports.js';
 import { CONFIG_VERSION_META } from './config-source.js';
 import type { WritePipeline } from './write-pipeline.js';
 
@@ -34,6 +34,17 @@ export class SnapshotRefresher {
   private refreshFailures = { unlogged: 0, loggedAt: -Infinity };
 
   constructor(private readonly deps: SnapshotRefresherDeps) {}
+
+  /**
+   * Refreshes soon after another writer changes keys or config, as told by `feed`. Notices that
+   * arrive while a refresh runs share one more run after it. Polling (`isStale`) stays the caller's:
+   * it is the only path while the feed is down. Returns a function that stops following.
+   */
+  follow(feed: ChangeFeed): () => void {
+    return feed.subscribe((change) => {
+      if (change === 'keys' || change === 'config') this.refresh().catch(() => undefined);
+    });
+  }
 
   /**
    * Reloads config and the keys changed since the last refresh. The promise settles after a run
