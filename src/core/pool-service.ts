@@ -161,6 +161,11 @@ export class PoolService {
     return this.writes.flushIfBacklogged(rows);
   }
 
+  /** Forgets in-memory local-limit entries whose windows ended (the part of maintenance every process does). */
+  pruneLocal(): void {
+    this.pool.limiter.prune(this.deps.clock.now());
+  }
+
   /**
    * Periodic maintenance (see `maintainStorage`), then a refresh so the snapshot shows its effects.
    */
@@ -168,7 +173,7 @@ export class PoolService {
     const now = this.deps.clock.now();
     await this.refresh();
     const report = await maintainStorage(this.deps.storage, this.current, now);
-    this.pool.limiter.prune(now);
+    this.pruneLocal();
     await this.refresh();
     return report;
   }

@@ -252,6 +252,12 @@ export interface TokenStore {
 export interface MetaStore {
   getMeta(key: string): Promise<string | null>;
   setMeta(key: string, value: string): Promise<void>;
+  /**
+   * Takes or renews the lease `name` for `holder` until `until`, in one atomic upsert on `pool_meta`
+   * that succeeds only when the lease is free, expired (its end is at or before `now`) or already
+   * `holder`'s. True when `holder` holds it now. Lets one process of many run a cluster-wide job.
+   */
+  tryLease(name: string, holder: string, until: number, now: number): Promise<boolean>;
 }
 
 /**

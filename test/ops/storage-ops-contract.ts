@@ -180,6 +180,23 @@ export function opsStorageContract(name: string, make: MakeStorage): void {
       expect(await storage.limits.loadLimitCounts(H0)).toHaveLength(250);
     });
 
+    it('grants a lease to one holder at a time until it expires; its holder renews it', async () => {
+      const storage = await fresh(fx);
+      const { meta } = storage;
+      expect(await meta.tryLease('jobs', 'a', H0 + 1000, H0)).toBe(true);
+      expect(await meta.tryLease('jobs', 'b', H0 + 2000, H0 + 500)).toBe(false);
+      expect(await meta.tryLease('jobs', 'a', H0 + 2000, H0 + 500)).toBe(true);
+      expect(await meta.tryLease('jobs', 'b', H0 + 3000, H0 + 1999)).toBe(false);
+      expect(await meta.tryLease('other', 'b', H0 + 3000, H0 + 1999)).toBe(true);
+      expect(await meta.tryLease('jobs', 'b', H0 + 3000, H0 + 2000)).toBe(true);
+      expect(await meta.tryLease('jobs', 'a', H0 + 4000, H0 + 2500)).toBe(false);
+      // Holders racing for an expired lease: exactly one wins.
+      const won = await Promise.all(
+        ['c', 'd', 'e', 'f'].map((holder) => meta.tryLease('jobs', holder, H0 + 9000, H0 + 5000)),
+      );
+      expect(won.filter(Boolean)).toHaveLength(1);
+    });
+
     it('reserves key requests atomically in the windows that are on: exactly the limit passes', async () => {
       const storage = await fresh(fx);
       const minuteEnd = H0 + 60_000;

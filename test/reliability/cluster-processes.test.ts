@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskKey, startMockGemini, type MockGemini } from '../fixtures/mock-gemini/index.js';
 import { fakeKey } from '../support/keys.js';
-import { chat, spawnGateway, type SpawnedGateway } from './helpers.js';
+import { chat, spawnGateway, until, type SpawnedGateway } from './helpers.js';
 
 const ADMIN = 'cluster-admin-token-0123456789';
 const ACCESS = 'cluster-access-token-0123456789';
@@ -67,4 +67,20 @@ describe('three gateway processes on one SQLite file', () => {
     expect(answers.filter((s) => s === 200)).toHaveLength(KEYS.length * RPM);
     expect(answers.filter((s) => s === 429)).toHaveLength(150 - KEYS.length * RPM);
   }, 60_000);
+
+  it('runs maintenance once per interval across the three, under a lease', async () => {
+    const runs = () =>
+      gateways
+        .flatMap((g) => g.output().split('\n'))
+        .filter((line) => line.includes('"event":"maintenance"'))
+        .map((line) => JSON.parse(line) as { started_at: number; holder: string })
+        .sort((x, y) => x.started_at - y.started_at);
+    await until(() => runs().length >= 5, 'five maintenance runs', 20_000);
+    const all = runs();
+    // A run holds the lease for one interval (1 s), so runs are at least that far apart wherever
+    // they happen; without the lease each of the three would run every second.
+    const gaps = all.slice(1).map((run, i) => run.started_at - all[i]!.started_at);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(990);
+    expect(gateways.every((g) => !g.output().includes('maintenance_failed'))).toBe(true);
+  }, 30_000);
 });
