@@ -102,8 +102,9 @@ describe('npm run bench:smoke', () => {
     expect(r.usageQueries.map((q) => q.query)).toContain('stats, week (6 h buckets)');
     for (const q of r.usageQueries) expect(q.rows, q.query).toBe(r.settings.usageRows);
 
-    // Seven overall targets, then responses and messages against chat CPU per request: 4 workloads × 2 concurrencies.
-    expect(r.targets).toHaveLength(15);
+    // Eight overall targets, then responses and messages against chat CPU per request: 4 workloads × 2 concurrencies.
+    expect(r.targets).toHaveLength(16);
+    expect(r.targets.some((t) => t.measure.includes('shared local key limits on vs off'))).toBe(true);
     expect(r.targets.filter((t) => t.measure.startsWith('gateway CPU per request'))).toHaveLength(8);
     for (const t of r.targets) expect(stdout).toContain(t.measure);
   }, 240_000);
