@@ -3,7 +3,7 @@
  * proxy-overhead matrix, key scale, stream chunk delay and open streams (the resource routes are in
  * resources.ts, the usage queries in usage-queries.ts).
  */
-import { ACCESS_TOKEN, createToken, fakeKeys, startGateway } from './gateway.js';
+import { ACCESS_TOKEN, createToken, fakeKeys, setConfig, startGateway } from './gateway.js';
 import type { LoaderName } from './load.js';
 import { CHAT_MODEL, measure, median, preflight, runMatrix, type ServerTarget } from './matrix.js';
 import { startNginx } from './nginx.js';
@@ -88,6 +88,9 @@ async function startTargets(
 ): Promise<{ targets: ServerTarget[]; stop(): Promise<void> }> {
   const gateway = await startGateway('gateway', upstream.url, GATEWAY_KEYS);
   const limited = await createToken(gateway.url, LIMITED_TOKEN);
+  // Shared local key limits are a pool-wide setting: a process of their own, limits never reached.
+  const keyLimited = await startGateway('gateway-key-limits', upstream.url, GATEWAY_KEYS);
+  await setConfig(keyLimited.url, { local_rpm_limit: 1_000_000, local_rpd_limit: 100_000_000 });
   const floor = await startNodeFloor(upstream.url);
   const nginx = ctx.nginx
     ? await startNginx({
@@ -117,6 +120,12 @@ async function startTargets(
       pids: () => [gateway.pid],
     },
     {
+      name: 'gateway-key-limits',
+      base: `${keyLimited.url}/v1`,
+      authorization: `Bearer ${ACCESS_TOKEN}`,
+      pids: () => [keyLimited.pid],
+    },
+    {
       name: 'node-floor',
       base: `${floor.url}/v1beta/openai`,
       authorization: UPSTREAM_KEY,
@@ -134,7 +143,7 @@ async function startTargets(
   return {
     targets,
     async stop() {
-      await Promise.all([gateway.stop(), floor.stop(), nginx?.stop()]);
+      await Promise.all([gateway.stop(), keyLimited.stop(), floor.stop(), nginx?.stop()]);
     },
   };
 }
@@ -217,7 +226,9 @@ export async function delayPhase(ctx: PhaseContext): Promise<BenchResult['chunkD
   const started = await startTargets(ctx, upstream);
   const { stop } = started;
   // A token's rules are checked before the first byte: they do not change the delay of chunks.
-  const targets = started.targets.filter((target) => target.name !== 'gateway-limits');
+  const targets = started.targets.filter(
+    (target) => target.name !== 'gateway-limits' && target.name !== 'gateway-key-limits',
+  );
   const endpoint = (target: ServerTarget): Endpoint => ({
     url: `${target.base}/chat/completions`,
     headers: { authorization: target.authorization, 'content-type': 'application/json' },

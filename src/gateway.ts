@@ -5,7 +5,12 @@
  */
 import type { Hono } from 'hono';
 import type { Clock, Logger, Random, Storage, Upstream } from './core/ports.js';
-import { runOpsMaintenance, type OpsMaintenanceReport } from './core/ops/maintenance.js';
+import {
+  runLeasedMaintenance,
+  runOpsMaintenance,
+  type MaintenanceLease,
+  type OpsMaintenanceReport,
+} from './core/ops/maintenance.js';
 import { KeyChecker } from './core/ops/validate.js';
 import { PoolService } from './core/pool-service.js';
 import type { BatchWindow } from './core/tokens/token-policy.js';
@@ -36,6 +41,8 @@ export interface GatewayOptions {
    * traffic no single flush holds the event loop for long (better-sqlite3 is synchronous).
    */
   flushBatchRows?: number;
+  /** Usage rows kept in memory while storage fails (default 100,000); beyond it new rows are dropped and counted. */
+  maxBufferedUsageRows?: number;
   /** Largest accepted request body, in bytes. */
   maxBodyBytes?: number;
   /** Largest upload through the Files API, over all its chunks (default 2 GB, Google's per-file limit). */
@@ -75,7 +82,20 @@ export interface Gateway {
    * usage retention, local-limit counts, and the re-check of auto-disabled keys when due.
    */
   runMaintenance(): Promise<OpsMaintenanceReport>;
+  /**
+   * `runMaintenance` when this process holds (or takes) the cluster-wide maintenance lease; null
+   * when another process holds it. For runtimes where every process runs the timer (Node).
+   */
+  runClusterMaintenance(lease: MaintenanceLease): Promise<OpsMaintenanceReport | null>;
+  /** Stops following the storage's change feed. Flush before; the storage is the runtime's to close. */
+  close(): void;
 }
+
+/**
+ * With interval flushing, key state changes (cooldowns, disables) are written this soon on their
+ * own, so every gateway on the same database honours them within a second; counters keep the interval.
+ */
+const STATE_FLUSH_DELAY_MS = 20;
 
 /** Google's limit per file. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
@@ -94,11 +114,18 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     logger,
     tokenBatchWindow: opts.tokenBatchWindow,
     rateLimitsInUsage: opts.rateLimitsInUsage,
+    // Per-request flushing (Workers) writes state changes with each request already.
+    stateFlushDelayMs: opts.flushMode === 'interval' ? STATE_FLUSH_DELAY_MS : undefined,
+    maxBufferedUsage: opts.maxBufferedUsageRows,
   });
   await service.init();
   const upstreamBaseUrl = opts.upstreamBaseUrl.replace(/\/+$/, '');
   const checker = new KeyChecker({ service, upstream: opts.upstream, upstreamBaseUrl });
   const clientAuth = new ClientAuth(opts.storage.tokens, clock);
+  // Another gateway changed or revoked a token: forget cached verdicts instead of waiting out their TTL.
+  const stopTokenNotices = opts.storage.changes?.subscribe((change) => {
+    if (change === 'tokens') clientAuth.invalidate();
+  });
   const maxBodyBytes = opts.maxBodyBytes ?? 20 * 1024 * 1024;
   const proxy = new Proxy({
     service,
@@ -147,5 +174,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     checker,
     flush: () => service.flush(),
     runMaintenance: () => runOpsMaintenance({ service, checker, clock, logger }),
+    runClusterMaintenance: (lease) => runLeasedMaintenance({ service, checker, clock, logger, lease }),
+    close() {
+      service.close();
+      stopTokenNotices?.();
+    },
   };
 }

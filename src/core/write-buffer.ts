@@ -15,6 +15,11 @@ export class WriteBuffer {
     return this.usage.length + this.counters.size + this.held.size + this.changes.length;
   }
 
+  /** Usage rows buffered. */
+  get usageCount(): number {
+    return this.usage.length;
+  }
+
   addUsage(record: UsageRecord): void {
     this.usage.push(record);
   }
@@ -49,6 +54,13 @@ export class WriteBuffer {
 
   addChanges(changes: readonly KeyStateChange[]): void {
     for (const change of changes) this.changes.push(change);
+  }
+
+  /** Takes the buffered state changes only, in order. */
+  drainChanges(): KeyStateChange[] {
+    const changes = this.changes;
+    this.changes = [];
+    return changes;
   }
 
   /**

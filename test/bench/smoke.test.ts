@@ -66,9 +66,12 @@ describe('npm run bench:smoke', () => {
       'messages-stream',
     ].flatMap((w) =>
       [1, 8].flatMap((c) =>
-        (w.startsWith('responses') || w.startsWith('messages') ? ['gateway'] : matrixTargets).map(
-          (t) => `${w}/${c}/${t}`,
-        ),
+        (w.startsWith('responses') || w.startsWith('messages')
+          ? ['gateway']
+          : w === 'chat'
+            ? [...matrixTargets.slice(0, 3), 'gateway-key-limits', ...matrixTargets.slice(3)]
+            : matrixTargets
+        ).map((t) => `${w}/${c}/${t}`),
       ),
     );
     expect(r.cells.map((c) => `${c.workload}/${c.concurrency}/${c.target}`)).toEqual(expected);
@@ -117,9 +120,10 @@ describe('npm run bench:smoke', () => {
     expect(r.usageQueries.map((q) => q.query)).toContain('stats, week (6 h buckets)');
     for (const q of r.usageQueries) expect(q.rows, q.query).toBe(r.settings.usageRows);
 
-    // Seven overall targets; responses and messages against chat CPU per request (4 workloads × 2
-    // concurrencies); generateContent naming a file against the same without one.
-    expect(r.targets).toHaveLength(16);
+    // Eight overall targets (shared local key limits among them); responses and messages against chat
+    // CPU per request (4 workloads × 2 concurrencies); generateContent naming a file against the same without one.
+    expect(r.targets).toHaveLength(17);
+    expect(r.targets.some((t) => t.measure.includes('shared local key limits on vs off'))).toBe(true);
     expect(r.targets.filter((t) => t.measure.startsWith('gateway CPU per request'))).toHaveLength(9);
     for (const t of r.targets) expect(stdout).toContain(t.measure);
   }, 360_000);
