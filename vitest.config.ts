@@ -23,6 +23,8 @@ export default defineConfig({
           name: 'node',
           include: ['test/**/*.test.ts'],
           exclude: ['test/worker/**', 'node_modules/**'],
+          // One throwaway PostgreSQL cluster for the run (skipped with a note when not installed).
+          globalSetup: ['test/support/postgres-global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },

@@ -281,6 +281,21 @@ export interface Storage {
   resources: ResourceStore;
   /** A cheap liveness probe for `/healthz`. */
   ping(): Promise<boolean>;
+  /** Push notice of other writers' changes, where the database offers it (PostgreSQL). */
+  changes?: ChangeFeed;
+  /** Releases the storage's connections (PostgreSQL); absent where there is nothing to release. */
+  close?(): Promise<void>;
+}
+
+/** What another writer changed, as told by a change feed. */
+export type StorageChange = 'keys' | 'config' | 'tokens';
+
+/** Push notice of changes other writers committed (PostgreSQL LISTEN/NOTIFY). Absent on SQLite and D1. */
+export interface ChangeFeed {
+  /** Calls `listener` soon after another writer commits a change. Returns a function that stops listening. */
+  subscribe(listener: (change: StorageChange) => void): () => void;
+  /** False while the feed's connection is down: changes may be missed, so callers must poll. */
+  readonly connected: boolean;
 }
 
 /** An HTTP method a client route may forward. */
