@@ -13,9 +13,9 @@ import {
   startPostgresServer,
   type PostgresServer,
 } from '../test/support/postgres-server.js';
-import { ACCESS_TOKEN, ADMIN_TOKEN, startGateway, type GatewayProcess } from './gateway.js';
-import { measure, median, preflight, type ServerTarget } from './matrix.js';
-import { startMock, type PhaseContext } from './phases.js';
+import { ADMIN_TOKEN, startGateway, type GatewayProcess } from './gateway.js';
+import { measure, median, preflight } from './matrix.js';
+import { gatewayTarget, startMock, type PhaseContext } from './phases.js';
 import { cpuMs, processTree } from './processes.js';
 import { measurePropagation } from './propagation.js';
 import type { DatabaseComparison, DatabaseRow } from './types.js';
@@ -89,12 +89,7 @@ async function compareDatabases(
       database: 'postgres',
       gw: await startGateway('gateway-postgres', upstreamUrl, GATEWAY_KEYS, { DATABASE_URL: url }),
     });
-    const targets = gateways.map(({ gw }): ServerTarget => ({
-      name: 'gateway',
-      base: `${gw.url}/v1`,
-      authorization: `Bearer ${ACCESS_TOKEN}`,
-      pids: () => [gw.pid],
-    }));
+    const targets = gateways.map(({ gw }) => gatewayTarget(gw));
     await preflight(targets, ['chat']);
     const c = Math.max(...opts.concurrency);
     const timed = async (i: number, seconds: number): Promise<Run> => {

@@ -2,7 +2,7 @@
  * The four parts of a run, each starting the processes it needs and stopping them after:
  * the proxy-overhead matrix, key scale, stream chunk delay and open streams.
  */
-import { ACCESS_TOKEN, createToken, fakeKeys, startGateway } from './gateway.js';
+import { ACCESS_TOKEN, createToken, fakeKeys, startGateway, type GatewayProcess } from './gateway.js';
 import type { LoaderName } from './load.js';
 import { CHAT_MODEL, measure, median, preflight, runMatrix, type ServerTarget } from './matrix.js';
 import { startNginx } from './nginx.js';
@@ -41,6 +41,16 @@ const LIMITED_TOKEN = {
   expires_at: '2999-01-01',
   key_group: '*',
 };
+
+/** A started gateway as a load target, called with the bench's access token. */
+export function gatewayTarget(gw: GatewayProcess): ServerTarget {
+  return {
+    name: 'gateway',
+    base: `${gw.url}/v1`,
+    authorization: `Bearer ${ACCESS_TOKEN}`,
+    pids: () => [gw.pid],
+  };
+}
 
 /** The mock upstream in its own process, with main.ts's `args`. */
 export async function startMock(args: string[]): Promise<Child & { url: string; port: number }> {
@@ -163,12 +173,7 @@ export async function scalePhase(ctx: PhaseContext): Promise<BenchResult['keySca
       gateways.push({ keys, gw });
       ctx.log(`gateway with ${keys} keys ready (import ${gw.importSeconds.toFixed(1)} s)`);
     }
-    const targets = gateways.map(({ gw }): ServerTarget => ({
-      name: 'gateway',
-      base: `${gw.url}/v1`,
-      authorization: `Bearer ${ACCESS_TOKEN}`,
-      pids: () => [gw.pid],
-    }));
+    const targets = gateways.map(({ gw }) => gatewayTarget(gw));
     await preflight(targets, ['chat']);
     const runs = gateways.map(() => ({ results: [] as Awaited<ReturnType<typeof measure>>[] }));
     if (opts.warmupS > 0) {
