@@ -73,6 +73,8 @@ export interface Gateway {
    * usage retention, local-limit counts, and the re-check of auto-disabled keys when due.
    */
   runMaintenance(): Promise<OpsMaintenanceReport>;
+  /** Stops following the storage's change feed. Flush before; the storage is the runtime's to close. */
+  close(): void;
 }
 
 /** Google's limit per file. */
@@ -96,6 +98,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const upstreamBaseUrl = opts.upstreamBaseUrl.replace(/\/+$/, '');
   const checker = new KeyChecker({ service, upstream: opts.upstream, upstreamBaseUrl });
   const clientAuth = new ClientAuth(opts.storage.tokens, clock);
+  // Another gateway changed or revoked a token: forget cached verdicts instead of waiting out their TTL.
+  const stopTokenNotices = opts.storage.changes?.subscribe((change) => {
+    if (change === 'tokens') clientAuth.invalidate();
+  });
   const maxBodyBytes = opts.maxBodyBytes ?? 20 * 1024 * 1024;
   const proxy = new Proxy({
     service,
@@ -144,5 +150,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     checker,
     flush: () => service.flush(),
     runMaintenance: () => runOpsMaintenance({ service, checker, clock, logger }),
+    close() {
+      service.close();
+      stopTokenNotices?.();
+    },
   };
 }

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { CONFIG_FIELDS, validateConfigPatch } from '../../src/core/config.js';
 import type { Outcome } from '../../src/core/health/classify.js';
+import { sha256Hex } from '../../src/core/crypto.js';
 import type { Storage } from '../../src/core/ports.js';
+import type { AccessToken, TokenRules } from '../../src/core/types.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { openSqliteStorage } from '../../src/storage/sqlite/sqlite-storage.js';
 import { createUndiciUpstream } from '../../src/upstream/undici.js';
@@ -14,12 +16,18 @@ export interface InProcess {
   gateway: Gateway;
   storage: Storage;
   db: Database.Database;
+  /** The SQLite file, for a second writer. */
+  path: string;
   clock: { t: number; now(): number };
   /** Adds keys (with optional projects) at the clock's time; returns their ids in order. */
   addKeys(keys: Array<string | { apiKey: string; project?: string }>): Promise<number[]>;
   setConfig(values: Record<string, string | number>): Promise<void>;
   /** Reports one upstream attempt of key `id` for `model`, as the proxy would. */
   attempt(id: number, outcome: Outcome, status: number, model?: string | null, tokens?: number): void;
+  /** Creates an access token with these rules; returns its secret and the stored token. */
+  createToken(name: string, rules?: Partial<TokenRules>): Promise<{ secret: string; token: AccessToken }>;
+  /** A chat completion through the gateway's app with this access token. */
+  chat(secret: string, model?: string): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -29,7 +37,8 @@ export async function startInProcess(opts: {
   wrapStorage?: (storage: Storage) => Storage;
 }): Promise<InProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'gkp-ops-'));
-  const sqlite = openSqliteStorage(join(dir, 'pool.sqlite'));
+  const path = join(dir, 'pool.sqlite');
+  const sqlite = openSqliteStorage(path);
   const storage = opts.wrapStorage ? opts.wrapStorage(sqlite.storage) : sqlite.storage;
   const clock = { t: opts.t0, now: () => clock.t };
   const upstream = createUndiciUpstream({ origin: opts.upstreamUrl });
@@ -47,6 +56,7 @@ export async function startInProcess(opts: {
     gateway,
     storage,
     db: sqlite.db,
+    path,
     clock,
     async addKeys(keys) {
       const list = keys.map((k) => (typeof k === 'string' ? { apiKey: k } : k));
@@ -83,6 +93,25 @@ export async function startInProcess(opts: {
         attempt: 1,
         error: outcome.kind === 'ok' ? null : outcome.kind,
       });
+    },
+    async createToken(name, rules) {
+      const secret = `gkp_in_process_${name}_0123456789abcdef`;
+      const token = await storage.tokens.createToken(
+        { name, hash: await sha256Hex(secret), hint: 'h', source: 'api', rules },
+        clock.now(),
+      );
+      return { secret, token };
+    },
+    async chat(secret, model = 'gemini-2.5-flash') {
+      return await gateway.app.fetch(
+        new Request('http://gateway/v1/chat/completions', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+        }),
+        {},
+        { waitUntil: () => {}, passThroughOnException: () => {}, props: {} },
+      );
     },
     async close() {
       await upstream.close();

@@ -189,6 +189,7 @@ export async function startNodeGateway(
       await gateway
         .flush()
         .catch((err: unknown) => logger({ event: 'final_flush_failed', error: String(err) }));
+      gateway.close();
       await upstream.close().catch(() => undefined);
       sqlite.close();
     })();
