@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterAll } from 'vitest';
 import type { SqlDriver, SqlStatement } from '../../src/storage/sql/driver.js';
+import { SQLITE_DIALECT } from '../../src/storage/sql/sql-dialect.js';
 import { createSqlStorage } from '../../src/storage/sql/sql-storage.js';
 import { applyMigrations } from '../../src/storage/sqlite/migrations.js';
 import { openSqliteDatabase } from '../../src/storage/sqlite/open-database.js';
@@ -17,6 +18,7 @@ import { runStorageContract } from './storage-contract.js';
 
 class D1LikeDriver implements SqlDriver {
   readonly maxParams = 100;
+  readonly dialect = SQLITE_DIALECT;
   private readonly inner: SqliteDriver;
 
   constructor(private readonly db: Database.Database) {

@@ -24,6 +24,7 @@ const base = new SqliteDriver(db);
 /** The SQLite driver, recording every statement it runs. */
 const driver: SqlDriver = {
   maxParams: base.maxParams,
+  dialect: base.dialect,
   all: (sql, params = []) => (run.push({ sql, params }), base.all(sql, params)),
   first: (sql, params = []) => (run.push({ sql, params }), base.first(sql, params)),
   run: (sql, params = []) => (run.push({ sql, params }), base.run(sql, params)),

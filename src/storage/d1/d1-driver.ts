@@ -1,10 +1,13 @@
 /** `SqlDriver` over a D1 binding. Runs in workerd: no Node imports here. */
 import type { D1Database } from '@cloudflare/workers-types';
 import type { SqlDriver, SqlStatement } from '../sql/driver.js';
+import { SQLITE_DIALECT } from '../sql/sql-dialect.js';
 
 export class D1Driver implements SqlDriver {
   /** D1 binds at most 100 parameters per statement. */
   readonly maxParams = 100;
+  /** D1 is SQLite. */
+  readonly dialect = SQLITE_DIALECT;
 
   constructor(private readonly db: D1Database) {}
 

@@ -1,7 +1,9 @@
 /**
  * The one interface the SQL storage is written against. Every statement the storage runs is
- * plain SQLite SQL with `?` placeholders, so the same text runs on better-sqlite3 and on D1.
+ * SQLite SQL with `?` placeholders, so the same text runs on better-sqlite3 and on D1; where
+ * PostgreSQL differs, the stores ask the driver's `dialect`.
  */
+import type { SqlDialect } from './sql-dialect.js';
 
 export interface SqlStatement {
   sql: string;
@@ -16,4 +18,6 @@ export interface SqlDriver {
   batch(statements: SqlStatement[]): Promise<Array<{ changes: number }>>;
   /** Max bound parameters per statement (D1: 100). Multi-row statements are chunked to fit. */
   readonly maxParams: number;
+  /** The SQL differences the stores must respect on this database. */
+  readonly dialect: SqlDialect;
 }

@@ -5,6 +5,7 @@ import type { AddKeysResult, KeyChanges, KeyCipher, KeyStore, MaintenanceResult 
 import type { KeyPatch, NewKey, PoolKey, WriteBatch } from '../../core/types.js';
 import type { SqlDriver, SqlStatement } from './driver.js';
 import { type CooldownRow, type KeyRow, KEY_SELECT, disableColumns, toPoolKeys } from './key-rows.js';
+import type { SqlDialect } from './sql-dialect.js';
 import { batchStatements, maintenanceStatements } from './sql-key-writes.js';
 import { idsIn, multiRowStatements, runInBatches, setClause } from './sql-util.js';
 
@@ -24,13 +25,14 @@ export class SqlKeyStore implements KeyStore {
 
   async loadChangesSince(since: number): Promise<KeyChanges> {
     // INDEXED BY: without it SQLite prefers scanning the table in id order, reading every key (D1 bills rows read).
+    const byUpdatedAt = `api_keys${this.driver.dialect.indexedBy('idx_api_keys_updated_at')}`;
     const rows = await this.driver.all<KeyRow>(
-      'SELECT api_keys.*, g.key_group AS key_group FROM api_keys INDEXED BY idx_api_keys_updated_at ' +
+      `SELECT api_keys.*, g.key_group AS key_group FROM ${byUpdatedAt} ` +
         'LEFT JOIN api_key_groups g ON g.api_key_id = api_keys.id WHERE updated_at >= ? ORDER BY api_keys.id',
       [since],
     );
     const cooldowns = await this.driver.all<CooldownRow>(
-      'SELECT * FROM key_cooldowns WHERE api_key_id IN (SELECT id FROM api_keys INDEXED BY idx_api_keys_updated_at WHERE updated_at >= ?)',
+      `SELECT * FROM key_cooldowns WHERE api_key_id IN (SELECT id FROM ${byUpdatedAt} WHERE updated_at >= ?)`,
       [since],
     );
     const tombstones = await this.driver.all<{ id: number }>(
@@ -96,15 +98,16 @@ export class SqlKeyStore implements KeyStore {
     values.updated_at = now;
     const set = setClause(values);
     const statements = [{ sql: `UPDATE api_keys SET ${set.sql} WHERE id = ?`, params: [...set.params, id] }];
-    if (patch.group !== undefined) statements.push(...groupStatements([id], patch.group));
+    if (patch.group !== undefined)
+      statements.push(...groupStatements(this.driver.dialect, [id], patch.group));
     const [first] = await this.driver.batch(statements);
     return (first?.changes ?? 0) > 0 ? this.getKey(id) : null;
   }
 
   async setKeysGroup(ids: number[], group: string | null, now: number): Promise<number[]> {
     // Groups first, then `updated_at`, so a snapshot refresh that sees the bump also sees the group.
-    await this.driver.batch(groupStatements(ids, group));
-    const where = idsIn('id', ids);
+    await this.driver.batch(groupStatements(this.driver.dialect, ids, group));
+    const where = idsIn(this.driver.dialect, 'id', ids);
     const rows = await this.driver.all<{ id: number }>(
       `UPDATE api_keys SET updated_at = ? WHERE ${where.sql} RETURNING id`,
       [now, where.param],
@@ -114,7 +117,7 @@ export class SqlKeyStore implements KeyStore {
 
   async setKeysActive(ids: number[], active: boolean, now: number): Promise<number[]> {
     const set = setClause({ ...activeColumns(active), updated_at: now });
-    const where = idsIn('id', ids);
+    const where = idsIn(this.driver.dialect, 'id', ids);
     const rows = await this.driver.all<{ id: number }>(
       `UPDATE api_keys SET ${set.sql} WHERE ${where.sql} RETURNING id`,
       [...set.params, where.param],
@@ -124,13 +127,13 @@ export class SqlKeyStore implements KeyStore {
 
   async deleteKeys(ids: number[]): Promise<number> {
     // RETURNING counts only the keys: D1 reports `changes` including the delete trigger's rows.
-    const where = idsIn('id', ids);
+    const where = idsIn(this.driver.dialect, 'id', ids);
     return (await this.driver.all(`DELETE FROM api_keys WHERE ${where.sql} RETURNING id`, [where.param]))
       .length;
   }
 
   async resetErrors(ids: number[], now: number): Promise<number> {
-    const where = idsIn('id', ids);
+    const where = idsIn(this.driver.dialect, 'id', ids);
     const rows = await this.driver.all(
       `UPDATE api_keys SET consecutive_errors = 0, error_count = 0, updated_at = ? WHERE ${where.sql} RETURNING id`,
       [now, where.param],
@@ -186,13 +189,14 @@ export class SqlKeyStore implements KeyStore {
 }
 
 /** Sets (or with null clears) the group of the keys `ids` that exist. */
-function groupStatements(ids: number[], group: string | null): SqlStatement[] {
-  const where = idsIn('id', ids);
-  const keyIds = idsIn('api_key_id', ids);
+function groupStatements(dialect: SqlDialect, ids: number[], group: string | null): SqlStatement[] {
+  const where = idsIn(dialect, 'id', ids);
+  const keyIds = idsIn(dialect, 'api_key_id', ids);
+  const text = dialect.param('text');
   return [
     { sql: `DELETE FROM api_key_groups WHERE ${keyIds.sql}`, params: [keyIds.param] },
     {
-      sql: `INSERT INTO api_key_groups (api_key_id, key_group) SELECT id, ? FROM api_keys WHERE ${where.sql} AND ? IS NOT NULL`,
+      sql: `INSERT INTO api_key_groups (api_key_id, key_group) SELECT id, ${text} FROM api_keys WHERE ${where.sql} AND ${text} IS NOT NULL`,
       params: [group, where.param, group],
     },
   ];

@@ -6,6 +6,7 @@
 import type { KeyCounterDelta, KeyStateChange, UsageRecord, WriteBatch } from '../../core/types.js';
 import type { SqlDriver, SqlStatement } from './driver.js';
 import { disableColumns } from './key-rows.js';
+import type { SqlDialect } from './sql-dialect.js';
 import { limitCountStatements } from './sql-limit-store.js';
 import { multiRowStatements, setClause } from './sql-util.js';
 
@@ -48,14 +49,14 @@ interface KeyUpdate {
   params: unknown[];
 }
 
-function counterSets(d: KeyCounterDelta): KeyUpdate {
+function counterSets(dialect: SqlDialect, d: KeyCounterDelta): KeyUpdate {
   const sets = [
     'total_requests = total_requests + ?',
     'error_count = error_count + ?',
     'prompt_tokens = prompt_tokens + ?',
     'completion_tokens = completion_tokens + ?',
     'total_tokens = total_tokens + ?',
-    'last_used_at = max(coalesce(last_used_at, 0), ?)',
+    `last_used_at = ${dialect.greatest('coalesce(last_used_at, 0)', '?')}`,
   ];
   const params: unknown[] = [
     d.requests,
@@ -69,7 +70,7 @@ function counterSets(d: KeyCounterDelta): KeyUpdate {
     // SET expressions read the old row, so a late-arriving older error never replaces a newer one.
     sets.push(
       'last_error = CASE WHEN ? >= coalesce(last_error_at, 0) THEN ? ELSE last_error END',
-      'last_error_at = max(coalesce(last_error_at, 0), ?)',
+      `last_error_at = ${dialect.greatest('coalesce(last_error_at, 0)', '?')}`,
     );
     params.push(d.lastError.at, d.lastError.text, d.lastError.at);
   }
@@ -94,7 +95,7 @@ function stateValues(changes: KeyStateChange[], now: number): Record<string, unk
  * changed rows, so a key's counters and its new state cost one row, not two. Counters touch no
  * column that state sets.
  */
-function keyStatements(batch: WriteBatch, now: number): SqlStatement[] {
+function keyStatements(dialect: SqlDialect, batch: WriteBatch, now: number): SqlStatement[] {
   const updates = new Map<number, KeyUpdate>();
   const update = (keyId: number) => {
     let u = updates.get(keyId);
@@ -102,7 +103,7 @@ function keyStatements(batch: WriteBatch, now: number): SqlStatement[] {
     return u;
   };
   for (const d of batch.counters) {
-    const { sets, params } = counterSets(d);
+    const { sets, params } = counterSets(dialect, d);
     update(d.keyId).sets.push(...sets);
     update(d.keyId).params.push(...params);
   }
@@ -130,7 +131,8 @@ function cooldownStatements(driver: SqlDriver, changes: KeyStateChange[]): SqlSt
     // Skips keys deleted meanwhile; an existing cooldown keeps the later end.
     (values) =>
       'INSERT INTO key_cooldowns (api_key_id, model, until_ms, reason) ' +
-      `SELECT column1, column2, column3, column4 FROM (VALUES ${values}) WHERE column1 IN (SELECT id FROM api_keys) ` +
+      `SELECT column1, column2, column3, column4 FROM (VALUES ${values})${driver.dialect.valuesAlias} ` +
+      'WHERE column1 IN (SELECT id FROM api_keys) ' +
       'ON CONFLICT(api_key_id, model) DO UPDATE SET until_ms = excluded.until_ms, reason = excluded.reason ' +
       'WHERE excluded.until_ms > key_cooldowns.until_ms',
   );
@@ -162,7 +164,7 @@ export function batchStatements(driver: SqlDriver, batch: WriteBatch, now: numbe
   return [
     ...usage,
     ...tokenStatements(batch.usage),
-    ...keyStatements(batch, now),
+    ...keyStatements(driver.dialect, batch, now),
     ...cooldownStatements(driver, batch.changes),
     ...limitCountStatements(driver, batch.limitCounts ?? []),
   ];

@@ -6,6 +6,7 @@ import type { LimitStore, TokenReservation, TokenWindowCounts } from '../../core
 import { tokenSubject } from '../../core/tokens/token-policy.js';
 import type { LimitCount } from '../../core/types.js';
 import type { SqlDriver, SqlStatement } from './driver.js';
+import type { SqlDialect } from './sql-dialect.js';
 import { multiRowStatements } from './sql-util.js';
 
 interface LimitRow {
@@ -25,14 +26,15 @@ const stored = (model: string, period: string) =>
 /**
  * Counts a request in both windows only when all four counts are below their limits. One statement
  * holds SQLite's write lock from its first read to its last write, so concurrent reservations from
- * any number of connections (processes, D1 isolates) are serialized and never overshoot.
+ * any number of connections (processes, D1 isolates) are serialized and never overshoot. PostgreSQL
+ * takes a lock on the subject first (`dialect.lockStatements`), in the same transaction.
  */
-const RESERVE_SQL =
+const reserveSql = (dialect: SqlDialect): string =>
   'INSERT INTO local_limit_counts (subject, model, period, window_end, count) ' +
-  "SELECT ?, 'requests', column1, column2, 1 FROM (VALUES ('minute', ?), ('day', ?)) " +
+  `SELECT ?, 'requests', column1, column2, 1 FROM (VALUES ('minute', ?), ('day', ?))${dialect.valuesAlias} ` +
   `WHERE ${stored('requests', 'minute')} < ? AND ${stored('requests', 'day')} < ? ` +
   `AND ${stored('tokens', 'minute')} < ? AND ${stored('tokens', 'day')} < ? ` +
-  'ON CONFLICT(subject, model, period, window_end) DO UPDATE SET count = count + 1';
+  'ON CONFLICT(subject, model, period, window_end) DO UPDATE SET count = local_limit_counts.count + 1';
 
 /** Upserts that add each increment to its window's stored count (`count = count + ?`), chunked for D1. */
 export function limitCountStatements(driver: SqlDriver, rows: readonly LimitCount[]): SqlStatement[] {
@@ -82,10 +84,12 @@ export class SqlLimitStore implements LimitStore {
   async reserveTokenRequests(reservations: readonly TokenReservation[]): Promise<boolean[]> {
     if (reservations.length === 0) return [];
     const limit = (n: number | null) => (n === null ? NO_LIMIT : n);
+    const sql = reserveSql(this.driver.dialect);
+    const locks = this.driver.dialect.lockStatements(reservations.map((r) => tokenSubject(r.tokenId)));
     const statements = reservations.map((r) => {
       const subject = tokenSubject(r.tokenId);
       return {
-        sql: RESERVE_SQL,
+        sql,
         params: [
           subject,
           r.minuteEnd,
@@ -106,7 +110,8 @@ export class SqlLimitStore implements LimitStore {
       };
     });
     // A counted reservation changes its two rows; a refused one changes nothing.
-    return (await this.driver.batch(statements)).map((result) => result.changes > 0);
+    const results = await this.driver.batch([...locks, ...statements]);
+    return results.slice(locks.length).map((result) => result.changes > 0);
   }
 
   async tokenCounts(tokenId: number, minuteEnd: number, dayEnd: number): Promise<TokenWindowCounts> {

@@ -34,7 +34,7 @@ export class SqlResourceStore implements ResourceStore {
   async findOwners(names: readonly string[]): Promise<ResourceOwner[]> {
     if (names.length === 0) return [];
     const rows = await this.driver.all<OwnerRow>(
-      'SELECT * FROM resource_owners WHERE name IN (SELECT value FROM json_each(?))',
+      `SELECT * FROM resource_owners WHERE ${this.driver.dialect.inJsonArray('name', 'text')}`,
       [JSON.stringify(names)],
     );
     return rows.map(toOwner);
@@ -62,7 +62,7 @@ export class SqlResourceStore implements ResourceStore {
   async forgetOwners(names: readonly string[]): Promise<number> {
     if (names.length === 0) return 0;
     const res = await this.driver.run(
-      'DELETE FROM resource_owners WHERE name IN (SELECT value FROM json_each(?))',
+      `DELETE FROM resource_owners WHERE ${this.driver.dialect.inJsonArray('name', 'text')}`,
       [JSON.stringify(names)],
     );
     return res.changes;

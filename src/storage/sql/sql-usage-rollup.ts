@@ -6,6 +6,7 @@
  */
 import type { RollupResult } from '../../core/ports.js';
 import type { SqlDriver, SqlStatement } from './driver.js';
+import type { SqlDialect } from './sql-dialect.js';
 import { type IdRange, idRanges } from './usage-id-range.js';
 
 export const HOUR = 3_600_000;
@@ -27,11 +28,11 @@ export async function rolledUpUntil(driver: SqlDriver): Promise<number | null> {
 }
 
 /** Moves the watermark forward only, so two concurrent runs (two isolates) cannot move it back. */
-function setWatermark(until: number): SqlStatement {
+function setWatermark(dialect: SqlDialect, until: number): SqlStatement {
   return {
     sql:
       'INSERT INTO pool_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value ' +
-      'WHERE CAST(excluded.value AS INTEGER) > CAST(pool_meta.value AS INTEGER)',
+      `WHERE CAST(excluded.value AS ${dialect.integer}) > CAST(pool_meta.value AS ${dialect.integer})`,
     params: [ROLLUP_META_KEY, String(until)],
   };
 }
@@ -43,12 +44,13 @@ export const RAW_RANGE = 'id >= ? AND id < ? AND request_timestamp >= ? AND requ
  * Sums are replaced, not added, so folding an hour again (a run that failed half-way, two isolates
  * at once) leaves the same numbers. The WHERE clause also keeps SQLite's upsert parser unambiguous.
  */
-function foldStatements(from: number, to: number, [lo, hi]: IdRange): SqlStatement[] {
+function foldStatements(dialect: SqlDialect, from: number, to: number, [lo, hi]: IdRange): SqlStatement[] {
+  const hour = `CAST(request_timestamp / ${HOUR} AS ${dialect.integer}) * ${HOUR}`;
   return [
     {
       sql:
         'INSERT INTO usage_hourly (hour, endpoint, model, response_status, requests, errors, prompt_tokens, completion_tokens, total_tokens) ' +
-        `SELECT CAST(request_timestamp / ${HOUR} AS INTEGER) * ${HOUR}, endpoint, coalesce(model, ''), response_status, ` +
+        `SELECT ${hour}, endpoint, coalesce(model, ''), response_status, ` +
         `COUNT(*), ${ERRORS}, ${TOKENS} FROM api_key_usage WHERE ${RAW_RANGE} ` +
         `GROUP BY 1, 2, 3, 4 ON CONFLICT(hour, endpoint, model, response_status) DO UPDATE SET ${REPLACE_SUMS}`,
       params: [lo, hi, from, to],
@@ -56,7 +58,7 @@ function foldStatements(from: number, to: number, [lo, hi]: IdRange): SqlStateme
     {
       sql:
         'INSERT INTO usage_hourly_keys (hour, api_key_id, requests, errors, prompt_tokens, completion_tokens, total_tokens) ' +
-        `SELECT CAST(request_timestamp / ${HOUR} AS INTEGER) * ${HOUR}, coalesce(api_key_id, 0), ` +
+        `SELECT ${hour}, coalesce(api_key_id, 0), ` +
         `COUNT(*), ${ERRORS}, ${TOKENS} FROM api_key_usage WHERE ${RAW_RANGE} ` +
         `GROUP BY 1, 2 ON CONFLICT(hour, api_key_id) DO UPDATE SET ${REPLACE_SUMS}`,
       params: [lo, hi, from, to],
@@ -94,11 +96,11 @@ export async function rollupUsage(
   const to = Math.min(end, from + Math.max(1, Math.floor(maxHours)) * HOUR);
   if (to <= from) {
     // Nothing finished to fold; a first run still records where raw rows start.
-    if (first) await driver.batch([setWatermark(Math.max(from, end))]);
+    if (first) await driver.batch([setWatermark(driver.dialect, Math.max(from, end))]);
     return { hours: 0, rolledUpUntil: first ? Math.max(from, end) : from };
   }
   const [ids] = await idRanges(driver, [[from, to]]);
-  await driver.batch([...foldStatements(from, to, ids!), setWatermark(to)]);
+  await driver.batch([...foldStatements(driver.dialect, from, to, ids!), setWatermark(driver.dialect, to)]);
   return { hours: (to - from) / HOUR, rolledUpUntil: to };
 }
 

@@ -120,6 +120,7 @@ export class SqlUsageStore implements UsageStore {
       ? { raw: [[query.since, query.until] as [number, number]], rollup: null }
       : planStats(query.since, query.until, bucketMs, await rolledUpUntil(this.driver));
     const tokenClause = byToken ? ' AND access_token_id = ?' : '';
+    const { integer } = this.driver.dialect;
     const tokenParams = byToken ? [query.tokenId] : [];
     const fine: FineRow[] = [];
     const keyRows: KeyGroupRow[] = [];
@@ -128,7 +129,7 @@ export class SqlUsageStore implements UsageStore {
       const [lo, hi] = ids[i]!;
       fine.push(
         ...(await this.driver.all<FineRow>(
-          `SELECT CAST(request_timestamp / ? AS INTEGER) * ? AS t, endpoint, model, response_status AS status, ${AGGREGATES} ` +
+          `SELECT CAST(request_timestamp / ? AS ${integer}) * ? AS t, endpoint, model, response_status AS status, ${AGGREGATES} ` +
             `FROM api_key_usage WHERE ${RAW_RANGE}${tokenClause} GROUP BY 1, 2, 3, 4`,
           [bucketMs, bucketMs, lo, hi, from, to, ...tokenParams],
         )),
@@ -145,7 +146,7 @@ export class SqlUsageStore implements UsageStore {
       const [from, to] = plan.rollup;
       fine.push(
         ...(await this.driver.all<FineRow>(
-          `SELECT CAST(hour / ? AS INTEGER) * ? AS t, endpoint, NULLIF(model, '') AS model, response_status AS status, ` +
+          `SELECT CAST(hour / ? AS ${integer}) * ? AS t, endpoint, NULLIF(model, '') AS model, response_status AS status, ` +
             `${ROLLUP_AGGREGATES} FROM usage_hourly WHERE hour >= ? AND hour < ? GROUP BY 1, 2, 3, 4`,
           [bucketMs, bucketMs, from, to],
         )),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SqlDriver } from './driver.js';
+import { POSTGRES_DIALECT, SQLITE_DIALECT } from './sql-dialect.js';
 import { chunk, idsIn, multiRowStatements, placeholders, setClause } from './sql-util.js';
 
 const driver = { maxParams: 100 } as SqlDriver;
@@ -22,10 +23,14 @@ describe('sql-util', () => {
 
   it('passes any number of ids as one deduplicated JSON parameter', () => {
     const ids = [...Array.from({ length: 150 }, (_, i) => i), 1, 2];
-    const where = idsIn('id', ids);
+    const where = idsIn(SQLITE_DIALECT, 'id', ids);
     expect(where.sql).toBe('id IN (SELECT value FROM json_each(?))');
     expect(JSON.parse(where.param)).toEqual(Array.from({ length: 150 }, (_, i) => i));
-    expect(idsIn('id', []).param).toBe('[]');
+    expect(idsIn(SQLITE_DIALECT, 'id', []).param).toBe('[]');
+    expect(idsIn(POSTGRES_DIALECT, 'id', ids)).toEqual({
+      sql: 'id IN (SELECT value::bigint FROM jsonb_array_elements_text(?::jsonb))',
+      param: where.param,
+    });
   });
 
   it('builds SET clauses', () => {

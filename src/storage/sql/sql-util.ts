@@ -1,5 +1,6 @@
 /** Small helpers for building chunked, parameterised SQL. */
 import type { SqlDriver, SqlStatement } from './driver.js';
+import type { SqlDialect } from './sql-dialect.js';
 
 /** Splits `items` into slices of at most `size` (at least 1). */
 export function chunk<T>(items: readonly T[], size: number): T[][] {
@@ -42,11 +43,15 @@ export function multiRowStatements(
 
 /**
  * `column IN (…)` over any number of ids as one statement with one bound parameter: the ids as a
- * JSON array, read by `json_each`. A bulk change then stays one atomic statement, within D1's
- * 100-bind limit and its per-invocation query count, however many keys it touches.
+ * JSON array (SQLite reads it with `json_each`). A bulk change then stays one atomic statement,
+ * within D1's 100-bind limit and its per-invocation query count, however many keys it touches.
  */
-export function idsIn(column: string, ids: readonly number[]): { sql: string; param: string } {
-  return { sql: `${column} IN (SELECT value FROM json_each(?))`, param: JSON.stringify([...new Set(ids)]) };
+export function idsIn(
+  dialect: SqlDialect,
+  column: string,
+  ids: readonly number[],
+): { sql: string; param: string } {
+  return { sql: dialect.inJsonArray(column, 'int'), param: JSON.stringify([...new Set(ids)]) };
 }
 
 /** Statements that need not be atomic together are sent in batches of this many, to keep each round trip small. */

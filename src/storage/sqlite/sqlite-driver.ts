@@ -1,6 +1,7 @@
 /** `SqlDriver` over better-sqlite3: synchronous calls wrapped in promises, statements cached. */
 import type Database from 'better-sqlite3';
 import type { SqlDriver, SqlStatement } from '../sql/driver.js';
+import { SQLITE_DIALECT } from '../sql/sql-dialect.js';
 
 /** Statements with chunked `VALUES`/`IN` lists vary in text, so the cache is bounded. */
 const CACHE_LIMIT = 256;
@@ -8,6 +9,7 @@ const CACHE_LIMIT = 256;
 export class SqliteDriver implements SqlDriver {
   /** SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32. */
   readonly maxParams = 32766;
+  readonly dialect = SQLITE_DIALECT;
   private readonly cache = new Map<string, Database.Statement>();
   private readonly runBatch: (statements: SqlStatement[]) => Array<{ changes: number }>;
 
