@@ -23,6 +23,8 @@ export interface GatewayClusterOptions {
   keys?: string[];
   /** More environment for every gateway (FLUSH_INTERVAL_MS is 100 unless given). */
   env?: Record<string, string>;
+  /** Runtime config set through the first gateway before the others start (they load it at start). */
+  config?: Record<string, string | number>;
   /** Settings of the mock upstream this harness starts. */
   mock?: Partial<MockOptions>;
 }
@@ -65,7 +67,7 @@ async function ended(g: SpawnedGateway, signal: NodeJS.Signals): Promise<void> {
 
 /**
  * Starts the mock and `count` gateways. The first starts alone (it applies the migrations and
- * imports the keys); the others start together.
+ * imports the keys) and takes `config`; the others start together.
  */
 export async function startGatewayCluster(opts: GatewayClusterOptions): Promise<GatewayCluster> {
   const mock = await startMockGemini(opts.mock);
@@ -85,6 +87,10 @@ export async function startGatewayCluster(opts: GatewayClusterOptions): Promise<
   };
   try {
     if (opts.count > 0) gateways.push(await spawnGateway(env));
+    if (opts.config && gateways[0]) {
+      const res = await adminApi(gateways[0].url, CLUSTER_ADMIN_TOKEN)('PUT', '/config', opts.config);
+      if (res.status !== 200) throw new Error(`config refused: ${JSON.stringify(res.body)}`);
+    }
     gateways.push(...(await Promise.all(Array.from({ length: opts.count - 1 }, () => spawnGateway(env)))));
   } catch (err) {
     await close();

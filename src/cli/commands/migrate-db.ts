@@ -45,7 +45,7 @@ export const migrateDb: Command = {
     from: {
       type: 'string',
       value: 'sqlite:PATH',
-      description: 'The SQLite file to copy from (left unchanged)',
+      description: 'The SQLite file to copy from (read; only pending migrations are applied)',
     },
     to: { type: 'string', value: 'postgres://…', description: 'The PostgreSQL database to copy into' },
     force: { type: 'boolean', description: 'Replace what the target holds' },
