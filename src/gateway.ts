@@ -77,6 +77,12 @@ export interface Gateway {
   close(): void;
 }
 
+/**
+ * With interval flushing, key state changes (cooldowns, disables) are written this soon on their
+ * own, so every gateway on the same database honours them within a second; counters keep the interval.
+ */
+const STATE_FLUSH_DELAY_MS = 20;
+
 /** Google's limit per file. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
 
@@ -93,6 +99,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     random: opts.random ?? systemRandom,
     logger,
     tokenBatchWindow: opts.tokenBatchWindow,
+    // Per-request flushing (Workers) writes state changes with each request already.
+    stateFlushDelayMs: opts.flushMode === 'interval' ? STATE_FLUSH_DELAY_MS : undefined,
   });
   await service.init();
   const upstreamBaseUrl = opts.upstreamBaseUrl.replace(/\/+$/, '');

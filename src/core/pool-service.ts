@@ -40,6 +40,8 @@ export class PoolService {
       logger: Logger;
       /** When token-limit reservations arriving together are written (see `TokenPolicy`). */
       tokenBatchWindow?: BatchWindow;
+      /** Writes key state changes this soon on their own (see `WritePipeline`); unset: with the next flush. */
+      stateFlushDelayMs?: number;
     },
   ) {
     const { storage, clock, logger } = deps;
@@ -50,6 +52,7 @@ export class PoolService {
       clock,
       logger,
       limitCounts: [this.pool.limiter, this.tokens],
+      stateFlushDelayMs: deps.stateFlushDelayMs,
     });
     this.refresher = new SnapshotRefresher({
       storage,
@@ -63,7 +66,7 @@ export class PoolService {
       pool: this.pool,
       metrics: this.metrics,
       tokens: this.tokens,
-      buffer: this.writes.buffer,
+      writes: this.writes,
       clock,
       logger,
       config: () => this.current,
@@ -94,8 +97,9 @@ export class PoolService {
     if (storage.changes) this.stopFollowing = this.refresher.follow(storage.changes);
   }
 
-  /** Stops following the change feed. Buffered writes stay: flush before. */
+  /** Stops following the change feed and cancels timers. Buffered writes stay: flush before. */
   close(): void {
+    this.writes.close();
     this.stopFollowing?.();
     this.stopFollowing = undefined;
   }
@@ -129,7 +133,7 @@ export class PoolService {
   applyChanges(changes: readonly KeyStateChange[]): void {
     if (changes.length === 0) return;
     for (const change of changes) this.pool.apply(change);
-    this.writes.buffer.addChanges(changes);
+    this.writes.addChanges(changes);
   }
 
   /** Number of buffered writes not yet flushed. */

@@ -47,6 +47,13 @@ export class WriteBuffer {
     for (const change of changes) this.changes.push(change);
   }
 
+  /** Takes the buffered state changes only, in order. */
+  drainChanges(): KeyStateChange[] {
+    const changes = this.changes;
+    this.changes = [];
+    return changes;
+  }
+
   /** Takes everything buffered, leaving the buffer empty. */
   drain(): WriteBatch {
     const batch: WriteBatch = {

@@ -114,6 +114,7 @@ export async function startInProcess(opts: {
       );
     },
     async close() {
+      gateway.close();
       await upstream.close();
       sqlite.close();
       rmSync(dir, { recursive: true, force: true });

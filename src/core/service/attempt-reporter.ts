@@ -7,7 +7,7 @@ import type { KeyPool } from '../pool/pool.js';
 import type { Clock, Logger } from '../ports.js';
 import type { TokenPolicy } from '../tokens/token-policy.js';
 import type { OutcomeKind, PoolKey, Tokens } from '../types.js';
-import type { WriteBuffer } from '../write-buffer.js';
+import type { WritePipeline } from './write-pipeline.js';
 
 /** A flush that fails keeps its rows for the next one, but never more than this many usage rows. */
 const MAX_PENDING_USAGE = 100_000;
@@ -43,7 +43,7 @@ export interface AttemptReporterDeps {
   pool: KeyPool;
   metrics: GatewayMetrics;
   tokens: TokenPolicy;
-  buffer: WriteBuffer;
+  writes: WritePipeline;
   clock: Clock;
   logger: Logger;
   config(): PoolConfig;
@@ -51,7 +51,8 @@ export interface AttemptReporterDeps {
 
 /** Applies an attempt's outcome to the in-memory pool at once and buffers its writes. */
 export function reportAttempt(deps: AttemptReporterDeps, report: AttemptReport): void {
-  const { pool, buffer } = deps;
+  const { pool, writes } = deps;
+  const buffer = writes.buffer;
   const config = deps.config();
   const now = deps.clock.now();
   const { key, outcome } = report;
@@ -62,7 +63,7 @@ export function reportAttempt(deps: AttemptReporterDeps, report: AttemptReport):
       outcome.kind === 'rate-limited' && key.project ? pool.keysInProject(key.project) : undefined;
     const changes = transition(key, outcome, { config, now, projectKeys });
     for (const change of changes) pool.apply(change);
-    if (changes.length > 0) buffer.addChanges(changes);
+    if (changes.length > 0) writes.addChanges(changes);
     if (changes.some((c) => c.disabled)) {
       deps.logger({ event: 'key_disabled', key_id: key.id, reason: key.disabled?.reason ?? null });
     }

@@ -4,7 +4,7 @@
  * of a snapshot refresh) run one at a time, in the order they were asked for.
  */
 import type { Clock, Logger, Storage } from '../ports.js';
-import type { LimitCount } from '../types.js';
+import type { KeyStateChange, LimitCount } from '../types.js';
 import { WriteBuffer } from '../write-buffer.js';
 
 /** Limit-count increments counted in memory and handed to the flush (the access-token policy's token counts). */
@@ -19,6 +19,7 @@ export class WritePipeline {
   /** Flushes, and the load of a refresh, run one at a time in this order (see `serialized`). */
   private writes: Promise<unknown> = Promise.resolve();
   private backlogFlush: Promise<void> | null = null;
+  private stateFlush: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly deps: {
@@ -26,8 +27,45 @@ export class WritePipeline {
       clock: Clock;
       logger: Logger;
       limitCounts: readonly LimitCountSource[];
+      /**
+       * When set, key state changes (cooldowns, disables, re-enables) are written this many ms after
+       * they happen, on their own, so other gateways see them soon; counters wait for the periodic
+       * flush. Unset where every request flushes anyway (Workers).
+       */
+      stateFlushDelayMs?: number;
     },
   ) {}
+
+  /** Buffers key state changes, and writes them soon when prompt state flushes are on. */
+  addChanges(changes: readonly KeyStateChange[]): void {
+    this.buffer.addChanges(changes);
+    const delay = this.deps.stateFlushDelayMs;
+    if (delay === undefined || this.stateFlush !== null) return;
+    this.stateFlush = setTimeout(() => {
+      this.stateFlush = null;
+      this.serialized(() => this.writeChanges()).catch(() => undefined);
+    }, delay);
+  }
+
+  /** Writes only the buffered state changes; a failed write puts them back in front. */
+  private async writeChanges(): Promise<void> {
+    const changes = this.buffer.drainChanges();
+    if (changes.length === 0) return;
+    const batch = { usage: [], counters: [], changes };
+    try {
+      await this.deps.storage.keys.applyBatch(batch, this.deps.clock.now());
+    } catch (err) {
+      this.buffer.restore(batch);
+      this.deps.logger({ event: 'flush_failed', error: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+  }
+
+  /** Cancels a pending prompt state flush (its changes stay buffered for the next flush). */
+  close(): void {
+    if (this.stateFlush !== null) clearTimeout(this.stateFlush);
+    this.stateFlush = null;
+  }
 
   /** Number of buffered writes not yet flushed. */
   get pendingWrites(): number {
