@@ -1,4 +1,5 @@
 /** The Node runtime's environment variables, validated once at start. */
+import { checkPostgresUrl, isPostgresUrl, redactDatabaseUrl } from '../../storage/postgres/database-url.js';
 
 /** The outbound proxy for upstream requests, from `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` (either case). */
 export interface OutboundProxy {
@@ -14,6 +15,8 @@ export interface NodeSettings {
   port: number;
   host: string;
   databasePath: string;
+  /** A PostgreSQL URL from `DATABASE_URL`; null keeps the SQLite file at `databasePath`. */
+  databaseUrl: string | null;
   upstreamBaseUrl: string;
   adminToken: string | undefined;
   accessTokens: string | undefined;
@@ -103,11 +106,38 @@ function readProxy(env: NodeJS.ProcessEnv): OutboundProxy | null {
   return { httpProxy, httpsProxy, noProxy: (env.no_proxy ?? env.NO_PROXY ?? '').trim() };
 }
 
+/**
+ * The database from `DATABASE_URL`: `postgres://…`/`postgresql://…` selects PostgreSQL;
+ * `sqlite:<path>` (or unset) the SQLite file, `DATABASE_PATH` being the unset case's path.
+ * Errors never show the URL's password.
+ */
+export function readDatabase(env: NodeJS.ProcessEnv): Pick<NodeSettings, 'databasePath' | 'databaseUrl'> {
+  const path = env.DATABASE_PATH?.trim() || './data/pool.sqlite';
+  const raw = env.DATABASE_URL?.trim() ?? '';
+  if (raw === '') return { databasePath: path, databaseUrl: null };
+  if (/^sqlite:/i.test(raw)) {
+    const file = raw.replace(/^sqlite:(\/\/)?/i, '');
+    if (file === '') throw new SettingsError('DATABASE_URL sqlite:<path> names no file');
+    return { databasePath: file, databaseUrl: null };
+  }
+  if (!isPostgresUrl(raw)) {
+    throw new SettingsError(
+      `DATABASE_URL must be postgres://…, postgresql://… or sqlite:<path>, got ${redactDatabaseUrl(raw)}`,
+    );
+  }
+  try {
+    checkPostgresUrl(raw);
+  } catch (err) {
+    throw new SettingsError((err as Error).message);
+  }
+  return { databasePath: path, databaseUrl: raw };
+}
+
 export function readNodeSettings(env: NodeJS.ProcessEnv): NodeSettings {
   return {
     port: intVar(env, 'PORT', 8787, 0, 65535),
     host: env.HOST?.trim() || '127.0.0.1',
-    databasePath: env.DATABASE_PATH?.trim() || './data/pool.sqlite',
+    ...readDatabase(env),
     upstreamBaseUrl: urlVar(env, 'UPSTREAM_BASE_URL', 'https://generativelanguage.googleapis.com'),
     adminToken: optional(env.ADMIN_TOKEN),
     accessTokens: optional(env.ACCESS_TOKENS),

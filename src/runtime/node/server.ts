@@ -1,5 +1,5 @@
 /**
- * The Node runtime: SQLite storage, the undici upstream, the Hono app on @hono/node-server, a
+ * The Node runtime: SQLite or PostgreSQL storage, the undici upstream, the Hono app on @hono/node-server, a
  * flush timer, periodic maintenance and a graceful shutdown. `main.ts` calls this; tests do too.
  */
 import type { AddressInfo } from 'node:net';
@@ -15,13 +15,13 @@ import { OPENAI_CHAT } from '../../dialects/openai-chat/dialect.js';
 import { GatewayError } from '../../forward/gateway-error.js';
 import { toResponse } from '../../forward/reply.js';
 import { importEnvAccessTokens, importEnvKeys } from '../../setup.js';
-import { openSqliteStorage } from '../../storage/sqlite/sqlite-storage.js';
 import { createUndiciUpstream } from '../../upstream/undici.js';
 import type { NodeSettings } from './env.js';
 import { ensureFirstAccessToken, resolveAdminToken } from './first-start.js';
 import { clientAddressOf } from './client-address.js';
 import { createClientLane } from './client-lane.js';
 import { createDiskPanelAssets } from './panel-assets.js';
+import { openNodeStorage } from './open-storage.js';
 
 const PANEL_DIR = fileURLToPath(new URL('../../../admin-ui/dist/', import.meta.url));
 const MAINTENANCE_INTERVAL_MS = 60_000;
@@ -65,8 +65,8 @@ export async function startNodeGateway(
 ): Promise<RunningGateway> {
   const logger = opts.logger ?? jsonLogger;
   const cipher = settings.encryptionKey ? await createAesGcmCipher(settings.encryptionKey) : plainCipher;
-  const sqlite = openSqliteStorage(settings.databasePath, { cipher });
-  const { storage } = sqlite;
+  const database = await openNodeStorage(settings, { cipher });
+  const { storage } = database;
   const now = Date.now();
 
   const importedKeys = await importEnvKeys(storage, settings.geminiApiKeys, now);
@@ -147,7 +147,7 @@ export async function startNodeGateway(
     });
   } catch (err) {
     await upstream.close().catch(() => undefined);
-    sqlite.close();
+    await database.close();
     const code = (err as NodeJS.ErrnoException).code;
     throw new ListenError(`${settings.host}:${settings.port}`, code, {
       adminToken: admin.generated,
@@ -191,7 +191,7 @@ export async function startNodeGateway(
         .catch((err: unknown) => logger({ event: 'final_flush_failed', error: String(err) }));
       gateway.close();
       await upstream.close().catch(() => undefined);
-      sqlite.close();
+      await database.close();
     })();
     return stopping;
   };

@@ -5,7 +5,8 @@
 import type { KeyCipher, Storage } from '../../core/ports.js';
 import { createSqlStorage } from '../sql/sql-storage.js';
 import { openPostgresChangeFeed } from './postgres-change-feed.js';
-import { checkPostgresUrl, openPostgresClient, redactDatabaseUrl } from './postgres-client.js';
+import { checkPostgresUrl, redactDatabaseUrl } from './database-url.js';
+import { openPostgresClient } from './postgres-client.js';
 import { PostgresDriver } from './postgres-driver.js';
 import { applyPostgresMigrations } from './postgres-migrations.js';
 
