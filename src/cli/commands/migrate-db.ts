@@ -1,11 +1,8 @@
 /** `migrate-db --from sqlite:<path> --to postgres://…`: moves a gateway's SQLite database to PostgreSQL. */
 import { existsSync } from 'node:fs';
 import { copySqliteToPostgres, TargetNotEmptyError } from '../../storage/postgres/copy-from-sqlite.js';
-import {
-  checkPostgresUrl,
-  openPostgresClient,
-  redactDatabaseUrl,
-} from '../../storage/postgres/postgres-client.js';
+import { checkPostgresUrl, redactDatabaseUrl } from '../../storage/postgres/database-url.js';
+import { openPostgresClient } from '../../storage/postgres/postgres-client.js';
 import { applyPostgresMigrations } from '../../storage/postgres/postgres-migrations.js';
 import { openSqliteStorage } from '../../storage/sqlite/sqlite-storage.js';
 import type { Command } from '../command.js';
