@@ -99,6 +99,7 @@ export async function startPostgresServer(binDir: string): Promise<PostgresServe
       '-c full_page_writes=off',
       '-c max_connections=300',
     ].join(' ');
+    let paused = false;
     const start = ['start', '-w', '-t', '60', '-D', dataDir, '-l', logFile, '-o', options];
     run('pg_ctl', start);
     return {
@@ -106,13 +107,19 @@ export async function startPostgresServer(binDir: string): Promise<PostgresServe
       binDir,
       stop: async () => {
         try {
-          run('pg_ctl', ['stop', '-m', 'immediate', '-w', '-D', dataDir]);
+          if (!paused) run('pg_ctl', ['stop', '-m', 'immediate', '-w', '-D', dataDir]);
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }
       },
-      pause: () => runAsync('pg_ctl', ['stop', '-m', 'fast', '-w', '-D', dataDir]),
-      resume: () => runAsync('pg_ctl', start),
+      pause: async () => {
+        await runAsync('pg_ctl', ['stop', '-m', 'fast', '-w', '-D', dataDir]);
+        paused = true;
+      },
+      resume: async () => {
+        await runAsync('pg_ctl', start);
+        paused = false;
+      },
     };
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
