@@ -5,7 +5,12 @@
  */
 import type { Hono } from 'hono';
 import type { Clock, Logger, Random, Storage, Upstream } from './core/ports.js';
-import { runOpsMaintenance, type OpsMaintenanceReport } from './core/ops/maintenance.js';
+import {
+  runLeasedMaintenance,
+  runOpsMaintenance,
+  type MaintenanceLease,
+  type OpsMaintenanceReport,
+} from './core/ops/maintenance.js';
 import { KeyChecker } from './core/ops/validate.js';
 import { PoolService } from './core/pool-service.js';
 import type { BatchWindow } from './core/tokens/token-policy.js';
@@ -73,6 +78,11 @@ export interface Gateway {
    * usage retention, local-limit counts, and the re-check of auto-disabled keys when due.
    */
   runMaintenance(): Promise<OpsMaintenanceReport>;
+  /**
+   * `runMaintenance` when this process holds (or takes) the cluster-wide maintenance lease; null
+   * when another process holds it. For runtimes where every process runs the timer (Node).
+   */
+  runClusterMaintenance(lease: MaintenanceLease): Promise<OpsMaintenanceReport | null>;
   /** Stops following the storage's change feed. Flush before; the storage is the runtime's to close. */
   close(): void;
 }
@@ -158,6 +168,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     checker,
     flush: () => service.flush(),
     runMaintenance: () => runOpsMaintenance({ service, checker, clock, logger }),
+    runClusterMaintenance: (lease) => runLeasedMaintenance({ service, checker, clock, logger, lease }),
     close() {
       service.close();
       stopTokenNotices?.();

@@ -4,6 +4,7 @@
  * lives in its own module under `service/`; this class wires them and keeps one surface.
  */
 import { parseConfig, resolveConfigValues, type PoolConfig } from './config.js';
+import { KeyLimitGate } from './ops/key-limit-gate.js';
 import { GatewayMetrics } from './ops/metrics.js';
 import { KeyPool } from './pool/pool.js';
 import type { Clock, Logger, Random, Storage } from './ports.js';
@@ -26,6 +27,8 @@ export class PoolService {
   readonly metrics = new GatewayMetrics();
   /** Access-token rules and limits, checked before the pick. */
   readonly tokens: TokenPolicy;
+  /** Shared local key limits, reserved in storage before each attempt (see `KeyLimitGate`). */
+  readonly keyLimits: KeyLimitGate;
   private current: PoolConfig = parseConfig({});
   private readonly writes: WritePipeline;
   private readonly refresher: SnapshotRefresher;
@@ -38,7 +41,7 @@ export class PoolService {
       clock: Clock;
       random: Random;
       logger: Logger;
-      /** When token-limit reservations arriving together are written (see `TokenPolicy`). */
+      /** When token- and key-limit reservations arriving together are written (see `ReservationBatch`). */
       tokenBatchWindow?: BatchWindow;
       /** Writes key state changes this soon on their own (see `WritePipeline`); unset: with the next flush. */
       stateFlushDelayMs?: number;
@@ -47,11 +50,18 @@ export class PoolService {
     const { storage, clock, logger } = deps;
     this.pool = new KeyPool({ clock, random: deps.random });
     this.tokens = new TokenPolicy({ limits: storage.limits, clock, batchWindow: deps.tokenBatchWindow });
+    this.keyLimits = new KeyLimitGate({
+      limits: storage.limits,
+      limiter: this.pool.limiter,
+      clock,
+      logger,
+      batchWindow: deps.tokenBatchWindow,
+    });
     this.writes = new WritePipeline({
       storage,
       clock,
       logger,
-      limitCounts: [this.pool.limiter, this.tokens],
+      limitCounts: [this.tokens],
       stateFlushDelayMs: deps.stateFlushDelayMs,
     });
     this.refresher = new SnapshotRefresher({
@@ -151,6 +161,11 @@ export class PoolService {
     return this.writes.flushIfBacklogged(rows);
   }
 
+  /** Forgets in-memory local-limit entries whose windows ended (the part of maintenance every process does). */
+  pruneLocal(): void {
+    this.pool.limiter.prune(this.deps.clock.now());
+  }
+
   /**
    * Periodic maintenance (see `maintainStorage`), then a refresh so the snapshot shows its effects.
    */
@@ -158,7 +173,7 @@ export class PoolService {
     const now = this.deps.clock.now();
     await this.refresh();
     const report = await maintainStorage(this.deps.storage, this.current, now);
-    this.pool.limiter.prune(now);
+    this.pruneLocal();
     await this.refresh();
     return report;
   }

@@ -169,6 +169,21 @@ export interface TokenReservation {
   tpd: number | null;
 }
 
+/**
+ * One request of a key (or its project) for a model to count against the local key limits, if they
+ * allow it. A window whose end is 0 is off: nothing is counted or checked in it.
+ */
+export interface KeyReservation {
+  /** `k:<key id>`, or `p:<project>` when the key has a project. */
+  subject: string;
+  /** Normalized model name. */
+  model: string;
+  minuteEnd: number;
+  dayEnd: number;
+  rpm: number;
+  rpd: number;
+}
+
 /** A token's stored counts in its current minute and day. */
 export interface TokenWindowCounts {
   minuteRequests: number;
@@ -178,13 +193,19 @@ export interface TokenWindowCounts {
 }
 
 /**
- * Persisted limit counts, so limits hold across restarts: local key limits (loaded at start,
- * counted in memory) and token limits (counted in storage, so they hold across processes).
- * Increments of both go through `KeyStore.applyBatch` too.
+ * Persisted limit counts, counted in storage so they hold across processes and restarts: local key
+ * limits and token request limits are reserved before the upstream call by atomic conditional
+ * increments; token totals are added through `KeyStore.applyBatch`.
  */
 export interface LimitStore {
   /** Local key-limit counts of windows that end after `now`, summed per window. */
   loadLimitCounts(now: number): Promise<LimitCount[]>;
+  /**
+   * Counts requests of keys in their minute and day windows, each one only when both its counts are
+   * still below their limits (one atomic statement per reservation), all in one transaction (one
+   * `db.batch` on D1). Returns, in order, whether each was counted; a refused one counts nothing.
+   */
+  reserveKeyRequests(reservations: readonly KeyReservation[]): Promise<boolean[]>;
   /**
    * Counts requests of tokens in their minute and day windows, each one only when every limit of
    * its token still allows it (one atomic statement per reservation), all in one transaction (one
@@ -231,6 +252,12 @@ export interface TokenStore {
 export interface MetaStore {
   getMeta(key: string): Promise<string | null>;
   setMeta(key: string, value: string): Promise<void>;
+  /**
+   * Takes or renews the lease `name` for `holder` until `until`, in one atomic upsert on `pool_meta`
+   * that succeeds only when the lease is free, expired (its end is at or before `now`) or already
+   * `holder`'s. True when `holder` holds it now. Lets one process of many run a cluster-wide job.
+   */
+  tryLease(name: string, holder: string, until: number, now: number): Promise<boolean>;
 }
 
 /**

@@ -103,8 +103,13 @@ export class Proxy {
           break;
         }
         key = pick.key;
-        tried.add(key.id);
       }
+      // Shared local limits: a key refused by storage is now marked full, so the next pick skips it.
+      if (service.keyLimits.applies(plan.model) && !(await service.keyLimits.admit(key, plan.model))) {
+        sameKey = null;
+        continue;
+      }
+      tried.add(key.id);
       attempt += 1;
       service.pool.markUsed(key, plan.model);
       const cut = left < config.requestTimeoutMs;

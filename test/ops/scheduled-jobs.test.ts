@@ -9,7 +9,6 @@ import { fakeKey } from '../support/keys.js';
 import { HOUR, MINUTE, T0, row, rows, useInProcessSuite } from './in-process-suite.js';
 
 const KEY_ERROR = { kind: 'key-error', status: 403, reason: 'PERMISSION_DENIED' } as const;
-const OK = { kind: 'ok' } as const;
 
 const { mock, start } = useInProcessSuite();
 
@@ -156,8 +155,9 @@ describe('scheduled maintenance', () => {
     const e = await start();
     await e.setConfig({ local_rpm_limit: 10, local_rpd_limit: 100 });
     const [id] = await e.addKeys([fakeKey('sched-limits')]);
-    e.attempt(id!, OK, 200);
-    await e.gateway.flush();
+    expect(
+      await e.gateway.service.keyLimits.admit(e.gateway.service.pool.get(id!)!, 'gemini-2.5-flash'),
+    ).toBe(true);
     expect(rows(e, 'SELECT period, count FROM local_limit_counts ORDER BY period')).toEqual([
       { period: 'day', count: 1 },
       { period: 'minute', count: 1 },

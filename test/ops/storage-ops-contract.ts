@@ -180,6 +180,54 @@ export function opsStorageContract(name: string, make: MakeStorage): void {
       expect(await storage.limits.loadLimitCounts(H0)).toHaveLength(250);
     });
 
+    it('grants a lease to one holder at a time until it expires; its holder renews it', async () => {
+      const storage = await fresh(fx);
+      const { meta } = storage;
+      expect(await meta.tryLease('jobs', 'a', H0 + 1000, H0)).toBe(true);
+      expect(await meta.tryLease('jobs', 'b', H0 + 2000, H0 + 500)).toBe(false);
+      expect(await meta.tryLease('jobs', 'a', H0 + 2000, H0 + 500)).toBe(true);
+      expect(await meta.tryLease('jobs', 'b', H0 + 3000, H0 + 1999)).toBe(false);
+      expect(await meta.tryLease('other', 'b', H0 + 3000, H0 + 1999)).toBe(true);
+      expect(await meta.tryLease('jobs', 'b', H0 + 3000, H0 + 2000)).toBe(true);
+      expect(await meta.tryLease('jobs', 'a', H0 + 4000, H0 + 2500)).toBe(false);
+      // Holders racing for an expired lease: exactly one wins.
+      const won = await Promise.all(
+        ['c', 'd', 'e', 'f'].map((holder) => meta.tryLease('jobs', holder, H0 + 9000, H0 + 5000)),
+      );
+      expect(won.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('reserves key requests atomically in the windows that are on: exactly the limit passes', async () => {
+      const storage = await fresh(fx);
+      const minuteEnd = H0 + 60_000;
+      const dayEnd = H0 + 24 * HOUR;
+      const r = { subject: 'k:3', model: 'flash', minuteEnd, dayEnd, rpm: 4, rpd: 6 };
+      expect(await storage.limits.reserveKeyRequests([r, r, r])).toEqual([true, true, true]);
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => storage.limits.reserveKeyRequests([r, r])),
+      );
+      expect(results.flat().filter(Boolean)).toHaveLength(1);
+      // A new minute: the day limit (6) stops the third request of it.
+      const next = { ...r, minuteEnd: minuteEnd + 60_000 };
+      const later = [];
+      for (let i = 0; i < 3; i++) later.push(...(await storage.limits.reserveKeyRequests([next])));
+      expect(later).toEqual([true, true, false]);
+      // Another model and another subject have their own counts; a day-only limit writes no minute row.
+      const dayOnly = { subject: 'p:proj', model: 'pro', minuteEnd: 0, dayEnd, rpm: 0, rpd: 1 };
+      expect(await storage.limits.reserveKeyRequests([dayOnly, dayOnly])).toEqual([true, false]);
+      const loaded = await storage.limits.loadLimitCounts(H0);
+      expect(
+        loaded.sort((a, b) =>
+          `${a.subject}${a.period}${a.windowEnd}`.localeCompare(`${b.subject}${b.period}${b.windowEnd}`),
+        ),
+      ).toEqual([
+        { subject: 'k:3', model: 'flash', period: 'day', windowEnd: dayEnd, count: 6 },
+        { subject: 'k:3', model: 'flash', period: 'minute', windowEnd: minuteEnd, count: 4 },
+        { subject: 'k:3', model: 'flash', period: 'minute', windowEnd: minuteEnd + 60_000, count: 2 },
+        { subject: 'p:proj', model: 'pro', period: 'day', windowEnd: dayEnd, count: 1 },
+      ]);
+    });
+
     it('reserves token requests atomically: exactly the limit passes, a refusal counts nothing', async () => {
       const storage = await fresh(fx);
       const minuteEnd = H0 + 60_000;

@@ -30,7 +30,7 @@ describe('LocalLimiter in the pool', () => {
   it('is off by default: nothing is counted or blocked', () => {
     const { pool } = setup();
     expect(drain(pool, 'm', 50)).toHaveLength(50);
-    expect(pool.limiter.pendingSize).toBe(0);
+    expect(pool.limiter.reservation(makeKey(1), 'm', T0)).toBeNull();
   });
 
   it('a key at its per-minute limit is skipped for that model only, like a cooling key', () => {
@@ -89,52 +89,52 @@ describe('LocalLimiter in the pool', () => {
       expect(r.ok).toBe(true);
       if (r.ok) pool.markUsed(r.key, null);
     }
-    expect(pool.limiter.pendingSize).toBe(0);
+    expect(pool.limiter.reservation(makeKey(1), null, T0)).toBeNull();
   });
 });
 
 describe('LocalLimiter counts for storage', () => {
   const key = makeKey(7);
 
-  it('drains the increments per window, and restores a failed batch', () => {
+  it('asks storage to reserve only the windows that have a limit', () => {
     const limiter = new LocalLimiter();
     limiter.setLimits({ perMinute: 10, perDay: 100 });
-    limiter.count(key, 'models/m', T0);
-    limiter.count(key, 'm', T0 + 1);
     const dayEnd = nextPacificMidnight(T0);
-    const rows = limiter.drain();
-    expect(rows).toEqual(
-      expect.arrayContaining([
-        { subject: 'k:7', model: 'm', period: 'minute', windowEnd: T0 + 50_000, count: 2 },
-        { subject: 'k:7', model: 'm', period: 'day', windowEnd: dayEnd, count: 2 },
-      ]),
-    );
-    expect(rows).toHaveLength(2);
-    expect(limiter.drain()).toEqual([]);
-    limiter.restore(rows);
-    limiter.count(key, 'm', T0 + 2);
-    expect(limiter.drain().map((r) => r.count)).toEqual([3, 3]);
+    expect(limiter.reservation(key, 'm', T0)).toEqual({
+      subject: 'k:7',
+      model: 'm',
+      minuteEnd: T0 + 50_000,
+      dayEnd,
+      rpm: 10,
+      rpd: 100,
+    });
+    limiter.setLimits({ perMinute: 0, perDay: 100 });
+    expect(limiter.reservation(makeKey(8, { project: 'p' }), 'm', T0)).toMatchObject({
+      subject: 'p:p',
+      minuteEnd: 0,
+      dayEnd,
+    });
   });
 
-  it('keeps the counts of a window that ended before the drain', () => {
+  it('a refusal from storage blocks the key until its minute ends (its day, with only a day limit)', () => {
     const limiter = new LocalLimiter();
-    limiter.setLimits({ perMinute: 10, perDay: 0 });
+    limiter.setLimits({ perMinute: 10, perDay: 100 });
     limiter.count(key, 'm', T0);
-    limiter.count(key, 'm', T0 + 50_000);
-    limiter.count(key, 'm', T0 + 50_001);
-    expect(limiter.drain()).toEqual([
-      { subject: 'k:7', model: 'm', period: 'minute', windowEnd: T0 + 50_000, count: 1 },
-      { subject: 'k:7', model: 'm', period: 'minute', windowEnd: T0 + 110_000, count: 2 },
-    ]);
-    expect(limiter.pendingSize).toBe(0);
+    limiter.markFull(key, 'models/m', T0 + 1);
+    expect(limiter.blockedUntil(key, 'm', T0 + 1)).toBe(T0 + 50_000);
+    expect(limiter.blockedUntil(key, 'm', T0 + 50_000)).toBe(0);
+    limiter.setLimits({ perMinute: 0, perDay: 100 });
+    limiter.markFull(key, 'm', T0 + 50_000);
+    expect(limiter.blockedUntil(key, 'm', T0 + 50_000)).toBe(nextPacificMidnight(T0 + 50_000));
+    // Raising the limit frees it at once: storage is asked again.
+    limiter.setLimits({ perMinute: 0, perDay: 101 });
+    expect(limiter.blockedUntil(key, 'm', T0 + 50_000)).toBe(0);
   });
 
   it('a new limiter loaded with the stored counts blocks where the old one stopped', () => {
-    const before = new LocalLimiter();
-    before.setLimits({ perMinute: 2, perDay: 0 });
-    before.count(key, 'm', T0);
-    before.count(key, 'm', T0);
-    const stored = before.drain();
+    const stored = [
+      { subject: 'k:7', model: 'm', period: 'minute' as const, windowEnd: T0 + 50_000, count: 2 },
+    ];
     const after = new LocalLimiter();
     after.setLimits({ perMinute: 2, perDay: 0 });
     after.load(stored, T0 + 1000);

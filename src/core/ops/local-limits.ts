@@ -4,11 +4,14 @@
  * is skipped like a cooling key before Google answers 429. Every check and count is a map lookup.
  *
  * Windows are fixed: minutes since the epoch, and days ending at midnight Pacific time, when
- * Gemini's per-day quotas reset. Counts are kept in memory, and increments since the last flush are
- * handed to storage (`drain`), so a restart resumes from the stored counts (`load`).
+ * Gemini's per-day quotas reset. Storage holds the exact count, shared by every process: each
+ * request is reserved there first (`reservation`, see `KeyLimitGate`). The counts kept here are
+ * what this process saw (loaded at start, its own requests, and refusals), a lower bound of the
+ * stored ones, so a key known to be full is skipped without asking storage.
  */
 import { normalizeModel } from '../health/model.js';
 import { DayWindow, minuteEndAt } from './limit-windows.js';
+import type { KeyReservation } from '../ports.js';
 import type { LimitCount, PoolKey } from '../types.js';
 
 /** Requests allowed per window; 0 turns a window off. */
@@ -24,9 +27,6 @@ interface Entry {
   minute: number;
   dayEnd: number;
   day: number;
-  /** Counted in the current windows since the last drain. */
-  minutePending: number;
-  dayPending: number;
 }
 
 /** Who a count belongs to: the project when the key has one (quotas are per project), else the key. */
@@ -39,10 +39,6 @@ const entryId = (subject: string, model: string): string => `${subject}\u0000${m
 export class LocalLimiter {
   #limits: LocalLimits = { perMinute: 0, perDay: 0 };
   readonly #entries = new Map<string, Entry>();
-  /** Entries with pending counts, so a count costs no allocation. */
-  #dirty = new Set<Entry>();
-  /** Pending counts of windows that ended before they were drained, and restored rows. */
-  #overflow: LimitCount[] = [];
   readonly #day = new DayWindow();
 
   /** True when at least one window has a limit. */
@@ -52,11 +48,6 @@ export class LocalLimiter {
 
   get limits(): LocalLimits {
     return { ...this.#limits };
-  }
-
-  /** Count increments not yet handed to storage. */
-  get pendingSize(): number {
-    return this.#dirty.size + this.#overflow.length;
   }
 
   /** Sets the limits; returns true when they changed. */
@@ -81,31 +72,53 @@ export class LocalLimiter {
     return until;
   }
 
-  /** Counts one request of `key` for `model` in every window that has a limit. */
+  /**
+   * What to reserve in storage for a request of `key` for `model` (already normalized), or null
+   * when no limit applies to it. A window that has no limit gets the end 0 (off).
+   */
+  reservation(key: PoolKey, model: string | null, now: number): KeyReservation | null {
+    if (model === null || !this.enabled) return null;
+    const { perMinute, perDay } = this.#limits;
+    return {
+      subject: limitSubject(key),
+      model,
+      minuteEnd: perMinute > 0 ? minuteEndAt(now) : 0,
+      dayEnd: perDay > 0 ? this.#day.endAt(now) : 0,
+      rpm: perMinute,
+      rpd: perDay,
+    };
+  }
+
+  /** Counts one request of `key` for `model` in every window that has a limit (storage counted it already). */
   count(key: PoolKey, model: string | null, now: number): void {
     if (model === null || !this.enabled) return;
     const entry = this.#entry(limitSubject(key), normalizeModel(model));
     if (this.#limits.perMinute > 0) {
-      const end = minuteEndAt(now);
-      if (entry.minuteEnd !== end) {
-        this.#spill(entry, 'minute');
-        entry.minuteEnd = end;
-        entry.minute = 0;
-      }
+      this.#roll(entry, 'minute', minuteEndAt(now));
       entry.minute++;
-      entry.minutePending++;
     }
     if (this.#limits.perDay > 0) {
-      const end = this.#day.endAt(now);
-      if (entry.dayEnd !== end) {
-        this.#spill(entry, 'day');
-        entry.dayEnd = end;
-        entry.day = 0;
-      }
+      this.#roll(entry, 'day', this.#day.endAt(now));
       entry.day++;
-      entry.dayPending++;
     }
-    this.#dirty.add(entry);
+  }
+
+  /**
+   * Storage refused a reservation of `key` for `model`: its count reached a limit in another
+   * process. Marks the minute full (or the day, when only it has a limit), so the pick skips the
+   * key until then and asks storage again after.
+   */
+  markFull(key: PoolKey, model: string, now: number): void {
+    if (!this.enabled) return;
+    const entry = this.#entry(limitSubject(key), normalizeModel(model));
+    const { perMinute, perDay } = this.#limits;
+    if (perMinute > 0) {
+      this.#roll(entry, 'minute', minuteEndAt(now));
+      entry.minute = Math.max(entry.minute, perMinute);
+    } else {
+      this.#roll(entry, 'day', this.#day.endAt(now));
+      entry.day = Math.max(entry.day, perDay);
+    }
   }
 
   /** Adds stored counts of running windows (at start-up); windows that ended are ignored. */
@@ -113,51 +126,16 @@ export class LocalLimiter {
     for (const row of rows) {
       if (row.windowEnd <= now) continue;
       const entry = this.#entry(row.subject, normalizeModel(row.model));
-      if (row.period === 'minute') {
-        if (entry.minuteEnd !== row.windowEnd) {
-          this.#spill(entry, 'minute');
-          entry.minute = 0;
-        }
-        entry.minuteEnd = row.windowEnd;
-        entry.minute += row.count;
-      } else {
-        if (entry.dayEnd !== row.windowEnd) {
-          this.#spill(entry, 'day');
-          entry.day = 0;
-        }
-        entry.dayEnd = row.windowEnd;
-        entry.day += row.count;
-      }
+      this.#roll(entry, row.period, row.windowEnd);
+      if (row.period === 'minute') entry.minute += row.count;
+      else entry.day += row.count;
     }
-  }
-
-  /** Takes the increments counted since the last drain, one row per window. */
-  drain(): LimitCount[] {
-    for (const entry of this.#dirty) {
-      this.#spill(entry, 'minute');
-      this.#spill(entry, 'day');
-    }
-    this.#dirty = new Set();
-    const rows = new Map<string, LimitCount>();
-    for (const row of this.#overflow) {
-      const id = `${row.subject}\u0000${row.model}\u0000${row.period}\u0000${row.windowEnd}`;
-      const same = rows.get(id);
-      if (same) same.count += row.count;
-      else rows.set(id, row);
-    }
-    this.#overflow = [];
-    return [...rows.values()];
-  }
-
-  /** Puts increments whose write failed back, to be written by a later flush. */
-  restore(rows: readonly LimitCount[]): void {
-    this.#overflow.push(...rows.map((r) => ({ ...r })));
   }
 
   /** Forgets entries whose windows have all ended, so model names sent by clients do not pile up. */
   prune(now: number): void {
     for (const [id, entry] of this.#entries) {
-      if (entry.minuteEnd <= now && entry.dayEnd <= now && !this.#dirty.has(entry)) this.#entries.delete(id);
+      if (entry.minuteEnd <= now && entry.dayEnd <= now) this.#entries.delete(id);
     }
   }
 
@@ -165,19 +143,22 @@ export class LocalLimiter {
     const id = entryId(subject, model);
     let entry = this.#entries.get(id);
     if (!entry) {
-      entry = { subject, model, minuteEnd: 0, minute: 0, dayEnd: 0, day: 0, minutePending: 0, dayPending: 0 };
+      entry = { subject, model, minuteEnd: 0, minute: 0, dayEnd: 0, day: 0 };
       this.#entries.set(id, entry);
     }
     return entry;
   }
 
-  /** Moves an entry's pending count of one window into `#overflow` (before the window changes, or on drain). */
-  #spill(entry: Entry, period: 'minute' | 'day'): void {
-    const count = period === 'minute' ? entry.minutePending : entry.dayPending;
-    if (count === 0) return;
-    const windowEnd = period === 'minute' ? entry.minuteEnd : entry.dayEnd;
-    this.#overflow.push({ subject: entry.subject, model: entry.model, period, windowEnd, count });
-    if (period === 'minute') entry.minutePending = 0;
-    else entry.dayPending = 0;
+  /** Starts the window ending at `end` for one period, with a zero count, unless it is the current one. */
+  #roll(entry: Entry, period: 'minute' | 'day', end: number): void {
+    if (period === 'minute') {
+      if (entry.minuteEnd === end) return;
+      entry.minuteEnd = end;
+      entry.minute = 0;
+    } else {
+      if (entry.dayEnd === end) return;
+      entry.dayEnd = end;
+      entry.day = 0;
+    }
   }
 }

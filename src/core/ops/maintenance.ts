@@ -29,3 +29,35 @@ export async function runOpsMaintenance(deps: {
   }
   return { ...report, revalidation };
 }
+
+/** Who may run the cluster-wide jobs, and for how long a run keeps others off (the job's interval). */
+export interface MaintenanceLease {
+  /** Unique per process, e.g. host, pid and a random part. */
+  holder: string;
+  durationMs: number;
+}
+
+const MAINTENANCE_LEASE = 'maintenance';
+
+/**
+ * `runOpsMaintenance` on one process of the many sharing a database: only the holder of the
+ * `maintenance` lease (`MetaStore.tryLease`) runs it; the others only drop their own expired
+ * in-memory limit entries and return null. A holder renews its lease each run, so the jobs run
+ * once per interval wherever they run, and another process takes over within one interval after
+ * the holder stops.
+ */
+export async function runLeasedMaintenance(deps: {
+  service: PoolService;
+  checker: KeyChecker;
+  clock: Clock;
+  logger: Logger;
+  lease: MaintenanceLease;
+}): Promise<OpsMaintenanceReport | null> {
+  const { service, clock, lease } = deps;
+  const now = clock.now();
+  if (!(await service.storage.meta.tryLease(MAINTENANCE_LEASE, lease.holder, now + lease.durationMs, now))) {
+    service.pruneLocal();
+    return null;
+  }
+  return runOpsMaintenance(deps);
+}

@@ -8,6 +8,7 @@
  */
 import { normalizeModel } from '../health/model.js';
 import { DayWindow, minuteEndAt } from '../ops/limit-windows.js';
+import { ReservationBatch, type BatchWindow } from '../ops/reservation-batch.js';
 import type { Clock, LimitStore, TokenReservation, TokenWindowCounts } from '../ports.js';
 import type { AccessToken, LimitCount, TokenRules } from '../types.js';
 import { modelAllowed } from './model-match.js';
@@ -37,34 +38,22 @@ export function hasLimits(rules: TokenRules): boolean {
 /** The subject of a token's rows in `local_limit_counts`. */
 export const tokenSubject = (tokenId: number): string => `t:${tokenId}`;
 
+export type { BatchWindow } from '../ops/reservation-batch.js';
+
 const pendingId = (tokenId: number, period: string, windowEnd: number) =>
   `${tokenId}\u0000${period}\u0000${windowEnd}`;
 
-/**
- * Runs `flush` once the reservations arriving now have been queued (Node: `setImmediate`). The
- * default runs it at once, one reservation per batch: on Workers a batch must not mix requests,
- * whose I/O belongs to each request.
- */
-export type BatchWindow = (flush: () => void) => void;
-
-interface Queued {
-  reservation: TokenReservation;
-  done: (counted: boolean) => void;
-  fail: (err: unknown) => void;
-}
-
 export class TokenPolicy {
   readonly #day = new DayWindow();
-  #queue: Queued[] = [];
   /** Tokens used by limited tokens, counted here and not yet handed to storage. */
   #pending = new Map<string, LimitCount>();
   /** Ids of tokens with limits seen by `admit`, whose used tokens are counted. */
   readonly #limited = new Set<number>();
 
-  readonly #window: BatchWindow;
+  readonly #reservations: ReservationBatch<TokenReservation>;
 
   constructor(private readonly deps: { limits: LimitStore; clock: Clock; batchWindow?: BatchWindow }) {
-    this.#window = deps.batchWindow ?? ((flush) => flush());
+    this.#reservations = new ReservationBatch((rs) => deps.limits.reserveTokenRequests(rs), deps.batchWindow);
   }
 
   /** Refuses a paused or expired token; checked before anything else about the request. */
@@ -102,7 +91,7 @@ export class TokenPolicy {
     const pendingMinute = this.#pendingTokens(token.id, 'minute', minuteEnd);
     const pendingDay = this.#pendingTokens(token.id, 'day', dayEnd);
     const less = (limit: number | null, n: number) => (limit === null ? null : limit - n);
-    const counted = await this.#reserve({
+    const counted = await this.#reservations.reserve({
       tokenId: token.id,
       minuteEnd,
       dayEnd,
@@ -120,22 +109,6 @@ export class TokenPolicy {
       dayTokens: stored.dayTokens + pendingDay,
     };
     return limitRefusal(token, counts, now, minuteEnd, dayEnd);
-  }
-
-  #reserve(reservation: TokenReservation): Promise<boolean> {
-    return new Promise((done, fail) => {
-      this.#queue.push({ reservation, done, fail });
-      if (this.#queue.length === 1) this.#window(() => this.#flush());
-    });
-  }
-
-  #flush(): void {
-    const batch = this.#queue;
-    this.#queue = [];
-    this.deps.limits.reserveTokenRequests(batch.map((q) => q.reservation)).then(
-      (counted) => batch.forEach((q, i) => q.done(counted[i] === true)),
-      (err: unknown) => batch.forEach((q) => q.fail(err)),
-    );
   }
 
   /** Counts the tokens an attempt of a limited token used, in the windows of `now`. */

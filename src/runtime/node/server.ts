@@ -2,7 +2,9 @@
  * The Node runtime: SQLite or PostgreSQL storage, the undici upstream, the Hono app on @hono/node-server, a
  * flush timer, periodic maintenance and a graceful shutdown. `main.ts` calls this; tests do too.
  */
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:http';
 import { getRequestListener, RequestError, type HttpBindings } from '@hono/node-server';
@@ -24,7 +26,6 @@ import { createDiskPanelAssets } from './panel-assets.js';
 import { openNodeStorage } from './open-storage.js';
 
 const PANEL_DIR = fileURLToPath(new URL('../../../admin-ui/dist/', import.meta.url));
-const MAINTENANCE_INTERVAL_MS = 60_000;
 /** After the shutdown deadline cuts connections, how long their bookkeeping may take before the final flush. */
 const SETTLE_MS = 1000;
 
@@ -162,11 +163,25 @@ export async function startNodeGateway(
   const refreshTimer = setInterval(() => {
     if (gateway.service.isStale()) gateway.service.refresh().catch(() => undefined);
   }, 1000);
+  // Every gateway on the database runs the timer; the lease lets one of them do the work per interval.
+  const lease = {
+    holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    durationMs: settings.maintenanceIntervalMs,
+  };
+  let maintaining = false;
   const maintenanceTimer = setInterval(() => {
+    if (maintaining) return;
+    maintaining = true;
+    const startedAt = Date.now();
     gateway
-      .runMaintenance()
-      .catch((err: unknown) => logger({ event: 'maintenance_failed', error: String(err) }));
-  }, MAINTENANCE_INTERVAL_MS);
+      .runClusterMaintenance(lease)
+      .then(
+        (report) =>
+          report && logger({ event: 'maintenance', holder: lease.holder, started_at: startedAt, ...report }),
+      )
+      .catch((err: unknown) => logger({ event: 'maintenance_failed', error: String(err) }))
+      .finally(() => (maintaining = false));
+  }, settings.maintenanceIntervalMs);
   for (const timer of [flushTimer, refreshTimer, maintenanceTimer]) timer.unref();
 
   let stopping: Promise<void> | null = null;

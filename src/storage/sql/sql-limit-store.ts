@@ -2,7 +2,7 @@
  * `LimitStore` over `local_limit_counts`: the counts behind the optional local key limits and the
  * access-token limits. Token rows use the subject `t:<token id>` and the model `requests` or `tokens`.
  */
-import type { LimitStore, TokenReservation, TokenWindowCounts } from '../../core/ports.js';
+import type { KeyReservation, LimitStore, TokenReservation, TokenWindowCounts } from '../../core/ports.js';
 import { tokenSubject } from '../../core/tokens/token-policy.js';
 import type { LimitCount } from '../../core/types.js';
 import type { SqlDriver, SqlStatement } from './driver.js';
@@ -35,6 +35,19 @@ const reserveSql = (dialect: SqlDialect): string =>
   `WHERE ${stored('requests', 'minute')} < ? AND ${stored('requests', 'day')} < ? ` +
   `AND ${stored('tokens', 'minute')} < ? AND ${stored('tokens', 'day')} < ? ` +
   'ON CONFLICT(subject, model, period, window_end) DO UPDATE SET count = local_limit_counts.count + 1';
+
+const storedKeyCount = (period: string) =>
+  `coalesce((SELECT count FROM local_limit_counts WHERE subject = ? AND model = ? AND period = '${period}' AND window_end = ?), 0)`;
+
+/**
+ * Counts a key's request in each window that is on (its end is not 0), only when both counts are
+ * below their limits; atomic for the same reason as `RESERVE_SQL`.
+ */
+const RESERVE_KEY_SQL =
+  'INSERT INTO local_limit_counts (subject, model, period, window_end, count) ' +
+  "SELECT ?, ?, column1, column2, 1 FROM (VALUES ('minute', ?), ('day', ?)) " +
+  `WHERE column2 > 0 AND ${storedKeyCount('minute')} < ? AND ${storedKeyCount('day')} < ? ` +
+  'ON CONFLICT(subject, model, period, window_end) DO UPDATE SET count = count + 1';
 
 /** Upserts that add each increment to its window's stored count (`count = count + ?`), chunked for D1. */
 export function limitCountStatements(driver: SqlDriver, rows: readonly LimitCount[]): SqlStatement[] {
@@ -112,6 +125,29 @@ export class SqlLimitStore implements LimitStore {
     // A counted reservation changes its two rows; a refused one changes nothing.
     const results = await this.driver.batch([...locks, ...statements]);
     return results.slice(locks.length).map((result) => result.changes > 0);
+  }
+
+  async reserveKeyRequests(reservations: readonly KeyReservation[]): Promise<boolean[]> {
+    if (reservations.length === 0) return [];
+    const limit = (n: number) => (n > 0 ? n : NO_LIMIT);
+    const statements = reservations.map((r) => ({
+      sql: RESERVE_KEY_SQL,
+      params: [
+        r.subject,
+        r.model,
+        r.minuteEnd,
+        r.dayEnd,
+        r.subject,
+        r.model,
+        r.minuteEnd,
+        limit(r.rpm),
+        r.subject,
+        r.model,
+        r.dayEnd,
+        limit(r.rpd),
+      ],
+    }));
+    return (await this.driver.batch(statements)).map((result) => result.changes > 0);
   }
 
   async tokenCounts(tokenId: number, minuteEnd: number, dayEnd: number): Promise<TokenWindowCounts> {
