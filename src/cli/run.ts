@@ -27,8 +27,9 @@ const GROUPS = new Set(COMMANDS.filter((c) => c.name.includes(' ')).map((c) => c
 const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   db: {
     type: 'string',
-    value: 'PATH',
-    description: 'SQLite database (default: $DATABASE_PATH, else ./data/pool.sqlite)',
+    value: 'PATH|URL',
+    description:
+      'SQLite file or postgres:// URL (default: $DATABASE_URL, else $DATABASE_PATH, else ./data/pool.sqlite)',
   },
   json: { type: 'boolean', description: 'Print JSON, for scripts' },
   help: { type: 'boolean', short: 'h', description: 'Show this help' },
@@ -63,7 +64,7 @@ export function mainHelp(): string {
     'Options for every command:',
     ...optionLines(GLOBAL_OPTIONS),
     '',
-    'Environment: DATABASE_PATH; ENCRYPTION_KEY when keys are stored encrypted; for keys validate,',
+    'Environment: DATABASE_URL, DATABASE_PATH; ENCRYPTION_KEY when keys are stored encrypted; for keys validate,',
     'UPSTREAM_BASE_URL and HTTPS_PROXY / HTTP_PROXY / NO_PROXY.',
     `Run \`${BIN} <command> --help\` for a command's options.`,
   ].join('\n');

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundlePath, SERVER_ENTRY } from '../../scripts/build-node.js';
 import { startMockGemini, type MockGemini } from '../fixtures/mock-gemini/index.js';
@@ -59,5 +60,28 @@ describe('the bundled server', () => {
       expect(a.headers.get('content-type'), path).toBe(b.headers.get('content-type'));
       expect(await a.text(), path).toBe(await b.text());
     }
+  });
+});
+
+describe('the Worker bundle', () => {
+  it('holds neither the PostgreSQL client nor the Node-only storage adapters', async () => {
+    // The modules wrangler would bundle from the Worker entry (it resolves for workerd the same way).
+    const result = await build({
+      entryPoints: [join(ROOT, 'src/runtime/worker/index.ts')],
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'neutral',
+      format: 'esm',
+      external: ['cloudflare:*', 'node:*'],
+      conditions: ['workerd', 'worker', 'browser'],
+      mainFields: ['module', 'main'],
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs).toContain('src/storage/d1/d1-driver.ts');
+    expect(
+      inputs.filter((path) => /node_modules\/postgres\/|src\/storage\/(postgres|sqlite)\//.test(path)),
+    ).toEqual([]);
   });
 });

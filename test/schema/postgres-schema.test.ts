@@ -13,9 +13,11 @@ import { createTestDatabase, findPostgresBinDir, postgresMissing } from '../supp
 
 const tool = (name: string) => join(findPostgresBinDir() ?? '', name);
 
+/** Runs `file` in psql, without the notices of `IF NOT EXISTS` on a second run. */
 const psqlFile = (url: string, file: string) =>
   execFileSync(tool('psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', file], {
     encoding: 'utf8',
+    env: { ...process.env, PGOPTIONS: '-c client_min_messages=warning' },
   });
 
 /** The schema as pg_dump prints it, less the random `\restrict` key of each dump. */
