@@ -41,6 +41,8 @@ export interface GatewayOptions {
    * traffic no single flush holds the event loop for long (better-sqlite3 is synchronous).
    */
   flushBatchRows?: number;
+  /** Usage rows kept in memory while storage fails (default 100,000); beyond it new rows are dropped and counted. */
+  maxBufferedUsageRows?: number;
   /** Largest accepted request body, in bytes. */
   maxBodyBytes?: number;
   /** Largest upload through the Files API, over all its chunks (default 2 GB, Google's per-file limit). */
@@ -111,6 +113,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     tokenBatchWindow: opts.tokenBatchWindow,
     // Per-request flushing (Workers) writes state changes with each request already.
     stateFlushDelayMs: opts.flushMode === 'interval' ? STATE_FLUSH_DELAY_MS : undefined,
+    maxBufferedUsage: opts.maxBufferedUsageRows,
   });
   await service.init();
   const upstreamBaseUrl = opts.upstreamBaseUrl.replace(/\/+$/, '');

@@ -12,12 +12,20 @@ import { reportAttempt, type AttemptReport, type AttemptReporterDeps } from './s
 import { seedAndLoadConfig } from './service/config-source.js';
 import { SnapshotRefresher } from './service/snapshot-refresher.js';
 import { maintainStorage, type MaintenanceReport } from './service/storage-maintenance.js';
-import { WritePipeline } from './service/write-pipeline.js';
+import { WritePipeline, type WriteHealth } from './service/write-pipeline.js';
 import type { KeyStateChange, Tokens } from './types.js';
 import { TokenPolicy, type BatchWindow } from './tokens/token-policy.js';
 
 export type { AttemptReport } from './service/attempt-reporter.js';
 export type { MaintenanceReport } from './service/storage-maintenance.js';
+
+/** The service's own view of its health (see `PoolService.health`). */
+export interface ServiceHealth {
+  writes: Readonly<WriteHealth>;
+  pendingWrites: number;
+  /** `none` when the storage has no change feed (SQLite, D1): polling only. */
+  changeFeed: 'none' | 'connected' | 'down';
+}
 
 export const NO_TOKENS: Tokens = Object.freeze({ prompt: 0, completion: 0, total: 0 });
 
@@ -34,6 +42,7 @@ export class PoolService {
   private readonly refresher: SnapshotRefresher;
   private readonly reporter: AttemptReporterDeps;
   private stopFollowing: (() => void) | undefined;
+  private loaded = false;
 
   constructor(
     private readonly deps: {
@@ -45,6 +54,8 @@ export class PoolService {
       tokenBatchWindow?: BatchWindow;
       /** Writes key state changes this soon on their own (see `WritePipeline`); unset: with the next flush. */
       stateFlushDelayMs?: number;
+      /** Usage rows kept while flushes fail (default 100,000); counters and state changes are always kept. */
+      maxBufferedUsage?: number;
     },
   ) {
     const { storage, clock, logger } = deps;
@@ -63,6 +74,7 @@ export class PoolService {
       logger,
       limitCounts: [this.tokens],
       stateFlushDelayMs: deps.stateFlushDelayMs,
+      maxBufferedUsage: deps.maxBufferedUsage,
     });
     this.refresher = new SnapshotRefresher({
       storage,
@@ -81,6 +93,11 @@ export class PoolService {
       logger,
       config: () => this.current,
     };
+  }
+
+  /** True once the first snapshot of keys and config was loaded (`init`). */
+  get hasSnapshot(): boolean {
+    return this.loaded;
   }
 
   get config(): PoolConfig {
@@ -104,6 +121,7 @@ export class PoolService {
     this.pool.replaceAll(await storage.keys.loadKeys());
     this.pool.limiter.load(await storage.limits.loadLimitCounts(startedAt), startedAt);
     this.refresher.lastRefreshAt = startedAt;
+    this.loaded = true;
     if (storage.changes) this.stopFollowing = this.refresher.follow(storage.changes);
   }
 
@@ -154,6 +172,21 @@ export class PoolService {
   /** Writes everything buffered in one batch. Flushes run one at a time; a failed batch is kept for the next. */
   flush(): Promise<void> {
     return this.writes.flush();
+  }
+
+  /** The timed flush: `flush`, unless flushes are failing and backing off (see `WritePipeline`). */
+  flushWhenDue(): Promise<void> {
+    return this.writes.flushWhenDue();
+  }
+
+  /** What `/healthz` reports beyond the database probe: failing flushes and the change feed. */
+  health(): ServiceHealth {
+    const feed = this.deps.storage.changes;
+    return {
+      writes: this.writes.writeHealth,
+      pendingWrites: this.pendingWrites,
+      changeFeed: feed === undefined ? 'none' : feed.connected ? 'connected' : 'down',
+    };
   }
 
   /** Starts a flush on a later turn once at least `rows` writes are buffered (see `WritePipeline`). */

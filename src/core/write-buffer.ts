@@ -13,6 +13,11 @@ export class WriteBuffer {
     return this.usage.length + this.counters.size + this.changes.length;
   }
 
+  /** Usage rows buffered. */
+  get usageCount(): number {
+    return this.usage.length;
+  }
+
   addUsage(record: UsageRecord): void {
     this.usage.push(record);
   }

@@ -83,13 +83,30 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       throw new GatewayError(401, 'Invalid admin token', 'invalid_admin_token');
     };
 
+  // Degraded still answers 200: the gateway serves from its snapshot and buffers writes, so a load
+  // balancer should keep it. 503 only before any snapshot was loaded.
   app.get('/healthz', async (c) => {
     const database = await deps.storage.ping().catch(() => false);
-    const keys = deps.service.pool.size;
-    const usable = deps.service.pool.usableCount(null);
+    const { service } = deps;
+    const health = service.health();
+    const reasons: string[] = [];
+    if (!database) reasons.push('database_unreachable');
+    if (health.writes.failingSince !== null) reasons.push('flush_failing');
+    if (health.changeFeed === 'down') reasons.push('change_feed_down');
     return c.json(
-      { status: database ? 'ok' : 'degraded', database, keys, usable_keys: usable },
-      database ? 200 : 503,
+      {
+        status: reasons.length === 0 ? 'ok' : 'degraded',
+        database,
+        keys: service.pool.size,
+        usable_keys: service.pool.usableCount(null),
+        pending_writes: health.pendingWrites,
+        change_feed: health.changeFeed,
+        ...(reasons.length > 0 ? { reasons } : {}),
+        ...(health.writes.failingSince !== null
+          ? { flush_failing_since: new Date(health.writes.failingSince).toISOString() }
+          : {}),
+      },
+      service.hasSnapshot ? 200 : 503,
     );
   });
 

@@ -13,7 +13,7 @@ export interface InProcessSuite {
   /** The mock upstream, started before the suite's first test. */
   mock(): MockGemini;
   /** A gateway at T0 on a fresh database; closed, and the mock reset, after the test. */
-  start(wrapStorage?: (s: Storage) => Storage): Promise<InProcess>;
+  start(wrapStorage?: (s: Storage) => Storage, maxBufferedUsageRows?: number): Promise<InProcess>;
 }
 
 /** Registers the suite's hooks; call once at the top level of a test file. */
@@ -35,8 +35,8 @@ export function useInProcessSuite(): InProcessSuite {
 
   return {
     mock: () => mock,
-    async start(wrapStorage) {
-      env = await startInProcess({ upstreamUrl: mock.url, t0: T0, wrapStorage });
+    async start(wrapStorage, maxBufferedUsageRows) {
+      env = await startInProcess({ upstreamUrl: mock.url, t0: T0, wrapStorage, maxBufferedUsageRows });
       return env;
     },
   };

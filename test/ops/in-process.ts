@@ -35,6 +35,8 @@ export async function startInProcess(opts: {
   upstreamUrl: string;
   t0: number;
   wrapStorage?: (storage: Storage) => Storage;
+  /** Usage rows kept while storage fails. */
+  maxBufferedUsageRows?: number;
 }): Promise<InProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'gkp-ops-'));
   const path = join(dir, 'pool.sqlite');
@@ -48,6 +50,7 @@ export async function startInProcess(opts: {
     upstreamBaseUrl: opts.upstreamUrl,
     adminTokenHash: null,
     flushMode: 'interval',
+    maxBufferedUsageRows: opts.maxBufferedUsageRows,
     clock,
     logger: () => {},
   });

@@ -129,8 +129,10 @@ describe('the route table', () => {
     const health = await call('GET', '/healthz', {});
     expect(health.status).toBe(200);
     expect(Object.keys(JSON.parse(health.text)).sort()).toEqual([
+      'change_feed',
       'database',
       'keys',
+      'pending_writes',
       'status',
       'usable_keys',
     ]);

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayMetrics, type AttemptSample } from './metrics.js';
 
-const gauges = { keys: { active: 2, cooling: 1, disabled: 0 }, usableKeys: 2, pendingWrites: 5 };
+const gauges = {
+  keys: { active: 2, cooling: 1, disabled: 0 },
+  usableKeys: 2,
+  pendingWrites: 5,
+  usageRowsDropped: 0,
+};
 
 function sample(over: Partial<AttemptSample> = {}): AttemptSample {
   return {

@@ -33,6 +33,8 @@ export interface MetricGauges {
   usableKeys: number;
   /** Writes buffered for the next flush. */
   pendingWrites: number;
+  /** Usage rows dropped since start because the buffer was full while storage failed. */
+  usageRowsDropped: number;
 }
 
 type Labels = Record<string, string>;
@@ -226,6 +228,12 @@ export class GatewayMetrics {
     out.push(`gkp_usable_keys ${gauges.usableKeys}`);
     head('gkp_pending_writes', 'gauge', 'Usage rows, counters and state changes waiting for the next flush.');
     out.push(`gkp_pending_writes ${gauges.pendingWrites}`);
+    head(
+      'gkp_usage_rows_dropped_total',
+      'counter',
+      'Usage rows dropped because MAX_BUFFERED_USAGE_ROWS were waiting while storage failed.',
+    );
+    out.push(`gkp_usage_rows_dropped_total ${gauges.usageRowsDropped}`);
     return `${out.join('\n')}\n`;
   }
 }

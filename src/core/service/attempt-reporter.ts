@@ -9,9 +9,6 @@ import type { TokenPolicy } from '../tokens/token-policy.js';
 import type { OutcomeKind, PoolKey, Tokens } from '../types.js';
 import type { WritePipeline } from './write-pipeline.js';
 
-/** A flush that fails keeps its rows for the next one, but never more than this many usage rows. */
-const MAX_PENDING_USAGE = 100_000;
-
 /** What the HTTP layer reports after each upstream attempt. */
 export interface AttemptReport {
   key: PoolKey;
@@ -78,8 +75,8 @@ export function reportAttempt(deps: AttemptReporterDeps, report: AttemptReport):
   key.tokens.total += report.tokens.total;
   buffer.addCounters(key.id, now, isError, report.tokens, isError ? report.error : null);
   deps.tokens.recordTokens(report.accessTokenId, report.tokens.total, now);
-  if (config.enableUsageTracking && buffer.size < MAX_PENDING_USAGE) {
-    buffer.addUsage({
+  if (config.enableUsageTracking) {
+    writes.addUsage({
       keyId: key.id,
       endpoint: report.endpoint,
       model: report.model,

@@ -14,6 +14,7 @@ export function metricsRoutes(deps: RouteDeps): Hono<AppEnv> {
       keys,
       usableKeys: service.pool.usableCount(null),
       pendingWrites: service.pendingWrites,
+      usageRowsDropped: service.health().writes.usageDropped,
     });
     return c.body(text, 200, {
       'content-type': 'text/plain; version=0.0.4; charset=utf-8',

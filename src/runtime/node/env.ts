@@ -25,6 +25,8 @@ export interface NodeSettings {
   metricsToken: string | undefined;
   flushIntervalMs: number;
   flushBatchRows: number;
+  /** Usage rows kept in memory while the database fails. */
+  maxBufferedUsageRows: number;
   /** How often maintenance runs, once across every gateway sharing the database. */
   maintenanceIntervalMs: number;
   shutdownTimeoutMs: number;
@@ -148,6 +150,7 @@ export function readNodeSettings(env: NodeJS.ProcessEnv): NodeSettings {
     metricsToken: optional(env.METRICS_TOKEN),
     flushIntervalMs: intVar(env, 'FLUSH_INTERVAL_MS', 1000, 10, 60_000),
     flushBatchRows: intVar(env, 'FLUSH_BATCH_ROWS', 500, 1, 1_000_000),
+    maxBufferedUsageRows: intVar(env, 'MAX_BUFFERED_USAGE_ROWS', 100_000, 0, 10_000_000),
     maintenanceIntervalMs: intVar(env, 'MAINTENANCE_INTERVAL_MS', 60_000, 1000, 86_400_000),
     shutdownTimeoutMs: intVar(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     logRequests: env.LOG_REQUESTS === '1' || env.LOG_REQUESTS === 'true',

@@ -88,6 +88,7 @@ export async function startNodeGateway(
     metricsTokenHash: settings.metricsToken ? await sha256Hex(settings.metricsToken) : null,
     flushMode: 'interval',
     flushBatchRows: settings.flushBatchRows,
+    maxBufferedUsageRows: settings.maxBufferedUsageRows,
     maxBodyBytes: settings.maxBodyBytes,
     // Token-limit reservations read in one event-loop turn share one SQLite transaction.
     tokenBatchWindow: (flush) => setImmediate(flush),
@@ -158,7 +159,7 @@ export async function startNodeGateway(
   const port = (server.address() as AddressInfo).port;
 
   const flushTimer = setInterval(() => {
-    gateway.flush().catch(() => undefined);
+    gateway.service.flushWhenDue().catch(() => undefined);
   }, settings.flushIntervalMs);
   const refreshTimer = setInterval(() => {
     if (gateway.service.isStale()) gateway.service.refresh().catch(() => undefined);
