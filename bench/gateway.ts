@@ -63,6 +63,17 @@ export async function createToken(url: string, rules: Record<string, unknown>): 
   return (JSON.parse(text) as { secret: string }).secret;
 }
 
+/** Sets `pool_config` values on a running gateway through the admin API. */
+export async function setConfig(url: string, values: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${url}/admin/api/config`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(values),
+  });
+  if (res.status !== 200)
+    throw new Error(`config answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+}
+
 /**
  * Starts a gateway in front of `upstreamUrl` holding `keyCount` fake keys. `database` (e.g.
  * `{ DATABASE_URL: 'postgres://…' }`) replaces the fresh SQLite file; a second gateway on a database

@@ -28,8 +28,12 @@ const GATEWAY_ONLY: ReadonlySet<Workload> = new Set([
   'messages-stream',
 ]);
 
-/** Whether `target` can serve `workload` (direct, nginx and the Node floor have no `/responses` or `/messages`). */
+/**
+ * Whether `target` can serve `workload` (direct, nginx and the Node floor have no `/responses` or
+ * `/messages`); the key-limits gateway is measured on chat only.
+ */
 export function serves(target: Pick<ServerTarget, 'name'>, workload: Workload): boolean {
+  if (target.name === 'gateway-key-limits') return workload === 'chat';
   return target.name === 'gateway' || !GATEWAY_ONLY.has(workload);
 }
 

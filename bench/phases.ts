@@ -2,7 +2,14 @@
  * The four parts of a run, each starting the processes it needs and stopping them after:
  * the proxy-overhead matrix, key scale, stream chunk delay and open streams.
  */
-import { ACCESS_TOKEN, createToken, fakeKeys, startGateway, type GatewayProcess } from './gateway.js';
+import {
+  ACCESS_TOKEN,
+  createToken,
+  fakeKeys,
+  setConfig,
+  startGateway,
+  type GatewayProcess,
+} from './gateway.js';
 import type { LoaderName } from './load.js';
 import { CHAT_MODEL, measure, median, preflight, runMatrix, type ServerTarget } from './matrix.js';
 import { startNginx } from './nginx.js';
@@ -97,6 +104,9 @@ async function startTargets(
 ): Promise<{ targets: ServerTarget[]; stop(): Promise<void> }> {
   const gateway = await startGateway('gateway', upstream.url, GATEWAY_KEYS);
   const limited = await createToken(gateway.url, LIMITED_TOKEN);
+  // Shared local key limits are a pool-wide setting: a process of their own, limits never reached.
+  const keyLimited = await startGateway('gateway-key-limits', upstream.url, GATEWAY_KEYS);
+  await setConfig(keyLimited.url, { local_rpm_limit: 1_000_000, local_rpd_limit: 100_000_000 });
   const floor = await startNodeFloor(upstream.url);
   const nginx = ctx.nginx
     ? await startNginx({
@@ -126,6 +136,12 @@ async function startTargets(
       pids: () => [gateway.pid],
     },
     {
+      name: 'gateway-key-limits',
+      base: `${keyLimited.url}/v1`,
+      authorization: `Bearer ${ACCESS_TOKEN}`,
+      pids: () => [keyLimited.pid],
+    },
+    {
       name: 'node-floor',
       base: `${floor.url}/v1beta/openai`,
       authorization: UPSTREAM_KEY,
@@ -143,7 +159,7 @@ async function startTargets(
   return {
     targets,
     async stop() {
-      await Promise.all([gateway.stop(), floor.stop(), nginx?.stop()]);
+      await Promise.all([gateway.stop(), keyLimited.stop(), floor.stop(), nginx?.stop()]);
     },
   };
 }
@@ -221,7 +237,9 @@ export async function delayPhase(ctx: PhaseContext): Promise<BenchResult['chunkD
   const started = await startTargets(ctx, upstream);
   const { stop } = started;
   // A token's rules are checked before the first byte: they do not change the delay of chunks.
-  const targets = started.targets.filter((target) => target.name !== 'gateway-limits');
+  const targets = started.targets.filter(
+    (target) => target.name !== 'gateway-limits' && target.name !== 'gateway-key-limits',
+  );
   const endpoint = (target: ServerTarget): Endpoint => ({
     url: `${target.base}/chat/completions`,
     headers: { authorization: target.authorization, 'content-type': 'application/json' },

@@ -22,8 +22,11 @@ export type Workload =
  * `node-floor`: a bare Node pass-through proxy (bench/node-floor.ts), the least a Node proxy costs.
  * `gateway-limits`: the same gateway process as `gateway`, called with an access token that has every
  * rule set (allow-list, rpm, rpd, tpm, tpd, expiry), limits too high to be reached.
+ * `gateway-key-limits`: a second gateway process with the shared local key limits on (rpm and rpd
+ * too high to be reached), so each attempt reserves its key's request in SQLite first; chat only.
  */
-export type TargetName = 'direct' | 'gateway' | 'gateway-limits' | 'node-floor' | 'nginx';
+export type TargetName =
+  'direct' | 'gateway' | 'gateway-limits' | 'gateway-key-limits' | 'node-floor' | 'nginx';
 
 export interface Cell {
   workload: Workload;

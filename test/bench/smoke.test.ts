@@ -66,9 +66,12 @@ describe('npm run bench:smoke', () => {
       'messages-stream',
     ].flatMap((w) =>
       [1, 8].flatMap((c) =>
-        (w.startsWith('responses') || w.startsWith('messages') ? ['gateway'] : matrixTargets).map(
-          (t) => `${w}/${c}/${t}`,
-        ),
+        (w.startsWith('responses') || w.startsWith('messages')
+          ? ['gateway']
+          : w === 'chat'
+            ? [...matrixTargets.slice(0, 3), 'gateway-key-limits', ...matrixTargets.slice(3)]
+            : matrixTargets
+        ).map((t) => `${w}/${c}/${t}`),
       ),
     );
     expect(r.cells.map((c) => `${c.workload}/${c.concurrency}/${c.target}`)).toEqual(expected);
