@@ -5,7 +5,7 @@ import { startMockGemini, type MockGemini } from '../fixtures/mock-gemini/index.
 import { startNodeGateway, type TestGateway } from '../support/gateway.js';
 import { fakeKey } from '../support/keys.js';
 import { createTestDatabase, postgresMissing } from '../support/postgres-server.js';
-import { chat, until } from '../reliability/helpers.js';
+import { chat, spawnGateway, spawnServer, freePort, until } from '../reliability/helpers.js';
 
 describe.skipIf(postgresMissing())('a gateway on PostgreSQL', () => {
   let mock: MockGemini;
@@ -46,5 +46,35 @@ describe.skipIf(postgresMissing())('a gateway on PostgreSQL', () => {
     expect(keys[0]).toEqual({ n: 2, requests: 1 });
     const migrations = await sql`SELECT name FROM schema_migrations ORDER BY name`;
     expect(migrations.map((r) => r.name)).toEqual(['0001_init.sql', '0002_change_feed.sql']);
+  });
+});
+
+describe.skipIf(postgresMissing())('the bundled server (`npm start`) on PostgreSQL', () => {
+  it('finds its PostgreSQL migrations, serves, and refuses an unreachable database with a clear error', async () => {
+    const mock = await startMockGemini();
+    const env = {
+      UPSTREAM_BASE_URL: mock.url,
+      ADMIN_TOKEN: 'pg-bundle-admin-token-0123456789',
+      ACCESS_TOKENS: 'pg-bundle-access-token-0123456789',
+      GEMINI_API_KEYS: fakeKey('pg-bundle'),
+    };
+    const bundled = await spawnGateway({ ...env, DATABASE_URL: await createTestDatabase() });
+    try {
+      const res = await chat(bundled.url, env.ACCESS_TOKENS);
+      expect(res.status).toBe(200);
+      const port = await freePort();
+      const refused = await spawnServer(await freePort(), {
+        ...env,
+        DATABASE_URL: `postgres://gkp:s3cret-pw@127.0.0.1:${port}/pool`,
+      });
+      expect(await refused.exited).toBe(1);
+      expect(refused.output()).toContain(
+        `gemini-key-pool: cannot open the PostgreSQL database postgres://gkp:***@127.0.0.1:${port}/pool`,
+      );
+      expect(refused.output()).not.toContain('s3cret-pw');
+    } finally {
+      bundled.child.kill('SIGKILL');
+      await mock.close();
+    }
   });
 });

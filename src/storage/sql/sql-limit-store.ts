@@ -98,7 +98,6 @@ export class SqlLimitStore implements LimitStore {
     if (reservations.length === 0) return [];
     const limit = (n: number | null) => (n === null ? NO_LIMIT : n);
     const sql = reserveSql(this.driver.dialect);
-    const locks = this.driver.dialect.lockStatements(reservations.map((r) => tokenSubject(r.tokenId)));
     const statements = reservations.map((r) => {
       const subject = tokenSubject(r.tokenId);
       return {
@@ -122,7 +121,18 @@ export class SqlLimitStore implements LimitStore {
         ],
       };
     });
-    // A counted reservation changes its two rows; a refused one changes nothing.
+    return this.reserve(
+      reservations.map((r) => tokenSubject(r.tokenId)),
+      statements,
+    );
+  }
+
+  /**
+   * Runs conditional reservations in one transaction, after the dialect's locks on their subjects
+   * (none on SQLite), and tells which counted: a counted one changes rows, a refused one none.
+   */
+  private async reserve(subjects: string[], statements: SqlStatement[]): Promise<boolean[]> {
+    const locks = this.driver.dialect.lockStatements(subjects);
     const results = await this.driver.batch([...locks, ...statements]);
     return results.slice(locks.length).map((result) => result.changes > 0);
   }
