@@ -141,7 +141,6 @@ export class SqlLimitStore implements LimitStore {
     if (reservations.length === 0) return [];
     const limit = (n: number) => (n > 0 ? n : NO_LIMIT);
     const sql = reserveKeySql(this.driver.dialect);
-    const locks = this.driver.dialect.lockStatements(reservations.map((r) => r.subject));
     const statements = reservations.map((r) => ({
       sql,
       params: [
@@ -159,8 +158,10 @@ export class SqlLimitStore implements LimitStore {
         limit(r.rpd),
       ],
     }));
-    const results = await this.driver.batch([...locks, ...statements]);
-    return results.slice(locks.length).map((result) => result.changes > 0);
+    return this.reserve(
+      reservations.map((r) => r.subject),
+      statements,
+    );
   }
 
   async tokenCounts(tokenId: number, minuteEnd: number, dayEnd: number): Promise<TokenWindowCounts> {
