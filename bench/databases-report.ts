@@ -22,7 +22,7 @@ export function databaseTargets(r: Partial): TargetCheck[] {
       pass: p ? p.p99Ms <= 1000 && p.timeouts === 0 : null,
     },
     {
-      measure: `gateway CPU per request at c=${pg?.concurrency ?? sqlite?.concurrency ?? '–'}, PostgreSQL vs SQLite`,
+      measure: `CPU per request at c=${pg?.concurrency ?? sqlite?.concurrency ?? '–'}, a gateway on PostgreSQL vs one on SQLite`,
       target: 'reported',
       measured: cost
         ? `${f(pg.gatewayCpuMsPerRequest / sqlite.gatewayCpuMsPerRequest)}× (${f(pg.gatewayCpuMsPerRequest, 3)} vs ${f(sqlite.gatewayCpuMsPerRequest, 3)} ms), ` +

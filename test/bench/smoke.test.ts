@@ -102,8 +102,22 @@ describe('npm run bench:smoke', () => {
     expect(r.usageQueries.map((q) => q.query)).toContain('stats, week (6 h buckets)');
     for (const q of r.usageQueries) expect(q.rows, q.query).toBe(r.settings.usageRows);
 
-    // Seven overall targets, then responses and messages against chat CPU per request: 4 workloads × 2 concurrencies.
-    expect(r.targets).toHaveLength(15);
+    expect(stdout).toContain('## PostgreSQL');
+    if (r.databases?.note) {
+      expect(r.databases.note).toContain('not installed');
+    } else {
+      expect(r.databases!.rows.map((row) => row.database)).toEqual(['sqlite', 'postgres']);
+      for (const row of r.databases!.rows) {
+        expect(row.requests, row.database).toBeGreaterThan(0);
+        expect(row.badStatus, row.database).toBe(0);
+      }
+      expect(r.databases!.rows[1]!.databaseCpuMsPerRequest).toBeGreaterThan(0);
+      expect(r.databases!.propagation).toMatchObject({ changes: 20, timeouts: 0 });
+    }
+
+    // Eight overall targets, then responses and messages against chat CPU per request: 4 workloads × 2
+    // concurrencies, then PostgreSQL's propagation and CPU per request.
+    expect(r.targets).toHaveLength(18);
     expect(r.targets.filter((t) => t.measure.startsWith('gateway CPU per request'))).toHaveLength(8);
     for (const t of r.targets) expect(stdout).toContain(t.measure);
   }, 240_000);
