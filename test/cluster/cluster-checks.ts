@@ -1,7 +1,8 @@
 /** What the multi-gateway tests read: a gateway's in-memory view of a key, database counts, and propagation times. */
 import type { Sql } from 'postgres';
 import type { KeyView } from '../../src/http/key-view.js';
-import { maskKey } from '../fixtures/mock-gemini/index.js';
+import { maskKey, type MockGemini } from '../fixtures/mock-gemini/index.js';
+import { until } from '../reliability/helpers.js';
 import type { GatewayCluster } from '../support/gateway-cluster.js';
 
 /**
@@ -50,4 +51,16 @@ export async function databaseCounts(sql: Sql): Promise<{ usageRows: number; tot
             (SELECT COALESCE(sum(total_requests), 0) FROM api_keys)::int AS total_requests`,
   );
   return { usageRows: row!.usage_rows, totalRequests: row!.total_requests };
+}
+
+/**
+ * Waits until every attempt the mock has received is a usage row in the database (the gateways have
+ * flushed), so that counts taken next start from a quiet point.
+ */
+export async function flushedUpTo(sql: Sql, mock: MockGemini): Promise<void> {
+  await until(
+    async () => (await databaseCounts(sql)).usageRows === mock.stats().requests,
+    'the gateways to flush every attempt so far',
+    20_000,
+  );
 }
