@@ -1,6 +1,7 @@
 /**
  * The Node gateway as a benchmark target: `src/runtime/node/main.ts` in its own process with a
- * fresh SQLite file, usage tracking on (the default), and fake keys imported through the admin API.
+ * fresh SQLite file (or the database `database` selects), usage tracking on (the default), and fake
+ * keys imported through the admin API.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { SERVER_ENTRY } from '../scripts/build-node.js';
 import { freePort, spawnBundled, waitForPort, type Child } from './processes.js';
 
 export const ACCESS_TOKEN = 'bench-access-token-0123456789abcdef';
-const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
+export const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 const IMPORT_BATCH = 5000;
 
 export interface GatewayProcess extends Child {
@@ -85,18 +86,23 @@ export async function setConfig(url: string, values: Record<string, unknown>): P
     throw new Error(`config answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
 }
 
-/** Starts a gateway in front of `upstreamUrl` holding `keyCount` fake keys. */
+/**
+ * Starts a gateway in front of `upstreamUrl` holding `keyCount` fake keys. `database` (e.g.
+ * `{ DATABASE_URL: 'postgres://…' }`) replaces the fresh SQLite file; a second gateway on a database
+ * that holds the keys already is started with `keyCount` 0.
+ */
 export async function startGateway(
   name: string,
   upstreamUrl: string,
   keyCount: number,
+  database?: Record<string, string>,
 ): Promise<GatewayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-gateway-'));
   const port = await freePort();
   const child = await spawnBundled(name, SERVER_ENTRY, [], {
     PORT: String(port),
     HOST: '127.0.0.1',
-    DATABASE_PATH: join(dir, 'pool.sqlite'),
+    ...(database ?? { DATABASE_PATH: join(dir, 'pool.sqlite') }),
     UPSTREAM_BASE_URL: upstreamUrl,
     ADMIN_TOKEN,
     ACCESS_TOKENS: ACCESS_TOKEN,

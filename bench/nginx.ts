@@ -32,11 +32,14 @@ export interface NginxOptions {
   workers: string;
 }
 
-/** The generated nginx.conf. */
-export function nginxConfig(prefix: string, opts: NginxOptions): string {
+/**
+ * A whole nginx.conf around `http` (the inside of the `http` block): in the foreground, with its pid
+ * file, logs and temp dirs under `prefix`.
+ */
+export function nginxMainConfig(prefix: string, workers: string, http: string): string {
   const temp = (name: string): string => `${name}_temp_path ${join(prefix, name)};`;
   return `daemon off;
-worker_processes ${opts.workers};
+worker_processes ${workers};
 pid ${join(prefix, 'nginx.pid')};
 error_log ${join(prefix, 'error.log')} warn;
 events {
@@ -49,7 +52,17 @@ http {
   ${temp('fastcgi')}
   ${temp('uwsgi')}
   ${temp('scgi')}
-  upstream mock {
+${http}
+}
+`;
+}
+
+/** The generated nginx.conf. */
+export function nginxConfig(prefix: string, opts: NginxOptions): string {
+  return nginxMainConfig(
+    prefix,
+    opts.workers,
+    `  upstream mock {
     server 127.0.0.1:${opts.upstreamPort};
     keepalive 256;
   }
@@ -63,9 +76,8 @@ http {
       # Pass SSE chunks on as they arrive.
       proxy_buffering off;
     }
-  }
-}
-`;
+  }`,
+  );
 }
 
 export interface RunningNginx extends Child {
@@ -75,22 +87,24 @@ export interface RunningNginx extends Child {
 }
 
 /** Starts nginx in the foreground and waits until it listens. */
-export async function startNginx(opts: NginxOptions): Promise<RunningNginx> {
+export function startNginx(opts: NginxOptions): Promise<RunningNginx> {
+  return runNginx(opts.binary, opts.port, (prefix) => nginxConfig(prefix, opts));
+}
+
+/** Runs `binary` with the config `config(prefix)` writes for a fresh prefix; resolves once it listens on `port`. */
+export async function runNginx(
+  binary: string,
+  port: number,
+  config: (prefix: string) => string,
+): Promise<RunningNginx> {
   const prefix = mkdtempSync(join(tmpdir(), 'bench-nginx-'));
   const conf = join(prefix, 'nginx.conf');
-  writeFileSync(conf, nginxConfig(prefix, opts));
-  const child = spawnServer('nginx', opts.binary, [
-    '-p',
-    prefix,
-    '-c',
-    conf,
-    '-e',
-    join(prefix, 'error.log'),
-  ]);
-  await waitForPort(opts.port, child, 15_000);
+  writeFileSync(conf, config(prefix));
+  const child = spawnServer('nginx', binary, ['-p', prefix, '-c', conf, '-e', join(prefix, 'error.log')]);
+  await waitForPort(port, child, 15_000);
   return {
     ...child,
-    url: `http://127.0.0.1:${opts.port}`,
+    url: `http://127.0.0.1:${port}`,
     pids: () => processTree(child.pid),
     async stop(graceMs?: number) {
       await child.stop(graceMs);

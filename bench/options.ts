@@ -31,6 +31,7 @@ const NUMBERS: Record<Numeric, { flag: string; full: number; smoke: number }> = 
   openChunks: { flag: 'open-chunks', full: 50, smoke: 5 },
   openIntervalMs: { flag: 'open-interval-ms', full: 100, smoke: 200 },
   usageRows: { flag: 'usage-rows', full: 1_000_000, smoke: 20_000 },
+  propagationChanges: { flag: 'propagation-changes', full: 1000, smoke: 20 },
 };
 
 const LISTS = {
@@ -43,7 +44,7 @@ const LISTS = {
   scaleKeys: { flag: 'scale-keys', full: '10,10000,100000', smoke: '10,1000' },
 } as const;
 
-const PHASES = ['matrix', 'resources', 'scale', 'delay', 'open', 'usage'] as const;
+const PHASES = ['matrix', 'resources', 'scale', 'delay', 'open', 'usage', 'postgres'] as const;
 const WORKLOADS: readonly Workload[] = [
   'chat',
   'stream',
@@ -67,9 +68,10 @@ export const USAGE = `npm run bench [-- options]     (npm run bench:smoke for th
   --delay-streams N --delay-duration S (per path and round) --delay-chunks N --delay-interval-ms MS   (8, 3, 20, 10)
   --open-streams N --open-chunks N --open-interval-ms MS                        (1000, 50, 100)
   --usage-rows N           usage rows for the usage-queries phase (1000000)
+  --propagation-changes N  key changes timed from one gateway to another on PostgreSQL (1000)
   --loader wrk|autocannon  default: wrk when installed
   --no-nginx               skip nginx even when installed      --nginx-workers N|auto  (1)
-  --phases LIST            matrix,resources,scale,delay,open,usage   --out DIR  (bench/results)
+  --phases LIST            matrix,resources,scale,delay,open,usage,postgres  --out DIR  (bench/results)
 Every option can also be set as BENCH_<NAME> (e.g. BENCH_DURATION=10).`;
 
 const envName = (flag: string): string => `BENCH_${flag.replace(/-/g, '_').toUpperCase()}`;

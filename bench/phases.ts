@@ -3,7 +3,14 @@
  * proxy-overhead matrix, key scale, stream chunk delay and open streams (the resource routes are in
  * resources.ts, the usage queries in usage-queries.ts).
  */
-import { ACCESS_TOKEN, createToken, fakeKeys, setConfig, startGateway } from './gateway.js';
+import {
+  ACCESS_TOKEN,
+  createToken,
+  fakeKeys,
+  setConfig,
+  startGateway,
+  type GatewayProcess,
+} from './gateway.js';
 import type { LoaderName } from './load.js';
 import { CHAT_MODEL, measure, median, preflight, runMatrix, type ServerTarget } from './matrix.js';
 import { startNginx } from './nginx.js';
@@ -43,7 +50,17 @@ const LIMITED_TOKEN = {
   key_group: '*',
 };
 
-/** The mock upstream in its own process, with its CLI `args`. */
+/** A started gateway as a load target, called with the bench's access token. */
+export function gatewayTarget(gw: GatewayProcess): ServerTarget {
+  return {
+    name: 'gateway',
+    base: `${gw.url}/v1`,
+    authorization: `Bearer ${ACCESS_TOKEN}`,
+    pids: () => [gw.pid],
+  };
+}
+
+/** The mock upstream in its own process, with main.ts's `args`. */
 export async function startMock(args: string[]): Promise<Child & { url: string; port: number }> {
   const port = await freePort();
   const child = await spawnBundled('mock', 'test/fixtures/mock-gemini/main.ts', [
@@ -173,12 +190,7 @@ export async function scalePhase(ctx: PhaseContext): Promise<BenchResult['keySca
       gateways.push({ keys, gw });
       ctx.log(`gateway with ${keys} keys ready (import ${gw.importSeconds.toFixed(1)} s)`);
     }
-    const targets = gateways.map(({ gw }): ServerTarget => ({
-      name: 'gateway',
-      base: `${gw.url}/v1`,
-      authorization: `Bearer ${ACCESS_TOKEN}`,
-      pids: () => [gw.pid],
-    }));
+    const targets = gateways.map(({ gw }) => gatewayTarget(gw));
     await preflight(targets, ['chat']);
     const runs = gateways.map(() => ({ results: [] as Awaited<ReturnType<typeof measure>>[] }));
     if (opts.warmupS > 0) {

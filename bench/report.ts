@@ -1,11 +1,10 @@
 /** Targets, the markdown report and the saved files in bench/results/. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { databaseSection, databaseTargets } from './databases-report.js';
+import { f, int, table } from './markdown.js';
 import { UPLOAD_BYTES } from './resources.js';
 import type { BenchResult, Cell, ResourceRow, TargetCheck, TargetName, Workload } from './types.js';
-
-const f = (n: number, digits = 2): string => n.toFixed(digits);
-const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 function cell(cells: Cell[], workload: Workload, c: number, target: TargetName): Cell | undefined {
   return cells.find((x) => x.workload === workload && x.concurrency === c && x.target === target);
@@ -103,6 +102,7 @@ export function checkTargets(r: Omit<BenchResult, 'targets'>): TargetCheck[] {
       measured: slowest ? `slowest: ${slowest.query}, ${f(slowest.medianMs, 1)} ms median` : 'not measured',
       pass: slowest ? slowest.medianMs < 200 : null,
     },
+    ...databaseTargets(r),
   ];
 }
 
@@ -158,12 +158,6 @@ function ownerRoutedCpu(r: Omit<BenchResult, 'targets'>): TargetCheck[] {
 }
 
 const mark = (pass: boolean | null): string => (pass === null ? '–' : pass ? 'pass' : '**FAIL**');
-
-/** A markdown table; the first `left` columns are left-aligned, the rest (numbers) right-aligned. */
-function table(head: string[], rows: string[][], left = 1): string {
-  const align = head.map((_, i) => (i < left ? '---' : '---:'));
-  return [head, align, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
-}
 
 function overheadTable(r: BenchResult): string {
   const rows = r.cells.map((c) => {
@@ -374,6 +368,10 @@ ${streamSection(r)}
 ## Usage queries
 
 ${usageSection(r)}
+
+## PostgreSQL
+
+${databaseSection(r)}
 `;
 }
 

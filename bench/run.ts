@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { join } from 'node:path';
+import { postgresPhase } from './databases.js';
 import { chooseLoader, wrkVersion } from './load.js';
 import { findNginx } from './nginx.js';
 import { readOptions } from './options.js';
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
   const chunkDelay = opts.phases.has('delay') ? await delayPhase(ctx) : {};
   const openStreams = opts.phases.has('open') ? await openStreamsPhase(ctx) : null;
   const usageQueries = opts.phases.has('usage') ? await measureUsageQueries(opts.usageRows, log) : [];
+  const databases = opts.phases.has('postgres') ? await postgresPhase(ctx) : null;
 
   const partial: Omit<BenchResult, 'targets'> = {
     version: 1,
@@ -101,6 +103,7 @@ async function main(): Promise<void> {
     openStreams,
     usageQueries,
     resources,
+    databases,
   };
   const result: BenchResult = { ...partial, targets: checkTargets(partial) };
   const outDir =

@@ -1,5 +1,6 @@
 /** The shape of a benchmark run, as saved in bench/results/*.json. */
 import type { LoadResult } from './load.js';
+import type { Propagation } from './propagation.js';
 import type { PickCost } from './scale.js';
 import type { ChunkDelay, OpenStreams } from './streams.js';
 
@@ -105,6 +106,8 @@ export interface BenchSettings {
   openIntervalMs: number;
   /** Usage rows in the SQLite file the usage queries run against. */
   usageRows: number;
+  /** Key changes made through one gateway and timed until another shows them (PostgreSQL). */
+  propagationChanges: number;
   nginxWorkers: string;
   phases: string[];
 }
@@ -137,7 +140,34 @@ export interface BenchResult {
   usageQueries: UsageQueryTiming[];
   /** Empty when the resources phase did not run. */
   resources: ResourceRow[];
+  /** One gateway on PostgreSQL against one on SQLite, and the propagation delay; null: phase not run. */
+  databases: DatabaseComparison | null;
   targets: TargetCheck[];
+}
+
+/** The non-streaming chat workload through one gateway on one database, interleaved rounds. */
+export interface DatabaseRow {
+  database: 'sqlite' | 'postgres';
+  concurrency: number;
+  /** Medians over the rounds. */
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  errors: number;
+  badStatus: number;
+  /** CPU time of the gateway process per request, all rounds. */
+  gatewayCpuMsPerRequest: number;
+  /** CPU time of the PostgreSQL server's processes per request (0 for SQLite, which runs inside the gateway). */
+  databaseCpuMsPerRequest: number;
+  runs: LoadResult[];
+}
+
+export interface DatabaseComparison {
+  rows: DatabaseRow[];
+  propagation: Propagation | null;
+  /** Why something was not measured (e.g. no PostgreSQL on the machine). */
+  note: string | null;
 }
 
 /** One usage page or stats query over `rows` usage rows in SQLite. */

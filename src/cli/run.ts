@@ -5,6 +5,7 @@ import { SettingsError } from '../runtime/node/env.js';
 import type { Command, OptionSpec } from './command.js';
 import { configCommands } from './commands/config.js';
 import { keyCommands } from './commands/keys.js';
+import { migrateDb } from './commands/migrate-db.js';
 import { stats } from './commands/stats.js';
 import { tokenCommands } from './commands/tokens.js';
 import { keysValidate } from './commands/validate.js';
@@ -13,7 +14,14 @@ import { CommandError, UsageError, type CliIo } from './io.js';
 
 const BIN = 'gemini-key-pool';
 
-export const COMMANDS: Command[] = [...keyCommands, keysValidate, ...configCommands, ...tokenCommands, stats];
+export const COMMANDS: Command[] = [
+  ...keyCommands,
+  keysValidate,
+  ...configCommands,
+  ...tokenCommands,
+  stats,
+  migrateDb,
+];
 const GROUPS = new Set(COMMANDS.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0]));
 
 const GLOBAL_OPTIONS: Record<string, OptionSpec> = {

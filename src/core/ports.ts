@@ -313,6 +313,17 @@ export interface ResourceStore {
   pruneExpired(now: number): Promise<number>;
 }
 
+/** What another writer changed, as told by a change feed. */
+export type StorageChange = 'keys' | 'config' | 'tokens';
+
+/** Push notice of changes other writers committed (PostgreSQL LISTEN/NOTIFY). Absent on SQLite and D1. */
+export interface ChangeFeed {
+  /** Calls `listener` soon after another writer commits a change. Returns a function that stops listening. */
+  subscribe(listener: (change: StorageChange) => void): () => void;
+  /** False while the feed's connection is down: changes may be missed, so callers must poll. */
+  readonly connected: boolean;
+}
+
 /** Everything a runtime hands to the core. Each adapter (sqlite, d1) provides every store. */
 export interface Storage {
   keys: KeyStore;
@@ -328,17 +339,6 @@ export interface Storage {
   changes?: ChangeFeed;
   /** Releases the storage's connections (PostgreSQL); absent where there is nothing to release. */
   close?(): Promise<void>;
-}
-
-/** What another writer changed, as told by a change feed. */
-export type StorageChange = 'keys' | 'config' | 'tokens';
-
-/** Push notice of changes other writers committed (PostgreSQL LISTEN/NOTIFY). Absent on SQLite and D1. */
-export interface ChangeFeed {
-  /** Calls `listener` soon after another writer commits a change. Returns a function that stops listening. */
-  subscribe(listener: (change: StorageChange) => void): () => void;
-  /** False while the feed's connection is down: changes may be missed, so callers must poll. */
-  readonly connected: boolean;
 }
 
 /** An HTTP method a client route may forward. */

@@ -41,6 +41,27 @@ function harness(tokens: Map<string, number>) {
 }
 
 describe('ClientAuth', () => {
+  it('keeps a token it accepted working while storage is unreachable, after invalidate and past the stale limit', async () => {
+    const tokens = new Map([['good-token', 7]]);
+    const { auth, store, clock, defer } = harness(tokens);
+    expect((await auth.verify('good-token', defer))?.id).toBe(7);
+    store.findTokenByHash = () => Promise.reject(new Error('connect ECONNREFUSED'));
+    auth.invalidate();
+    expect((await auth.verify('good-token', defer))?.id).toBe(7);
+    clock.now = 60_000;
+    expect((await auth.verify('good-token', defer))?.id).toBe(7);
+    await expect(auth.verify('never-seen', defer)).rejects.toThrow('ECONNREFUSED');
+  });
+
+  it('checks every token again after invalidate when storage answers: a revocation applies at once', async () => {
+    const tokens = new Map([['good-token', 7]]);
+    const { auth, defer } = harness(tokens);
+    expect((await auth.verify('good-token', defer))?.id).toBe(7);
+    tokens.delete('good-token');
+    auth.invalidate();
+    expect(await auth.verify('good-token', defer)).toBeNull();
+  });
+
   it('answers a known token from cache, and after the TTL re-checks it once in the background', async () => {
     const tokens = new Map([['good-token', 7]]);
     const { auth, calls, clock, deferred, defer } = harness(tokens);

@@ -22,11 +22,14 @@ const CACHE_LIMIT = 10_000;
 interface CacheEntry {
   token: AccessToken | null;
   checkedAt: number;
+  /** The `invalidate` generation it was checked in; an older one is checked again before answering. */
+  generation: number;
   rechecking: boolean;
 }
 
 export class ClientAuth {
   private readonly cache = new LruMap<string, CacheEntry>(CACHE_LIMIT);
+  private generation = 0;
 
   constructor(
     private readonly tokens: TokenStore,
@@ -41,7 +44,7 @@ export class ClientAuth {
   async verify(token: string, defer: (work: Promise<unknown>) => void): Promise<AccessToken | null> {
     const now = this.clock.now();
     const cached = this.cache.get(token);
-    if (cached) {
+    if (cached && cached.generation === this.generation) {
       const age = now - cached.checkedAt;
       if (age < CACHE_TTL_MS) return cached.token;
       if (cached.token !== null && age < STALE_LIMIT_MS) {
@@ -53,18 +56,26 @@ export class ClientAuth {
         return cached.token;
       }
     }
-    return this.lookup(token, now);
+    return this.lookup(token, now).catch((err: unknown) => {
+      // Storage unreachable: a token accepted before keeps working, as keys keep serving from the snapshot.
+      if (cached?.token) return cached.token;
+      throw err;
+    });
   }
 
   private async lookup(token: string, now: number): Promise<AccessToken | null> {
+    const generation = this.generation;
     const found = await this.tokens.findTokenByHash(await sha256Hex(token));
-    this.cache.set(token, { token: found, checkedAt: now, rechecking: false });
+    this.cache.set(token, { token: found, checkedAt: now, generation, rechecking: false });
     return found;
   }
 
-  /** Forgets cached verdicts, e.g. right after a token was revoked or changed in this process. */
+  /**
+   * Makes every cached verdict be checked again before it answers, e.g. right after a token was
+   * revoked or changed; one is still used when that check cannot reach storage.
+   */
   invalidate(): void {
-    this.cache.clear();
+    this.generation += 1;
   }
 }
 

@@ -120,9 +120,23 @@ describe('npm run bench:smoke', () => {
     expect(r.usageQueries.map((q) => q.query)).toContain('stats, week (6 h buckets)');
     for (const q of r.usageQueries) expect(q.rows, q.query).toBe(r.settings.usageRows);
 
+    expect(stdout).toContain('## PostgreSQL');
+    if (r.databases?.note) {
+      expect(r.databases.note).toContain('not installed');
+    } else {
+      expect(r.databases!.rows.map((row) => row.database)).toEqual(['sqlite', 'postgres']);
+      for (const row of r.databases!.rows) {
+        expect(row.requests, row.database).toBeGreaterThan(0);
+        expect(row.badStatus, row.database).toBe(0);
+      }
+      expect(r.databases!.rows[1]!.databaseCpuMsPerRequest).toBeGreaterThan(0);
+      expect(r.databases!.propagation).toMatchObject({ changes: 20, timeouts: 0 });
+    }
+
     // Eight overall targets (shared local key limits among them); responses and messages against chat
-    // CPU per request (4 workloads × 2 concurrencies); generateContent naming a file against the same without one.
-    expect(r.targets).toHaveLength(17);
+    // CPU per request (4 workloads × 2 concurrencies); generateContent naming a file against the same
+    // without one; then PostgreSQL's propagation and CPU per request.
+    expect(r.targets).toHaveLength(19);
     expect(r.targets.some((t) => t.measure.includes('shared local key limits on vs off'))).toBe(true);
     expect(r.targets.filter((t) => t.measure.startsWith('gateway CPU per request'))).toHaveLength(9);
     for (const t of r.targets) expect(stdout).toContain(t.measure);

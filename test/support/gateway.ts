@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { adminApi, type AdminCall } from './admin-api.js';
 import { readNodeSettings } from '../../src/runtime/node/env.js';
 import { startNodeGateway as startServer, type RunningGateway } from '../../src/runtime/node/server.js';
 
@@ -14,7 +15,7 @@ export interface TestGateway {
   /** Every log line the gateway wrote, for assertions (e.g. that no key leaks). */
   logs: string[];
   /** Calls the admin API with the admin token. */
-  admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  admin: AdminCall;
   close(): Promise<void>;
 }
 
@@ -47,21 +48,7 @@ export async function startNodeGateway(opts: TestGatewayOptions): Promise<TestGa
   const logs: string[] = [];
   const running = await startServer(settings, { logger: (entry) => logs.push(JSON.stringify(entry)) });
   const url = running.url;
-  const admin = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${url}/admin/api${path}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // not JSON: keep the text
-    }
-    return { status: res.status, body: parsed as any };
-  };
+  const admin = adminApi(url, ADMIN_TOKEN);
   if (opts.config) {
     const res = await admin('PUT', '/config', opts.config);
     if (res.status !== 200) throw new Error(`config rejected: ${JSON.stringify(res.body)}`);

@@ -7,11 +7,12 @@
  * stopped and deleted at the end of the run. PostgreSQL refuses to run as root, so when the tests
  * run as root the server binaries run as the `postgres` user through `runuser`.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { inject } from 'vitest';
 import type {} from 'vitest';
@@ -35,6 +36,10 @@ export interface PostgresServer {
   binDir: string;
   /** Stops the server and deletes its directory. */
   stop(): Promise<void>;
+  /** Shuts the server down (fast: connections are cut), keeping its data, as an outage would. */
+  pause(): Promise<void>;
+  /** Starts a paused server again, on the same port, with its data. */
+  resume(): Promise<void>;
 }
 
 /**
@@ -63,17 +68,24 @@ export async function startPostgresServer(binDir: string): Promise<PostgresServe
   }
   const dataDir = join(dir, 'data');
   const logFile = join(dir, 'server.log');
+  const command = (tool: string, args: string[]): [string, string[]] =>
+    asRoot ? ['runuser', ['-u', SUPERUSER, '--', join(binDir, tool), ...args]] : [join(binDir, tool), args];
+  const failed = (tool: string, status: unknown, output: string): Error => {
+    const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
+    return new Error(`${tool} failed (${String(status)}): ${output}\n${log}`);
+  };
   const run = (tool: string, args: string[]): void => {
-    const [cmd, argv] = asRoot
-      ? ['runuser', ['-u', SUPERUSER, '--', join(binDir, tool), ...args]]
-      : [join(binDir, tool), args];
+    const [cmd, argv] = command(tool, args);
     const result = spawnSync(cmd, argv, { encoding: 'utf8', cwd: dir, timeout: 60_000 });
-    if (result.status !== 0) {
-      const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
-      throw new Error(
-        `${tool} failed (${result.status ?? result.signal}): ${result.stderr}${result.stdout}\n${log}`,
-      );
-    }
+    if (result.status !== 0)
+      throw failed(tool, result.status ?? result.signal, result.stderr + result.stdout);
+  };
+  // Without blocking the event loop: a test's in-process mock upstream keeps answering meanwhile.
+  const runAsync = async (tool: string, args: string[]): Promise<void> => {
+    const [cmd, argv] = command(tool, args);
+    await promisify(execFile)(cmd, argv, { cwd: dir, timeout: 60_000 }).catch((err: Error) => {
+      throw failed(tool, (err as { code?: unknown }).code, err.message);
+    });
   };
   try {
     run('initdb', ['-D', dataDir, '-U', SUPERUSER, '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
@@ -87,16 +99,26 @@ export async function startPostgresServer(binDir: string): Promise<PostgresServe
       '-c full_page_writes=off',
       '-c max_connections=300',
     ].join(' ');
-    run('pg_ctl', ['start', '-w', '-t', '60', '-D', dataDir, '-l', logFile, '-o', options]);
+    let paused = false;
+    const start = ['start', '-w', '-t', '60', '-D', dataDir, '-l', logFile, '-o', options];
+    run('pg_ctl', start);
     return {
       url: `postgres://${SUPERUSER}@127.0.0.1:${port}/postgres`,
       binDir,
       stop: async () => {
         try {
-          run('pg_ctl', ['stop', '-m', 'immediate', '-w', '-D', dataDir]);
+          if (!paused) run('pg_ctl', ['stop', '-m', 'immediate', '-w', '-D', dataDir]);
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }
+      },
+      pause: async () => {
+        await runAsync('pg_ctl', ['stop', '-m', 'fast', '-w', '-D', dataDir]);
+        paused = true;
+      },
+      resume: async () => {
+        await runAsync('pg_ctl', start);
+        paused = false;
       },
     };
   } catch (err) {

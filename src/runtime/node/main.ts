@@ -1,4 +1,6 @@
-/** `npm start`: runs the gateway on Node with the embedded SQLite database. */
+/** `npm start`: runs the gateway on Node, on the embedded SQLite database or on PostgreSQL. */
+import { jsonLogger } from '../../gateway.js';
+import { guardClosedSocketWrites } from '../../storage/postgres/closed-socket-guard.js';
 import { SettingsError, readNodeSettings } from './env.js';
 import { ListenError, startNodeGateway, type RunningGateway } from './server.js';
 
@@ -48,6 +50,9 @@ function banner(running: RunningGateway): string {
 
 async function main(): Promise<void> {
   const settings = readNodeSettings(process.env);
+  if (settings.databaseUrl) {
+    guardClosedSocketWrites((dropped) => jsonLogger({ event: 'postgres_closed_socket_write', dropped }));
+  }
   const running = await startNodeGateway(settings);
   console.log(banner(running));
   let signals = 0;

@@ -119,10 +119,13 @@ function keyStatements(dialect: SqlDialect, batch: WriteBatch, now: number): Sql
     update(keyId).sets.push(set.sql);
     update(keyId).params.push(...set.params);
   }
-  return [...updates].map(([keyId, u]) => ({
-    sql: `UPDATE api_keys SET ${u.sets.join(', ')} WHERE id = ?`,
-    params: [...u.params, keyId],
-  }));
+  // In id order, so that flushes of several gateways lock rows in one order and never deadlock.
+  return [...updates]
+    .sort(([a], [b]) => a - b)
+    .map(([keyId, u]) => ({
+      sql: `UPDATE api_keys SET ${u.sets.join(', ')} WHERE id = ?`,
+      params: [...u.params, keyId],
+    }));
 }
 
 function isCooldownOnly(c: KeyStateChange): boolean {
@@ -130,9 +133,10 @@ function isCooldownOnly(c: KeyStateChange): boolean {
 }
 
 function cooldownStatements(driver: SqlDriver, changes: KeyStateChange[]): SqlStatement[] {
-  const rows = changes.flatMap((c) =>
-    (c.cooldowns ?? []).map((cd) => [c.keyId, cd.model, cd.until, cd.reason]),
-  );
+  // In key order, as the key updates (a stable sort keeps a key's cooldowns in their order).
+  const rows = [...changes]
+    .sort((a, b) => a.keyId - b.keyId)
+    .flatMap((c) => (c.cooldowns ?? []).map((cd) => [c.keyId, cd.model, cd.until, cd.reason]));
   return multiRowStatements(
     driver,
     rows,

@@ -41,13 +41,13 @@ const storedKeyCount = (period: string) =>
 
 /**
  * Counts a key's request in each window that is on (its end is not 0), only when both counts are
- * below their limits; atomic for the same reason as `RESERVE_SQL`.
+ * below their limits; atomic for the same reasons as `reserveSql`, PostgreSQL's lock included.
  */
-const RESERVE_KEY_SQL =
+const reserveKeySql = (dialect: SqlDialect): string =>
   'INSERT INTO local_limit_counts (subject, model, period, window_end, count) ' +
-  "SELECT ?, ?, column1, column2, 1 FROM (VALUES ('minute', ?), ('day', ?)) " +
+  `SELECT ?, ?, column1, column2, 1 FROM (VALUES ('minute', ?), ('day', ?))${dialect.valuesAlias} ` +
   `WHERE column2 > 0 AND ${storedKeyCount('minute')} < ? AND ${storedKeyCount('day')} < ? ` +
-  'ON CONFLICT(subject, model, period, window_end) DO UPDATE SET count = count + 1';
+  'ON CONFLICT(subject, model, period, window_end) DO UPDATE SET count = local_limit_counts.count + 1';
 
 /** Upserts that add each increment to its window's stored count (`count = count + ?`), chunked for D1. */
 export function limitCountStatements(driver: SqlDriver, rows: readonly LimitCount[]): SqlStatement[] {
@@ -140,8 +140,9 @@ export class SqlLimitStore implements LimitStore {
   async reserveKeyRequests(reservations: readonly KeyReservation[]): Promise<boolean[]> {
     if (reservations.length === 0) return [];
     const limit = (n: number) => (n > 0 ? n : NO_LIMIT);
+    const sql = reserveKeySql(this.driver.dialect);
     const statements = reservations.map((r) => ({
-      sql: RESERVE_KEY_SQL,
+      sql,
       params: [
         r.subject,
         r.model,
@@ -157,7 +158,10 @@ export class SqlLimitStore implements LimitStore {
         limit(r.rpd),
       ],
     }));
-    return (await this.driver.batch(statements)).map((result) => result.changes > 0);
+    return this.reserve(
+      reservations.map((r) => r.subject),
+      statements,
+    );
   }
 
   async tokenCounts(tokenId: number, minuteEnd: number, dayEnd: number): Promise<TokenWindowCounts> {
