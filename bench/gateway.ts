@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVER_ENTRY } from '../scripts/build-node.js';
-import { freePort, spawnBundled, waitForPort, type Child } from './processes.js';
+import { extraNodeFlags, freePort, spawnBundled, spawnServer, waitForPort, type Child } from './processes.js';
 
 export const ACCESS_TOKEN = 'bench-access-token-0123456789abcdef';
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
@@ -62,15 +62,19 @@ export async function createToken(url: string, rules: Record<string, unknown>): 
   return (JSON.parse(text) as { secret: string }).secret;
 }
 
-/** Starts a gateway in front of `upstreamUrl` holding `keyCount` fake keys. */
+/**
+ * Starts a gateway in front of `upstreamUrl` holding `keyCount` fake keys: this checkout's server,
+ * or an already built `bundle` (another commit's, for `npm run bench:ab`).
+ */
 export async function startGateway(
   name: string,
   upstreamUrl: string,
   keyCount: number,
+  bundle?: string,
 ): Promise<GatewayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-gateway-'));
   const port = await freePort();
-  const child = await spawnBundled(name, SERVER_ENTRY, [], {
+  const env = {
     PORT: String(port),
     HOST: '127.0.0.1',
     DATABASE_PATH: join(dir, 'pool.sqlite'),
@@ -78,7 +82,10 @@ export async function startGateway(
     ADMIN_TOKEN,
     ACCESS_TOKENS: ACCESS_TOKEN,
     LOG_REQUESTS: '0',
-  });
+  };
+  const child = bundle
+    ? spawnServer(name, process.execPath, [...extraNodeFlags(name), bundle], env)
+    : await spawnBundled(name, SERVER_ENTRY, [], env);
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitForPort(port, child);

@@ -42,7 +42,8 @@ const LIMITED_TOKEN = {
   key_group: '*',
 };
 
-async function startMock(args: string[]): Promise<Child & { url: string; port: number }> {
+/** The mock upstream in its own process, with `args` (e.g. `--stream-chunks 20`). */
+export async function startMock(args: string[]): Promise<Child & { url: string; port: number }> {
   const port = await freePort();
   const child = await spawnBundled('mock', 'test/fixtures/mock-gemini/main.ts', [
     '--port',
