@@ -216,7 +216,8 @@ export class ClientApi {
       }
       const routed = await entry.route(req, this.env, (match.route as RouteMatch).param);
       // Before the pick, in one place for every dialect: the refusal renders in the route's own shape.
-      const refusal = await service.tokens.admit(access, routed.model);
+      const admitted = service.tokens.admit(access, routed.model);
+      const refusal = admitted instanceof Promise ? await admitted : admitted;
       service.metrics.recordTokenRequest(access, refusal?.code ?? 'admitted');
       throwRefusal(refusal);
       if (service.isStale()) req.defer(service.refresh());
