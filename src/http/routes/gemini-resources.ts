@@ -23,7 +23,7 @@ import { decodePathSegment, type ClientRoute, type RoutePlan, type RouteEntry } 
 import { GatewayError } from '../../forward/gateway-error.js';
 import { GEMINI_NATIVE } from '../../dialects/gemini-native/dialect.js';
 import { GEMINI_NATIVE_API } from '../../forward/upstream-api.js';
-import { readJsonBody, validModel } from '../request-body.js';
+import { readJsonBody, validModel, type JsonBody } from '../request-body.js';
 
 /** Google keeps a resumable upload session for a week. */
 const UPLOAD_SESSION_MS = 7 * 86_400_000;
@@ -268,10 +268,10 @@ const listOf =
     plan(`${kind}.list`, 'GET', `/v1beta/${kind}`, { listing: { kind, query: req.query } });
 
 const createCache: ClientRoute = async (req, env) => {
-  const { bytes, json } = await readJsonBody(req, env.maxBodyBytes);
+  const { bytes, text, json } = await readJsonBody(req, env.maxBodyBytes);
   return plan('cachedContents.create', 'POST', '/v1beta/cachedContents', {
     body: bytes,
-    resources: scanResources(bytes, json),
+    resources: scanResources(text, json),
     exchange: CREATE,
   });
 };
@@ -334,13 +334,12 @@ export function longRunningPlan(
   action: 'batchGenerateContent' | 'predictLongRunning',
   model: string,
   path: string,
-  bytes: Uint8Array,
-  json: unknown,
+  { bytes, text, json }: JsonBody,
 ): RoutePlan {
   return plan(action, 'POST', path, {
     model,
     body: bytes,
-    resources: scanResources(bytes, json),
+    resources: scanResources(text, json),
     exchange: CREATE,
   });
 }
