@@ -198,7 +198,8 @@ export class ClientApi {
       const token = presentedToken(req, dialect.token);
       if (token === null)
         throw new GatewayError(401, missingTokenMessage(req, dialect.token), 'missing_token');
-      const access = await clientAuth.verify(token, req.defer);
+      const verified = clientAuth.verify(token, req.defer);
+      const access = verified instanceof Promise ? await verified : verified;
       if (access === null) throw new GatewayError(401, 'Invalid or revoked access token', 'invalid_token');
       const credential = service.tokens.checkCredential(access);
       if (credential) service.metrics.recordTokenRequest(access, credential.code);
