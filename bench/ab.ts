@@ -22,7 +22,9 @@ const USAGE = `npm run bench:ab -- <commit> [options]
   --rounds N          alternating rounds (20)        --requests N   requests per row, side and round (3000)
   --warmup N          requests per row and side before the rounds (6000)
   --concurrency N     connections (64)               --keys N       keys each gateway holds (10)
-  --stream-chunks N   chunks per streamed answer of the mock (20, as npm run bench)`;
+  --stream-chunks N   chunks per streamed answer of the mock (20, as npm run bench)
+  --together          load both sides at the same time in each round instead of one after the
+                      other: both then share the machine's state of that moment`;
 
 const ALL_ROWS = ['chat', 'stream', 'native', 'embed', 'responses', 'messages'] as const;
 
@@ -88,6 +90,7 @@ async function main(): Promise<void> {
       concurrency: { type: 'string', default: '64' },
       keys: { type: 'string', default: '10' },
       'stream-chunks': { type: 'string', default: '20' },
+      together: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -140,8 +143,13 @@ async function main(): Promise<void> {
       for (const row of rows) {
         const sides = sidesOf.get(row.name)!;
         const got = new Map<AbClient, AbSample>();
-        for (const c of round % 2 === 0 ? sides : [...sides].reverse())
-          got.set(c, await c.run(row, requests));
+        if (values.together) {
+          const results = await Promise.all(sides.map((c) => c.run(row, requests)));
+          sides.forEach((c, i) => got.set(c, results[i]!));
+        } else {
+          for (const c of round % 2 === 0 ? sides : [...sides].reverse())
+            got.set(c, await c.run(row, requests));
+        }
         const [o, n] = [got.get(oldSide), got.get(newSide)!];
         failures += (o?.failures ?? 0) + n.failures;
         if (o) samples.get(row.name)!.old.push(o);
@@ -154,7 +162,7 @@ async function main(): Promise<void> {
     console.log(
       `CPU per request of the gateway process, new (${newCommit?.slice(0, 12) ?? 'working tree'}) ` +
         `against old (${oldCommit.slice(0, 12)}); c=${connections}, ${requests} requests per row, side ` +
-        `and round, ${rounds} alternating rounds.\n`,
+        `and round, ${rounds} ${values.together ? 'rounds loading both at once' : 'alternating rounds'}.\n`,
     );
     console.log(report(rows, samples));
   } finally {
