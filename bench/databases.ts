@@ -87,7 +87,9 @@ async function compareDatabases(
     const url = createDatabase(server, 'bench_throughput');
     gateways.push({
       database: 'postgres',
-      gw: await startGateway('gateway-postgres', upstreamUrl, GATEWAY_KEYS, { DATABASE_URL: url }),
+      gw: await startGateway('gateway-postgres', upstreamUrl, GATEWAY_KEYS, {
+        database: { DATABASE_URL: url },
+      }),
     });
     const targets = gateways.map(({ gw }) => gatewayTarget(gw));
     await preflight(targets, ['chat']);
@@ -122,8 +124,8 @@ async function propagation(
   upstreamUrl: string,
 ): Promise<DatabaseComparison['propagation']> {
   const database = { DATABASE_URL: createDatabase(server, 'bench_propagation') };
-  const a = await startGateway('gateway-a', upstreamUrl, 1, database);
-  const b = await startGateway('gateway-b', upstreamUrl, 0, database).catch(async (err: unknown) => {
+  const a = await startGateway('gateway-a', upstreamUrl, 1, { database });
+  const b = await startGateway('gateway-b', upstreamUrl, 0, { database }).catch(async (err: unknown) => {
     await a.stop();
     throw err;
   });

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVER_ENTRY } from '../scripts/build-node.js';
-import { freePort, spawnBundled, waitForPort, type Child } from './processes.js';
+import { extraNodeFlags, freePort, spawnBundled, spawnServer, waitForPort, type Child } from './processes.js';
 
 export const ACCESS_TOKEN = 'bench-access-token-0123456789abcdef';
 export const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
@@ -87,7 +87,8 @@ export async function setConfig(url: string, values: Record<string, unknown>): P
 }
 
 /**
- * Starts a gateway in front of `upstreamUrl` holding `keyCount` fake keys. `database` (e.g.
+ * Starts a gateway in front of `upstreamUrl` holding `keyCount` fake keys: this checkout's server, or
+ * an already built `bundle` (another commit's, for `npm run bench:ab`). `database` (e.g.
  * `{ DATABASE_URL: 'postgres://…' }`) replaces the fresh SQLite file; a second gateway on a database
  * that holds the keys already is started with `keyCount` 0.
  */
@@ -95,19 +96,22 @@ export async function startGateway(
   name: string,
   upstreamUrl: string,
   keyCount: number,
-  database?: Record<string, string>,
+  opts: { database?: Record<string, string>; bundle?: string } = {},
 ): Promise<GatewayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-gateway-'));
   const port = await freePort();
-  const child = await spawnBundled(name, SERVER_ENTRY, [], {
+  const env = {
     PORT: String(port),
     HOST: '127.0.0.1',
-    ...(database ?? { DATABASE_PATH: join(dir, 'pool.sqlite') }),
+    ...(opts.database ?? { DATABASE_PATH: join(dir, 'pool.sqlite') }),
     UPSTREAM_BASE_URL: upstreamUrl,
     ADMIN_TOKEN,
     ACCESS_TOKENS: ACCESS_TOKEN,
     LOG_REQUESTS: '0',
-  });
+  };
+  const child = opts.bundle
+    ? spawnServer(name, process.execPath, [...extraNodeFlags(name), opts.bundle], env)
+    : await spawnBundled(name, SERVER_ENTRY, [], env);
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitForPort(port, child);

@@ -66,7 +66,8 @@ export function workloadRequest(workload: Workload): { path: string; body: strin
   return { path: '/chat/completions', body: JSON.stringify(body) };
 }
 
-const EXPECTED: Record<Workload, string> = {
+/** A text each workload's good answer contains. */
+export const EXPECTED: Record<Workload, string> = {
   chat: '"chat.completion"',
   stream: '[DONE]',
   embed: '"embedding"',

@@ -60,7 +60,7 @@ export function gatewayTarget(gw: GatewayProcess): ServerTarget {
   };
 }
 
-/** The mock upstream in its own process, with main.ts's `args`. */
+/** The mock upstream in its own process, with `args` (e.g. `--stream-chunks 20`). */
 export async function startMock(args: string[]): Promise<Child & { url: string; port: number }> {
   const port = await freePort();
   const child = await spawnBundled('mock', 'test/fixtures/mock-gemini/main.ts', [

@@ -88,7 +88,7 @@ export async function spawnBundled(
 }
 
 /** BENCH_NODE_FLAGS_<NAME> (e.g. BENCH_NODE_FLAGS_GATEWAY="--cpu-prof") adds node flags to one server. */
-function extraNodeFlags(name: string): string[] {
+export function extraNodeFlags(name: string): string[] {
   const key = `BENCH_NODE_FLAGS_${name.replace(/[^a-z0-9]/gi, '_').toUpperCase()}`;
   const base = name.replace(/-.*$/, '').toUpperCase();
   const raw = process.env[key] ?? process.env[`BENCH_NODE_FLAGS_${base}`] ?? '';
@@ -157,6 +157,29 @@ function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * CPU time of one process in ns, summed over its threads from `/proc/<pid>/task/<tid>/schedstat`
+ * (nanosecond resolution, where `stat` counts 10 ms ticks); falls back to `stat` without schedstat.
+ */
+export function cpuNsOf(pid: number): number {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+    readFileSync(`/proc/${pid}/schedstat`);
+  } catch {
+    return cpuMsOf(pid) * 1e6;
+  }
+  let sum = 0;
+  for (const tid of tids) {
+    try {
+      sum += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // The thread ended while we looked.
+    }
+  }
+  return sum;
 }
 
 /** Total CPU ms of `pids`. */

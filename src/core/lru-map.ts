@@ -5,6 +5,8 @@
  */
 export class LruMap<K, V> {
   readonly #entries = new Map<K, V>();
+  /** The most recently used key: reading it again moves nothing (one key read over and over is the common case). */
+  #newest: K | undefined = undefined;
 
   constructor(readonly limit: number) {}
 
@@ -19,9 +21,10 @@ export class LruMap<K, V> {
   /** The value, marked as just used. */
   get(key: K): V | undefined {
     const value = this.#entries.get(key);
-    if (value === undefined) return undefined;
+    if (value === undefined || key === this.#newest) return value;
     this.#entries.delete(key);
     this.#entries.set(key, value);
+    this.#newest = key;
     return value;
   }
 
@@ -32,13 +35,16 @@ export class LruMap<K, V> {
       if (!oldest.done) this.#entries.delete(oldest.value);
     }
     this.#entries.set(key, value);
+    this.#newest = key;
   }
 
   delete(key: K): boolean {
+    if (key === this.#newest) this.#newest = undefined;
     return this.#entries.delete(key);
   }
 
   clear(): void {
     this.#entries.clear();
+    this.#newest = undefined;
   }
 }

@@ -27,6 +27,8 @@ class ClientStalledError extends Error {
   }
 }
 const SSE_FIELDS = ['data:', ':', 'event:', 'id:', 'retry:'];
+/** Shared: decoding without `stream` keeps no state between calls. */
+const decoder = new TextDecoder();
 
 /**
  * Whether the first bytes of a 200 look like the stream that was asked for: an SSE field for SSE,
@@ -35,7 +37,7 @@ const SSE_FIELDS = ['data:', ':', 'event:', 'id:', 'retry:'];
  * short to tell is given the benefit of the doubt.
  */
 export function looksLikeStreamStart(framing: StreamFormat['upstreamFraming'], first: Uint8Array): boolean {
-  const head = new TextDecoder().decode(first.subarray(0, 16)).replace(/^[\s\uFEFF]+/, '');
+  const head = decoder.decode(first.subarray(0, 16)).replace(/^[\s\uFEFF]+/, '');
   if (framing === 'json-array') return head === '' || head.startsWith('[');
   return SSE_FIELDS.some((field) => head.startsWith(field) || field.startsWith(head));
 }

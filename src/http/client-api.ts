@@ -213,7 +213,8 @@ export class ClientApi {
       const token = presentedToken(req, dialect.token);
       if (token === null)
         throw new GatewayError(401, missingTokenMessage(req, dialect.token), 'missing_token');
-      const access = await clientAuth.verify(token, req.defer);
+      const verified = clientAuth.verify(token, req.defer);
+      const access = verified instanceof Promise ? await verified : verified;
       if (access === null) throw new GatewayError(401, 'Invalid or revoked access token', 'invalid_token');
       const credential = service.tokens.checkCredential(access);
       if (credential) service.metrics.recordTokenRequest(access, credential.code);
@@ -231,7 +232,8 @@ export class ClientApi {
       }
       const routed = await entry.route(req, this.env, (match.route as RouteMatch).param);
       // Before the pick, in one place for every dialect: the refusal renders in the route's own shape.
-      const refusal = await service.tokens.admit(access, routed.model);
+      const admitted = service.tokens.admit(access, routed.model);
+      const refusal = admitted instanceof Promise ? await admitted : admitted;
       service.metrics.recordTokenRequest(access, refusal?.code ?? 'admitted');
       throwRefusal(refusal);
       if (service.isStale()) req.defer(service.refresh());

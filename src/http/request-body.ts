@@ -7,6 +7,8 @@ import { GatewayError } from '../forward/gateway-error.js';
 
 export interface JsonBody {
   bytes: Uint8Array;
+  /** The bytes decoded, for a search of the body's text (e.g. `scanResources`). */
+  text: string;
   json: Record<string, unknown>;
 }
 
@@ -51,7 +53,7 @@ export async function readJsonBody(
       'invalid_json',
     );
   }
-  return { bytes, json: json as Record<string, unknown> };
+  return { bytes, text, json: json as Record<string, unknown> };
 }
 
 /**

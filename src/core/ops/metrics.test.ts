@@ -77,12 +77,40 @@ describe('GatewayMetrics', () => {
 
   it('folds client-chosen model names into "other" past its series cap', () => {
     const m = new GatewayMetrics();
-    for (let i = 0; i < 2100; i++)
-      m.recordAttempt(sample({ model: `m${i}`, tokens: { prompt: 0, completion: 0 } }));
+    const none = { prompt: 0, completion: 0 };
+    for (let i = 0; i < 2100; i++) m.recordAttempt(sample({ model: `m${i}`, tokens: none }));
+    // Counted again: a model with its own series keeps it, one folded into "other" stays there.
+    m.recordAttempt(sample({ model: 'm5', tokens: none }));
+    m.recordAttempt(sample({ model: 'm2050', tokens: none }));
     const series = lines(m.render(gauges)).filter((l) => l.startsWith('gkp_upstream_requests_total'));
     expect(series).toHaveLength(2001);
-    expect(series).toContain(
-      'gkp_upstream_requests_total{endpoint="chat.completions",model="other",status="200",outcome="ok"} 100',
+    expect(series).toEqual(
+      expect.arrayContaining([
+        'gkp_upstream_requests_total{endpoint="chat.completions",model="other",status="200",outcome="ok"} 101',
+        'gkp_upstream_requests_total{endpoint="chat.completions",model="m5",status="200",outcome="ok"} 2',
+      ]),
+    );
+  });
+
+  it('counts an endpoint and model into the same series, each listed once it has counted something', () => {
+    const m = new GatewayMetrics();
+    const failed = sample({ status: 0, outcome: 'upstream-fault', tokens: { prompt: 0, completion: 0 } });
+    m.recordAttempt(failed);
+    const first = m.render(gauges);
+    expect(first).not.toContain('gkp_tokens_total{');
+    expect(first).not.toContain('gkp_upstream_latency_seconds_count{');
+    m.recordAttempt(sample());
+    m.recordAttempt(sample({ tokens: { prompt: 10, completion: 0 } }));
+    m.recordAttempt(failed);
+    const prefix = 'gkp_upstream_requests_total{endpoint="chat.completions",model="gemini-2.5-flash"';
+    expect(lines(m.render(gauges))).toEqual(
+      expect.arrayContaining([
+        `${prefix},status="0",outcome="upstream-fault"} 2`,
+        `${prefix},status="200",outcome="ok"} 2`,
+        'gkp_tokens_total{model="gemini-2.5-flash",kind="prompt"} 20',
+        'gkp_tokens_total{model="gemini-2.5-flash",kind="completion"} 4',
+        'gkp_upstream_latency_seconds_count{endpoint="chat.completions"} 2',
+      ]),
     );
   });
 

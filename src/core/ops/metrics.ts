@@ -68,7 +68,6 @@ function formatNumber(n: number): string {
   return String(n);
 }
 
-/** A family of series keyed by label values, with a cap on how many it keeps. */
 /** One access token's counters, found without building labels. */
 interface TokenSeries {
   name: string;
@@ -76,6 +75,19 @@ interface TokenSeries {
   tokens: { n: number } | null;
 }
 
+/**
+ * The series one endpoint and model feed, found with map lookups instead of building labels; each
+ * is taken from its family the first time it is counted, as the family would hand it out.
+ */
+interface RouteSeries {
+  /** By HTTP status, then outcome. */
+  attempts: Map<number, Map<string, { n: number }>>;
+  prompt: { n: number } | null;
+  completion: { n: number } | null;
+  latency: Histogram | null;
+}
+
+/** A family of series keyed by label values, with a cap on how many it keeps. */
 class Family<T> {
   readonly #series = new Map<string, Series<T>>();
 
@@ -111,6 +123,9 @@ export class GatewayMetrics {
    * a request finds its counter with two map lookups instead of building labels.
    */
   readonly #tokenSeries = new Map<number, TokenSeries>();
+  /** Endpoint → model → its series; at most `MAX_SERIES` pairs (models are client-chosen names). */
+  readonly #routes = new Map<string, Map<string, RouteSeries>>();
+  #routeCount = 0;
   readonly #latency = new Family<Histogram>(() => ({
     buckets: LATENCY_BUCKETS.map(() => 0),
     sum: 0,
@@ -120,16 +135,31 @@ export class GatewayMetrics {
   /** Counts one upstream attempt. */
   recordAttempt(sample: AttemptSample): void {
     const model = sample.model ?? '';
-    this.#attempts.get({
-      endpoint: sample.endpoint,
-      model,
-      status: String(sample.status),
-      outcome: sample.outcome,
-    }).n++;
+    const route = this.#route(sample.endpoint, model);
+    let byOutcome = route.attempts.get(sample.status);
+    if (!byOutcome) {
+      byOutcome = new Map();
+      route.attempts.set(sample.status, byOutcome);
+    }
+    let attempts = byOutcome.get(sample.outcome);
+    if (!attempts) {
+      attempts = this.#attempts.get({
+        endpoint: sample.endpoint,
+        model,
+        status: String(sample.status),
+        outcome: sample.outcome,
+      });
+      byOutcome.set(sample.outcome, attempts);
+    }
+    attempts.n++;
     if (sample.attempt > 1) this.#retries.get({ endpoint: sample.endpoint }).n++;
-    if (sample.tokens.prompt > 0) this.#tokens.get({ model, kind: 'prompt' }).n += sample.tokens.prompt;
+    if (sample.tokens.prompt > 0) {
+      route.prompt ??= this.#tokens.get({ model, kind: 'prompt' });
+      route.prompt.n += sample.tokens.prompt;
+    }
     if (sample.tokens.completion > 0) {
-      this.#tokens.get({ model, kind: 'completion' }).n += sample.tokens.completion;
+      route.completion ??= this.#tokens.get({ model, kind: 'completion' });
+      route.completion.n += sample.tokens.completion;
     }
     const tokenId = sample.accessTokenId;
     const total = sample.tokens.prompt + sample.tokens.completion;
@@ -143,12 +173,28 @@ export class GatewayMetrics {
     // Attempts that never reached Google (status 0) or were cut by the client say nothing of its latency.
     if (sample.status === 0 || sample.outcome === 'client-abort') return;
     const seconds = Math.max(0, sample.latencyMs) / 1000;
-    const h = this.#latency.get({ endpoint: sample.endpoint });
+    const h = (route.latency ??= this.#latency.get({ endpoint: sample.endpoint }));
     for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
       if (seconds <= (LATENCY_BUCKETS[i] as number)) h.buckets[i] = (h.buckets[i] as number) + 1;
     }
     h.sum += seconds;
     h.count++;
+  }
+
+  /** The series of an endpoint and model; past `MAX_SERIES` pairs, a fresh one each time (found through the families). */
+  #route(endpoint: string, model: string): RouteSeries {
+    let byModel = this.#routes.get(endpoint);
+    const known = byModel?.get(model);
+    if (known) return known;
+    const route: RouteSeries = { attempts: new Map(), prompt: null, completion: null, latency: null };
+    if (this.#routeCount >= MAX_SERIES) return route;
+    if (!byModel) {
+      byModel = new Map();
+      this.#routes.set(endpoint, byModel);
+    }
+    byModel.set(model, route);
+    this.#routeCount++;
+    return route;
   }
 
   /** Counts one client request of an access token: `admitted`, or the refusal's code. */

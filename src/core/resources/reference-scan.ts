@@ -2,29 +2,20 @@
  * Finds the project-bound resources a request body names: file URIs in
  * `contents[].parts[].fileData.fileUri` (or `file_data.file_uri`), and a cache in `cachedContent`
  * (or `cached_content`, as the OpenAI-compatible endpoint takes it in `extra_body.google`). Bodies
- * without any of those field names are ruled out by a byte search, without walking the JSON.
+ * without any of those field names are ruled out by one search of their text, without walking the
+ * JSON.
  */
 import { nameFromReference } from './resource-names.js';
 
-const NEEDLES = ['fileUri', 'file_uri', 'cachedContent', 'cached_content'].map((text) =>
-  Uint8Array.from(text, (c) => c.charCodeAt(0)),
-);
+/** The four field names, in one pattern: the text is searched once, not once per name. */
+const FIELD_NAMES = /file(?:Uri|_uri)|cached(?:Content|_content)/;
 
-function indexOfBytes(hay: Uint8Array, needle: Uint8Array): number {
-  const first = needle[0]!;
-  const last = hay.length - needle.length;
-  for (let i = hay.indexOf(first); i !== -1 && i <= last; i = hay.indexOf(first, i + 1)) {
-    let j = 1;
-    while (j < needle.length && hay[i + j] === needle[j]) j++;
-    if (j === needle.length) return i;
-  }
-  return -1;
-}
+/** No resources: shared, so a body that names none allocates nothing. */
+export const NO_RESOURCES: readonly string[] = Object.freeze([]);
 
-/** Whether the body may name a resource (a field name of one appears in its bytes). */
-export function mayReferenceResources(body: Uint8Array): boolean {
-  for (const needle of NEEDLES) if (indexOfBytes(body, needle) !== -1) return true;
-  return false;
+/** Whether the body may name a resource (a field name of one appears in its text). */
+export function mayReferenceResources(text: string): boolean {
+  return FIELD_NAMES.test(text);
 }
 
 const FIELDS: Record<string, 'file' | 'cache'> = {
@@ -61,15 +52,7 @@ export function referencedResources(json: unknown): string[] {
   return [...found];
 }
 
-/** The resources a JSON body names; parses `bytes` only when a field name of one appears in them. */
-export function scanResources(bytes: Uint8Array, json?: unknown): string[] {
-  if (!mayReferenceResources(bytes)) return [];
-  if (json === undefined) {
-    try {
-      json = JSON.parse(new TextDecoder().decode(bytes));
-    } catch {
-      return [];
-    }
-  }
-  return referencedResources(json);
+/** The resources a JSON body names, from its `text` and its parsed `json`; walks `json` only when a field name of one appears in `text`. */
+export function scanResources(text: string, json: unknown): readonly string[] {
+  return mayReferenceResources(text) ? referencedResources(json) : NO_RESOURCES;
 }

@@ -3,11 +3,12 @@ import { makeKey } from '../pool/make-key.js';
 import { KeyPool } from '../pool/pool.js';
 import type { ResourceOwner, ResourceStore } from '../ports.js';
 import { ResourceOwnership } from './ownership.js';
-import { mayReferenceResources, referencedResources, scanResources } from './reference-scan.js';
+import { mayReferenceResources, NO_RESOURCES, referencedResources, scanResources } from './reference-scan.js';
 import { kindOf, nameFromReference } from './resource-names.js';
 
 const T0 = 1_800_000_000_000;
-const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+/** A body's text and its parsed JSON, as `readJsonBody` returns them. */
+const scan = (value: unknown) => scanResources(JSON.stringify(value), value);
 
 describe('resource references', () => {
   it('finds file URIs and caches in native and OpenAI-compatible bodies, each once', () => {
@@ -22,21 +23,24 @@ describe('resource references', () => {
       ],
       cachedContent: 'cachedContents/c1',
     };
-    expect(scanResources(bytes(body)).sort()).toEqual(['cachedContents/c1', 'files/abc1', 'files/def2']);
+    expect([...scan(body)].sort()).toEqual(['cachedContents/c1', 'files/abc1', 'files/def2']);
     const chat = {
       model: 'm',
       messages: [],
       extra_body: { google: { cached_content: 'cachedContents/c2' } },
     };
-    expect(scanResources(bytes(chat))).toEqual(['cachedContents/c2']);
+    expect(scan(chat)).toEqual(['cachedContents/c2']);
   });
 
-  it('rules bodies out by bytes without parsing them, and ignores malformed names', () => {
-    expect(mayReferenceResources(bytes({ contents: [{ parts: [{ text: 'file cached Content' }] }] }))).toBe(
-      false,
-    );
-    // Not JSON at all: the byte search alone answers.
-    expect(scanResources(new TextEncoder().encode('{not json'))).toEqual([]);
+  it('rules bodies out by their text without walking them, and ignores malformed names', () => {
+    const text = JSON.stringify({ contents: [{ parts: [{ text: 'file cached Content fileuri' }] }] });
+    expect(mayReferenceResources(text)).toBe(false);
+    for (const field of ['fileUri', 'file_uri', 'cachedContent', 'cached_content']) {
+      expect(mayReferenceResources(`{"${field}":1}`)).toBe(true);
+    }
+    // The text alone answers: a body without the field names is not walked.
+    const unwalkable = new Proxy({}, { ownKeys: () => expect.unreachable('walked') });
+    expect(scanResources('{"model":"m"}', unwalkable)).toBe(NO_RESOURCES);
     expect(
       referencedResources({ cachedContent: 'other/x', fileData: { fileUri: 'https://x/y/../files/a b' } }),
     ).toEqual([]);

@@ -53,6 +53,39 @@ describe('TokenPolicy', () => {
     expect(batches).toEqual([]);
   });
 
+  it('answers at once, without a promise, unless storage must count the request', async () => {
+    const { store, batches } = fakeStore(1, NO_COUNTS);
+    const policy = new TokenPolicy({ limits: store, clock: { now: () => T0 } });
+    const flashOnly = { models: ['gemini-2.5-flash*'] };
+    expect(policy.admit(token(), 'gemini-2.5-pro')).toBeNull();
+    expect(policy.admit(token(flashOnly), 'gemini-2.5-pro')).toMatchObject({ code: 'model_not_allowed' });
+    // The allow-list refuses before anything is counted, limits or not.
+    expect(policy.admit(token({ ...flashOnly, rpm: 1 }), 'gemini-2.5-pro')).toMatchObject({
+      code: 'model_not_allowed',
+    });
+    expect(batches).toEqual([]);
+    const first = policy.admit(token({ rpm: 1 }), 'gemini-2.5-flash');
+    expect(first).toBeInstanceOf(Promise);
+    expect(await first).toBeNull();
+    expect(await policy.admit(token({ rpm: 1 }), 'gemini-2.5-flash')).toMatchObject({
+      status: 429,
+      code: 'token_limit_reached',
+    });
+    expect(batches).toHaveLength(2);
+  });
+
+  it('stops counting the tokens of a token whose limits were removed', async () => {
+    const { store } = fakeStore(10, NO_COUNTS);
+    const policy = new TokenPolicy({ limits: store, clock: { now: () => T0 } });
+    expect(await policy.admit(token({ tpm: 100 }), 'gemini-2.5-flash')).toBeNull();
+    policy.recordTokens(1, 40, T0);
+    expect(policy.pendingSize).toBe(2);
+    policy.drain();
+    expect(policy.admit(token(), 'gemini-2.5-flash')).toBeNull();
+    policy.recordTokens(1, 40, T0);
+    expect(policy.pendingSize).toBe(0);
+  });
+
   it('writes the reservations of one batch window together', async () => {
     const { store, batches } = fakeStore(2, { ...NO_COUNTS, minuteRequests: 2, dayRequests: 2 });
     const flushes: Array<() => void> = [];

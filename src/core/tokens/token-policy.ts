@@ -70,9 +70,11 @@ export class TokenPolicy {
 
   /**
    * Admits a request for `model` (null: a request for no model, never refused by the allow-list),
-   * counting it against the token's request limits; or says why not, counting nothing.
+   * counting it against the token's request limits; or says why not, counting nothing. The answer
+   * comes at once (not as a promise) unless storage must count the request: a token without limits,
+   * or a model outside the allow-list, costs the request no promise and no microtask.
    */
-  async admit(token: AccessToken, model: string | null): Promise<TokenRefusal | null> {
+  admit(token: AccessToken, model: string | null): TokenRefusal | null | Promise<TokenRefusal | null> {
     if (model !== null && token.models.length > 0 && !modelAllowed(token.models, normalizeModel(model))) {
       return {
         status: 403,
@@ -81,9 +83,13 @@ export class TokenPolicy {
       };
     }
     if (!hasLimits(token)) {
-      this.#limited.delete(token.id);
+      if (this.#limited.size > 0) this.#limited.delete(token.id);
       return null;
     }
+    return this.#admitLimited(token);
+  }
+
+  async #admitLimited(token: AccessToken): Promise<TokenRefusal | null> {
     this.#limited.add(token.id);
     const now = this.deps.clock.now();
     const minuteEnd = minuteEndAt(now);

@@ -23,7 +23,7 @@ import { decodePathSegment, type ClientRoute, type RoutePlan, type RouteEntry } 
 import { GatewayError } from '../../forward/gateway-error.js';
 import { GEMINI_NATIVE } from '../../dialects/gemini-native/dialect.js';
 import { GEMINI_NATIVE_API } from '../../forward/upstream-api.js';
-import { readJsonBody, validModel } from '../request-body.js';
+import { readJsonBody, validModel, type JsonBody } from '../request-body.js';
 
 /** Google keeps a resumable upload session for a week. */
 const UPLOAD_SESSION_MS = 7 * 86_400_000;
@@ -269,11 +269,11 @@ const listOf =
 
 /** Creating a cache spends its model's quota: the key is picked (or the owner checked) for that model. */
 const createCache: ClientRoute = async (req, env) => {
-  const { bytes, json } = await readJsonBody(req, env.maxBodyBytes);
+  const { bytes, text, json } = await readJsonBody(req, env.maxBodyBytes);
   return plan('cachedContents.create', 'POST', '/v1beta/cachedContents', {
     model: validModel(json.model),
     body: bytes,
-    resources: scanResources(bytes, json),
+    resources: scanResources(text, json),
     exchange: CREATE,
   });
 };
@@ -336,13 +336,12 @@ export function longRunningPlan(
   action: 'batchGenerateContent' | 'predictLongRunning',
   model: string,
   path: string,
-  bytes: Uint8Array,
-  json: unknown,
+  { bytes, text, json }: JsonBody,
 ): RoutePlan {
   return plan(action, 'POST', path, {
     model,
     body: bytes,
-    resources: scanResources(bytes, json),
+    resources: scanResources(text, json),
     exchange: CREATE,
   });
 }

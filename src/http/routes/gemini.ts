@@ -46,15 +46,13 @@ const callModel: ClientRoute = async (req, env, rawCall) => {
   const longRunning = action === 'batchGenerateContent' || action === 'predictLongRunning';
   if (!ACTIONS.has(action) && !longRunning) throw notFound(action.slice(0, 100));
   const model = validModel(call.slice(0, colon));
-  const { bytes, json } = await readJsonBody(req, env.maxBodyBytes);
+  const { bytes, text, json } = await readJsonBody(req, env.maxBodyBytes);
   if (longRunning) {
-    return longRunningPlan(
-      action,
-      model,
-      `/v1beta/models/${encodeURIComponent(model)}:${action}`,
+    return longRunningPlan(action, model, `/v1beta/models/${encodeURIComponent(model)}:${action}`, {
       bytes,
+      text,
       json,
-    );
+    });
   }
   let stream: StreamFormat | null = null;
   let query = '';
@@ -69,7 +67,7 @@ const callModel: ClientRoute = async (req, env, rawCall) => {
     method: 'POST',
     body: bytes,
     // File URIs and `cachedContent` name resources only their owner's project may use.
-    resources: scanResources(bytes, json),
+    resources: scanResources(text, json),
     upstream: GEMINI_NATIVE_API,
     stream,
     usage: action === 'countTokens' ? null : geminiBodyUsage,

@@ -33,7 +33,7 @@ function rewriteModelList(json: unknown): unknown {
 }
 
 const chatCompletions: ClientRoute = async (req, env) => {
-  const { bytes, json } = await readJsonBody(req, env.maxBodyBytes);
+  const { bytes, text, json } = await readJsonBody(req, env.maxBodyBytes);
   const model = validModel(json.model);
   if (json.stream !== undefined && typeof json.stream !== 'boolean') {
     throw new GatewayError(400, "'stream' must be a boolean", 'invalid_type', { param: 'stream' });
@@ -41,7 +41,7 @@ const chatCompletions: ClientRoute = async (req, env) => {
   return {
     endpoint: 'chat.completions',
     // `extra_body.google.cached_content` names a cache, which only its owner's project may use.
-    resources: scanResources(bytes, json),
+    resources: scanResources(text, json),
     model,
     path: `${UPSTREAM}/chat/completions`,
     method: 'POST',
