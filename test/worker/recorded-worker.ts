@@ -3,6 +3,7 @@
  * only moves when a test moves it (no snapshot refresh falls due unless a test wants one).
  */
 import { createWorker } from '../../src/runtime/worker/worker.js';
+import { expect } from 'vitest';
 import { type D1Call, countingD1 } from './counting-d1.js';
 
 export type Event = { d1: D1Call } | { upstream: string };
@@ -37,4 +38,22 @@ export function split(recorded: Event[]): { before: D1Call[]; after: D1Call[]; u
     after: d1(first < 0 ? [] : recorded.slice(first)),
     upstream: recorded.filter((e) => 'upstream' in e).length,
   };
+}
+
+/**
+ * Sends `send()` up to `tries` times (round robin reaches the failing key within a few) and returns
+ * the split of the first request that took two upstream attempts; fails the test when none did.
+ */
+export async function firstRetried(
+  events: Event[],
+  send: () => Promise<Response>,
+  tries: number,
+): Promise<ReturnType<typeof split>> {
+  for (let i = 0; i < tries; i++) {
+    events.length = 0;
+    expect((await send()).status).toBe(200);
+    const seen = split(events);
+    if (seen.upstream === 2) return seen;
+  }
+  expect.fail('no request was retried');
 }

@@ -5,7 +5,7 @@
  */
 import { beforeAll, expect, it } from 'vitest';
 import { adminRequest, call, chatRequest, geminiKey, mock, rows } from './harness.js';
-import { recordedWorker, split } from './recorded-worker.js';
+import { firstRetried, recordedWorker } from './recorded-worker.js';
 
 const { worker, events } = recordedWorker();
 const MODEL = 'gemini-2.5-flash';
@@ -26,16 +26,9 @@ beforeAll(async () => {
 });
 
 it('writes 4 rows: two usage rows, the good key, and the stored cooldown', async () => {
-  let retried: ReturnType<typeof split> | undefined;
-  for (let i = 0; i < 3 && !retried; i++) {
-    events.length = 0;
-    expect((await call(worker, chat())).status).toBe(200);
-    const seen = split(events);
-    if (seen.upstream === 2) retried = seen;
-  }
-  expect(retried, 'no request was retried').toBeDefined();
-  expect(retried!.before).toEqual([]);
-  const writes = retried!.after.filter((c) => c.kind === 'batch');
+  const retried = await firstRetried(events, () => call(worker, chat()), 3);
+  expect(retried.before).toEqual([]);
+  const writes = retried.after.filter((c) => c.kind === 'batch');
   expect(writes[0]!.rowsWritten, JSON.stringify(writes[0])).toBe(4);
   expect(writes[0]!.sql.filter((sql) => /^UPDATE api_keys/.test(sql))).toHaveLength(1);
   const stored = await rows<{ model: string; reason: string }>(
@@ -53,15 +46,8 @@ it('with usage tracking off, a request retried once after a 429 writes 4 rows, a
   expect(
     (await call(worker, adminRequest('PUT', '/admin/api/config', { enable_usage_tracking: 0 }))).status,
   ).toBe(200);
-  let retried: ReturnType<typeof split> | undefined;
-  for (let i = 0; i < 3 && !retried; i++) {
-    events.length = 0;
-    expect((await call(worker, chat())).status).toBe(200);
-    const seen = split(events);
-    if (seen.upstream === 2) retried = seen;
-  }
-  expect(retried, 'no request was retried').toBeDefined();
-  const writes = retried!.after.filter((c) => c.kind === 'batch');
+  const retried = await firstRetried(events, () => call(worker, chat()), 3);
+  const writes = retried.after.filter((c) => c.kind === 'batch');
   // The good key's counters (1); the rate-limited key's counters and updated_at (1, plus its index
   // entry); the cooldown (1).
   expect(writes[0]!.rowsWritten, JSON.stringify(writes[0])).toBe(4);

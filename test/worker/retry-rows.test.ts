@@ -4,7 +4,7 @@
  */
 import { beforeAll, expect, it } from 'vitest';
 import { adminRequest, call, chatRequest, geminiKey, mock, poolAdmin, rows } from './harness.js';
-import { recordedWorker, split } from './recorded-worker.js';
+import { firstRetried, recordedWorker, split } from './recorded-worker.js';
 
 const { worker, events, clock } = recordedWorker();
 /** Another isolate over the same D1. */
@@ -36,15 +36,8 @@ beforeAll(async () => {
 
 it('bills a request retried once after a 429 its two usage rows and the good key, and reads nothing before the upstream', async () => {
   // Round robin: within two requests one of them tries the rate-limited key first.
-  let retried: ReturnType<typeof split> | undefined;
-  for (let i = 0; i < 3 && !retried; i++) {
-    events.length = 0;
-    expect((await call(worker, chat())).status).toBe(200);
-    const seen = split(events);
-    if (seen.upstream === 2) retried = seen;
-  }
-  expect(retried, 'no request was retried').toBeDefined();
-  const { before, after } = retried!;
+  const retried = await firstRetried(events, () => call(worker, chat()), 3);
+  const { before, after } = retried;
   expect(before).toEqual([]);
   const writes = after.filter((c) => c.kind === 'batch');
   expect(writes).toHaveLength(1);
@@ -116,15 +109,8 @@ it('bills a request retried past an invalid key five rows: the disable moves the
   await mock.setKey(invalid, 'invalid');
   const added = await call(worker, adminRequest('POST', '/admin/api/keys', { keys: [{ api_key: invalid }] }));
   expect(added.status).toBe(200);
-  let retried: ReturnType<typeof split> | undefined;
-  for (let i = 0; i < 4 && !retried; i++) {
-    events.length = 0;
-    expect((await call(worker, chat())).status).toBe(200);
-    const seen = split(events);
-    if (seen.upstream === 2) retried = seen;
-  }
-  expect(retried, 'no request was retried').toBeDefined();
-  const writes = retried!.after.filter((c) => c.kind === 'batch');
+  const retried = await firstRetried(events, () => call(worker, chat()), 4);
+  const writes = retried.after.filter((c) => c.kind === 'batch');
   // Two usage rows; the good key's counters; the invalid key's counters and disable in one UPDATE,
   // plus its updated_at index entry, by which other isolates learn the disable.
   expect(writes[0]!.rowsWritten, JSON.stringify(writes[0])).toBe(5);
