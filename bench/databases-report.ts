@@ -11,7 +11,7 @@ export function databaseTargets(r: Partial): TargetCheck[] {
   const p = d.propagation;
   const sqlite = d.rows.find((x) => x.database === 'sqlite');
   const pg = d.rows.find((x) => x.database === 'postgres');
-  const cost = sqlite && pg && sqlite.gatewayCpuMsPerRequest > 0;
+  const cost = sqlite && pg && sqlite.cpuMsPerRequest > 0;
   return [
     {
       measure: `propagation of a key change between two gateways on PostgreSQL${p ? `, ${int(p.changes)} changes` : ''}`,
@@ -25,7 +25,7 @@ export function databaseTargets(r: Partial): TargetCheck[] {
       measure: `CPU per request at c=${pg?.concurrency ?? sqlite?.concurrency ?? '–'}, a gateway on PostgreSQL vs one on SQLite`,
       target: 'reported',
       measured: cost
-        ? `${f(pg.gatewayCpuMsPerRequest / sqlite.gatewayCpuMsPerRequest)}× (${f(pg.gatewayCpuMsPerRequest, 3)} vs ${f(sqlite.gatewayCpuMsPerRequest, 3)} ms), ` +
+        ? `${f(pg.cpuMsPerRequest / sqlite.cpuMsPerRequest)}× (${f(pg.cpuMsPerRequest, 3)} vs ${f(sqlite.cpuMsPerRequest, 3)} ms), ` +
           `+ ${f(pg.databaseCpuMsPerRequest, 3)} ms in the PostgreSQL server`
         : (d.note ?? 'not measured'),
       pass: null,
@@ -44,7 +44,7 @@ export function databaseSection(r: BenchResult): string {
     int(x.rps),
     f(x.p50Ms, 3),
     f(x.p99Ms, 3),
-    f(x.gatewayCpuMsPerRequest, 3),
+    f(x.cpuMsPerRequest, 3),
     x.database === 'postgres' ? f(x.databaseCpuMsPerRequest, 3) : '(in the gateway)',
     x.errors || x.badStatus ? `${x.errors} errors, ${x.badStatus} bad status` : '',
   ]);

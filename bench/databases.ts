@@ -64,7 +64,7 @@ function row(database: DatabaseRow['database'], concurrency: number, runs: Run[]
     requests,
     errors: runs.reduce((s, m) => s + m.result.errors, 0),
     badStatus: runs.reduce((s, m) => s + m.result.badStatus, 0),
-    gatewayCpuMsPerRequest: perRequest(runs.reduce((s, m) => s + m.cpuMs, 0)),
+    cpuMsPerRequest: perRequest(runs.reduce((s, m) => s + m.cpuMs, 0)),
     databaseCpuMsPerRequest: perRequest(runs.reduce((s, m) => s + m.databaseCpuMs, 0)),
     runs: runs.map((m) => m.result),
   };

@@ -145,22 +145,14 @@ export interface BenchResult {
   targets: TargetCheck[];
 }
 
-/** The non-streaming chat workload through one gateway on one database, interleaved rounds. */
-export interface DatabaseRow {
+/**
+ * The non-streaming chat workload through one gateway on one database, interleaved rounds;
+ * `cpuMsPerRequest` is the gateway process's.
+ */
+export interface DatabaseRow extends Measured {
   database: 'sqlite' | 'postgres';
-  concurrency: number;
-  /** Medians over the rounds. */
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  requests: number;
-  errors: number;
-  badStatus: number;
-  /** CPU time of the gateway process per request, all rounds. */
-  gatewayCpuMsPerRequest: number;
   /** CPU time of the PostgreSQL server's processes per request (0 for SQLite, which runs inside the gateway). */
   databaseCpuMsPerRequest: number;
-  runs: LoadResult[];
 }
 
 export interface DatabaseComparison {
